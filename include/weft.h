@@ -1,0 +1,11 @@
+/* weft.h - everything public in weft. See docs/ for the guide. */
+#ifndef WEFT_H
+#define WEFT_H
+
+#include "weft/base.h"
+#include "weft/http.h"
+#include "weft/loop.h"
+#include "weft/pool.h"
+#include "weft/server.h"
+
+#endif

@@ -1,0 +1,169 @@
+/* weft/base.h - errors, string slices, arenas, growable buffers, clocks, logging.
+ *
+ * The bottom layer: nothing here knows about loops, tasks or HTTP. Every
+ * other layer builds on these types.
+ */
+#ifndef WEFT_BASE_H
+#define WEFT_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------
+ * One table makes the codes, their names and their messages. Functions
+ * return 0 on success or one of these negative codes. */
+#define WEFT_ERRNO_MAP(X)                                                                          \
+    X(EINVAL, "invalid argument")                                                                  \
+    X(ENOMEM, "out of memory")                                                                     \
+    X(EBUSY, "server busy, try again later")                                                       \
+    X(ECANCELED, "operation canceled")                                                             \
+    X(ETIMEDOUT, "operation timed out")                                                            \
+    X(ENOTFIBER, "not called from a fiber")                                                        \
+    X(ECONNREFUSED, "connection refused")                                                          \
+    X(ECONNRESET, "connection reset by peer")                                                      \
+    X(EPROTO, "malformed response from peer")                                                      \
+    X(ETOOBIG, "size limit exceeded")                                                              \
+    X(ECLOSED, "connection closed")                                                                \
+    X(EIO, "input/output error")                                                                   \
+    X(ENOTFOUND, "not found")                                                                      \
+    X(EADDRINUSE, "address already in use")                                                        \
+    X(ETLS, "TLS failure")                                                                         \
+    X(EDNS, "name resolution failed")                                                              \
+    X(ESTATE, "operation not valid in this state")                                                 \
+    X(EHTTP, "HTTP error status from peer")
+
+enum weft__errno_index {
+#define WEFT__ERR_INDEX(name, msg) WEFT__IDX_##name,
+    WEFT_ERRNO_MAP(WEFT__ERR_INDEX)
+#undef WEFT__ERR_INDEX
+        WEFT__ERR_COUNT
+};
+
+enum weft_errno {
+    WEFT_OK = 0,
+#define WEFT__ERR_CODE(name, msg) WEFT_##name = -1000 - WEFT__IDX_##name,
+    WEFT_ERRNO_MAP(WEFT__ERR_CODE)
+#undef WEFT__ERR_CODE
+};
+
+/* A human-readable message for a weft error code (never NULL). */
+const char *weft_strerror(int err);
+/* The code's symbolic name, e.g. "WEFT_ETIMEDOUT" (never NULL). */
+const char *weft_err_name(int err);
+
+/* ---- string slices ------------------------------------------------------
+ * A slice points into memory owned by someone else (usually a read buffer
+ * or an arena); it is not NUL-terminated. */
+typedef struct weft_str {
+    const char *base;
+    size_t len;
+} weft_str;
+
+#define WEFT_STRLIT(s) ((weft_str){(s), sizeof(s) - 1})
+#define WEFT_STR_NULL ((weft_str){NULL, 0})
+
+static inline weft_str weft_str_make(const char *s, size_t len)
+{
+    return (weft_str){s, len};
+}
+
+static inline weft_str weft_str_cstr(const char *s)
+{
+    return (weft_str){s, s ? strlen(s) : 0};
+}
+
+static inline int weft_str_eq(weft_str a, weft_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.base, b.base, a.len) == 0);
+}
+
+/* ASCII case-insensitive comparison (header names, tokens). */
+int weft_str_ieq(weft_str a, weft_str b);
+/* Parses an unsigned decimal made only of digits; 0 or WEFT_EINVAL (empty,
+ * other characters, or overflow past max). */
+int weft_str_to_u64(weft_str s, uint64_t max, uint64_t *out);
+
+/* ---- arena ----------------------------------------------------------------
+ * A bump allocator: many allocations, one free. Request-lifetime memory
+ * comes from here. Not thread-safe: one owner at a time. */
+typedef struct weft_arena_chunk weft_arena_chunk;
+typedef struct weft_arena {
+    weft_arena_chunk *chunks; /* newest first */
+    char *ptr, *end;          /* free space in the newest chunk */
+    size_t chunk_size;        /* default size of new chunks */
+} weft_arena;
+
+void weft_arena_init(weft_arena *a, size_t chunk_size);
+/* Returns 16-byte aligned memory, or NULL when out of memory. */
+void *weft_arena_alloc(weft_arena *a, size_t size);
+/* Copies len bytes and adds a NUL. */
+char *weft_arena_strndup(weft_arena *a, const char *s, size_t len);
+char *weft_arena_printf(weft_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Frees everything but the first chunk, which is kept for reuse. */
+void weft_arena_reset(weft_arena *a);
+void weft_arena_free(weft_arena *a);
+
+/* ---- growable byte buffer --------------------------------------------- */
+typedef struct weft_buf {
+    char *data;
+    size_t len, cap;
+} weft_buf;
+
+/* Makes room for at least `extra` more bytes; 0 or WEFT_ENOMEM. */
+int weft_buf_reserve(weft_buf *b, size_t extra);
+int weft_buf_append(weft_buf *b, const void *data, size_t len);
+int weft_buf_printf(weft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int weft_buf_vprintf(weft_buf *b, const char *fmt, va_list ap);
+void weft_buf_free(weft_buf *b);
+
+/* ---- clocks --------------------------------------------------------------- */
+/* Monotonic time in milliseconds / nanoseconds (arbitrary origin). */
+uint64_t weft_now_ms(void);
+uint64_t weft_now_ns(void);
+/* RFC 9110 IMF-fixdate of the current second, cached per thread; `out`
+ * receives 29 characters plus a NUL. */
+void weft_http_date(char out[30]);
+
+/* ---- logging -------------------------------------------------------------
+ * Error-log lines go to stderr, access-log lines to stdout. Neither ever
+ * blocks the caller on I/O: lines are queued for a logging thread, and
+ * dropped (and counted) if it falls far behind. */
+typedef enum weft_log_level {
+    WEFT_LOG_DEBUG,
+    WEFT_LOG_INFO,
+    WEFT_LOG_WARN,
+    WEFT_LOG_ERROR,
+} weft_log_level;
+
+void weft_log_set_level(weft_log_level lvl);
+weft_log_level weft_log_get_level(void);
+/* Parses "debug", "info", "warn", "error"; -1 when unknown. */
+int weft_log_level_parse(const char *s);
+void weft_log(weft_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends one access-log line (with its newline) to the calling thread's
+ * batch; batches are handed to the logging thread by weft_log_flush_thread(). */
+void weft_log_access(const char *line, size_t len);
+void weft_log_flush_thread(void);
+/* Flushes and frees the calling thread's batch; call before a thread that
+ * logged access lines exits. */
+void weft_log_thread_done(void);
+/* Waits until everything queued so far has been written. */
+void weft_log_sync(void);
+/* Lines dropped because the logging thread fell behind. */
+uint64_t weft_log_dropped(void);
+
+#define weft_debug(...) weft_log(WEFT_LOG_DEBUG, __VA_ARGS__)
+#define weft_info(...) weft_log(WEFT_LOG_INFO, __VA_ARGS__)
+#define weft_warn(...) weft_log(WEFT_LOG_WARN, __VA_ARGS__)
+#define weft_error(...) weft_log(WEFT_LOG_ERROR, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

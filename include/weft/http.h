@@ -1,0 +1,93 @@
+/* weft/http.h - HTTP/1.1 message syntax (RFC 9112): request parser, chunked
+ * body decoder, status texts.
+ *
+ * The parser is zero-copy: every slice it returns points into the caller's
+ * buffer. It knows nothing of sockets, routes or handlers. */
+#ifndef WEFT_HTTP_H
+#define WEFT_HTTP_H
+
+#include "weft/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_header {
+    weft_str name, value;
+} weft_header;
+
+typedef struct weft_http_limits {
+    size_t max_request_line; /* longer: 414 (default 8 KiB) */
+    size_t max_header_bytes; /* header block longer: 431 (default 32 KiB) */
+    size_t max_headers;      /* more fields: 431 (default 100) */
+    uint64_t max_body;       /* larger body: 413 (default 8 MiB) */
+} weft_http_limits;
+
+#define WEFT_HTTP_LIMITS_DEFAULT                                                                   \
+    ((weft_http_limits){8192, 32768, 100, 8u << 20})
+
+typedef struct weft_http_request {
+    weft_str method;
+    weft_str target;  /* as sent: origin-form or absolute-form */
+    weft_str path;    /* still percent-encoded, starts with '/' (or "*") */
+    weft_str query;   /* after '?', without it; empty if none */
+    int minor;        /* HTTP/1.<minor>: 0 or 1 */
+    weft_header *headers;
+    size_t nheaders;
+    uint64_t content_length; /* valid when has_content_length */
+    unsigned has_content_length : 1;
+    unsigned chunked : 1;         /* Transfer-Encoding: chunked */
+    unsigned keep_alive : 1;      /* persistent after this request */
+    unsigned expect_continue : 1; /* Expect: 100-continue */
+    weft_str host;
+    /* On error: a short reason for the response body. */
+    const char *error;
+} weft_http_request;
+
+/* Result of the parser when the head is not complete yet. Any other
+ * negative result is minus the HTTP status to answer (-400, -413, -414,
+ * -417, -431, -501, -505). */
+#define WEFT_HTTP_INCOMPLETE (-1)
+
+/* Parses a request head from buf[0..len). On success returns the length of
+ * the head (through the blank line) and fills req, whose headers are
+ * written to hdrs (capacity hdr_cap, which must be >= lim->max_headers).
+ * Leading empty lines are skipped (RFC 9112 section 2.2); they count in the
+ * returned length. Limits are enforced even on incomplete input, so a
+ * caller never buffers more than the limits allow. */
+int weft_http_parse_request(const char *buf, size_t len, weft_http_request *req,
+                            weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
+
+/* Decoder state for a chunked body. Zero it before the first call. */
+typedef struct weft_chunked {
+    int state;
+    uint64_t remaining; /* data bytes left in the current chunk */
+    uint64_t total;     /* decoded bytes so far */
+    size_t line_len;    /* bytes of the current size line or trailer field */
+    size_t trailer_bytes;
+    unsigned digits;
+} weft_chunked;
+
+/* Decodes raw[0..raw_len) in place into dst (dst <= raw; the regions may
+ * overlap). *consumed receives the raw bytes used, *produced the body bytes
+ * written. Returns 1 when the body (with trailers) is complete, 0 when more
+ * input is needed, or minus an HTTP status: -400 for bad syntax, -413 past
+ * max_body, -431 for trailers past max_trailer bytes. */
+int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
+                        size_t *consumed, size_t *produced, uint64_t max_body,
+                        size_t max_trailer);
+
+/* The reason phrase of a status code ("Not Found"); "Unknown" if none. */
+const char *weft_http_status_text(int status);
+
+/* Finds a header by name (case-insensitive); NULL slice if absent. */
+weft_str weft_http_find_header(const weft_http_request *req, weft_str name);
+
+/* True if the comma-separated list `list` contains `token`
+ * (case-insensitive), as in Connection: keep-alive, Upgrade. */
+int weft_http_list_has(weft_str list, weft_str token);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,50 @@
+/* weft/pool.h - bounded worker threads for blocking and CPU-bound work.
+ *
+ * The pool runs jobs that may block (synchronous handlers, Task.Run-style
+ * offloads). Its queue is bounded: when every worker is busy and the queue
+ * is full, submit fails at once with WEFT_EBUSY instead of queueing without
+ * limit, which is what lets a server answer 503 rather than melt down.
+ * A job's completion runs back on the loop that submitted it. */
+#ifndef WEFT_POOL_H
+#define WEFT_POOL_H
+
+#include "weft/loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_pool weft_pool;
+
+typedef struct weft_job {
+    weft_post post;          /* internal: carries the completion home */
+    struct weft_job *next;   /* internal: queue link */
+    weft_loop *origin;       /* set by submit: where done() runs */
+    void (*work)(struct weft_job *job); /* on a worker thread; may block */
+    void (*done)(struct weft_job *job); /* on the origin loop, exactly once */
+    int status;              /* 0, or WEFT_ECANCELED if the pool stopped first */
+} weft_job;
+
+/* threads workers with stack_size-byte stacks, at most queue_len waiting
+ * jobs. NULL on failure. */
+weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size);
+/* From a loop thread: queues job; done() will run on this loop. Returns 0,
+ * or WEFT_EBUSY when the queue is full (done() is then never called). */
+int weft_pool_submit(weft_pool *pool, weft_job *job);
+/* Stops taking work, completes queued jobs with WEFT_ECANCELED (their done()
+ * still runs), lets running ones finish, and joins the threads that finish
+ * within timeout_ms. Returns the number of workers still busy. */
+unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms);
+/* Frees the pool; only after a weft_pool_stop that returned 0. */
+void weft_pool_free(weft_pool *pool);
+
+typedef struct weft_pool_stats {
+    unsigned threads, busy, queued, queue_len;
+    uint64_t completed, rejected;
+} weft_pool_stats;
+void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,144 @@
+/* weft/server.h - the HTTP server: application, routes, request context,
+ * responses.
+ *
+ * A weft_app owns the configuration (common command-line flags), the route
+ * table and, once running, the loops, listeners and worker pool. Handlers
+ * receive a weft_ctx: the request, its arena and its response. */
+#ifndef WEFT_SERVER_H
+#define WEFT_SERVER_H
+
+#include "weft/http.h"
+#include "weft/loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_app weft_app;
+typedef struct weft_ctx weft_ctx;
+typedef void (*weft_handler_fn)(weft_ctx *c);
+
+/* How a handler runs. */
+typedef enum weft_handler_kind {
+    /* On the connection's loop thread. Must never block. May reply before
+     * returning, or keep the request open and reply later from the same
+     * loop (a continuation, a timer): the IHttpAsyncHandler style. */
+    WEFT_CALLBACK,
+    /* On a worker-pool thread; may block. Must reply before returning.
+     * When the pool's queue is full the server answers 503 + Retry-After
+     * without running it: the classic synchronous action. */
+    WEFT_SYNC,
+} weft_handler_kind;
+
+/* ---- configuration: weft's common flags ----------------------------------- */
+typedef struct weft_config {
+    const char *host;           /* --host (127.0.0.1) */
+    int port;                   /* --port, or $PORT (8080); 0 = any free port */
+    int loops;                  /* --loops (number of CPUs) */
+    int workers;                /* --workers (64) */
+    int queue_length;           /* --queue-length (1000) */
+    int max_concurrent;         /* --max-concurrent (5000 per CPU), all loops */
+    int worker_stack_kb;        /* --worker-stack-kb (1024) */
+    int header_timeout_ms;      /* --header-timeout (10000) */
+    int body_timeout_ms;        /* --body-timeout (30000, between body reads) */
+    int keepalive_timeout_ms;   /* --keepalive-timeout (75000) */
+    int write_timeout_ms;       /* --write-timeout (30000, a stalled write) */
+    int shutdown_grace_ms;      /* --shutdown-grace (30000) */
+    int retry_after_s;          /* --retry-after (1), in 503 answers */
+    int quiet;                  /* --quiet: no access log, warnings only */
+    const char *log_level;      /* --log-level (info) */
+    weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
+                                   --max-headers, --max-body */
+} weft_config;
+
+/* ---- application ----------------------------------------------------------- */
+
+/* Makes an application and parses weft's common flags from argv. Flags it
+ * does not know are kept for weft_app_opt_*; weft_app_run rejects any that
+ * nobody claimed. Exits with status 2 and a usage message on a bad value. */
+weft_app *weft_app_new(int argc, char **argv);
+/* Declares an application flag --name (integer or string), with a default
+ * already in *var. Returns 0, or exits 2 on a malformed value. */
+void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *help);
+void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
+/* The parsed configuration; may be changed before weft_app_run. */
+weft_config *weft_app_config(weft_app *app);
+void weft_app_set_user(weft_app *app, void *user);
+void *weft_app_user(const weft_app *app);
+
+typedef struct weft_route_opts {
+    int timeout_ms; /* reserved for request deadlines: 0 = server default */
+} weft_route_opts;
+
+/* Adds a route. pattern is "METHOD /path/{param}/..."; a last segment
+ * "{name*}" matches the rest of the path. Returns 0 or WEFT_EINVAL. */
+int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind);
+int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
+                const weft_route_opts *opts);
+#define weft_route_opt(app, pattern, fn, kind, ...)                                                \
+    weft__route((app), (pattern), (fn), (kind), &(weft_route_opts){__VA_ARGS__})
+
+/* Binds, prints the listening address, serves until SIGTERM/SIGINT, then
+ * drains in-flight requests (up to --shutdown-grace) and returns the exit
+ * status: 0 after a clean drain. Frees the app. */
+int weft_app_run(weft_app *app);
+/* Asks a running app to shut down gracefully, from any thread. */
+void weft_app_stop(weft_app *app);
+
+/* ---- the request ------------------------------------------------------------ */
+weft_str weft_req_method(const weft_ctx *c);
+weft_str weft_req_path(const weft_ctx *c); /* percent-encoded, as sent */
+weft_str weft_req_target(const weft_ctx *c);
+weft_str weft_req_header(const weft_ctx *c, const char *name);
+weft_str weft_req_body(const weft_ctx *c);
+int weft_req_http_minor(const weft_ctx *c);
+/* Route parameter {name}, percent-decoded, NUL-terminated; NULL if none. */
+const char *weft_param(weft_ctx *c, const char *name);
+/* Query parameter, percent-decoded ('+' is a space); NULL if absent. */
+const char *weft_query(weft_ctx *c, const char *name);
+/* Query parameter as an integer; def if absent or not a number. */
+long weft_query_int(weft_ctx *c, const char *name, long def);
+/* The peer's address as text ("127.0.0.1"). */
+const char *weft_req_peer(const weft_ctx *c);
+
+weft_arena *weft_ctx_arena(weft_ctx *c);
+weft_app *weft_ctx_app(const weft_ctx *c);
+/* The loop that owns this request's connection. */
+weft_loop *weft_ctx_loop(const weft_ctx *c);
+
+/* ---- the response ----------------------------------------------------------
+ * All reply functions are called on the handler's own thread (the loop for
+ * WEFT_CALLBACK, the worker for WEFT_SYNC) and exactly once per request
+ * (weft_stream_* count as one). They return 0 or WEFT_ESTATE when the
+ * request already has its answer. */
+
+/* Adds a response header (copied). Before the reply. */
+int weft_add_header(weft_ctx *c, const char *name, const char *value);
+int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len);
+int weft_reply_str(weft_ctx *c, int status, const char *content_type, const char *body);
+int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A short text/plain error answer: "404 Not Found: <detail>". */
+int weft_reply_error(weft_ctx *c, int status, const char *detail);
+/* Chunked streaming (close-delimited for HTTP/1.0 clients). */
+int weft_stream_begin(weft_ctx *c, int status, const char *content_type);
+int weft_stream_write(weft_ctx *c, const void *data, size_t len);
+int weft_stream_end(weft_ctx *c);
+/* True once the request has its complete answer. */
+int weft_replied(const weft_ctx *c);
+
+/* ---- counters (for metrics and tests) --------------------------------------- */
+typedef struct weft_server_stats {
+    uint64_t connections_accepted, connections_open;
+    uint64_t requests, requests_inflight;
+    uint64_t rejected_busy;   /* 503 from a full pool queue or --max-concurrent */
+    uint64_t bad_requests;    /* 4xx/5xx answered by the protocol layer */
+    uint64_t timeouts;        /* header/body/idle/write time limits hit */
+} weft_server_stats;
+/* Sums the per-loop counters; approximate while serving. */
+void weft_app_stats(weft_app *app, weft_server_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

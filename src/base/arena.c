@@ -1,0 +1,104 @@
+/* arena.c - bump allocator for request-lifetime memory.
+ *
+ * Owns a list of malloc'd chunks. Allocation is a pointer bump; reset frees
+ * all chunks but the first, so a connection that serves many requests
+ * reuses one chunk and does no malloc on the hot path. Not thread-safe. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "weft/base.h"
+
+struct weft_arena_chunk {
+    weft_arena_chunk *next;
+    size_t size;
+    /* payload follows, 16-byte aligned */
+    _Alignas(16) char data[];
+};
+
+void weft_arena_init(weft_arena *a, size_t chunk_size)
+{
+    a->chunks = NULL;
+    a->ptr = a->end = NULL;
+    a->chunk_size = chunk_size ? chunk_size : 4096;
+}
+
+static int add_chunk(weft_arena *a, size_t need)
+{
+    size_t size = need > a->chunk_size ? need : a->chunk_size;
+    weft_arena_chunk *c = malloc(sizeof(*c) + size);
+    if (!c)
+        return WEFT_ENOMEM;
+    c->size = size;
+    /* Keep the first (reusable) chunk at the tail of the list. */
+    c->next = a->chunks;
+    a->chunks = c;
+    a->ptr = c->data;
+    a->end = c->data + size;
+    return 0;
+}
+
+void *weft_arena_alloc(weft_arena *a, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if (size == 0)
+        size = 16;
+    if ((size_t)(a->end - a->ptr) < size || !a->ptr) {
+        if (add_chunk(a, size))
+            return NULL;
+    }
+    void *p = a->ptr;
+    a->ptr += size;
+    return p;
+}
+
+char *weft_arena_strndup(weft_arena *a, const char *s, size_t len)
+{
+    char *p = weft_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *weft_arena_printf(weft_arena *a, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = n < 0 ? NULL : weft_arena_alloc(a, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return p;
+}
+
+void weft_arena_reset(weft_arena *a)
+{
+    weft_arena_chunk *c = a->chunks;
+    if (!c)
+        return;
+    while (c->next) {
+        weft_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->chunks = c;
+    a->ptr = c->data;
+    a->end = c->data + c->size;
+}
+
+void weft_arena_free(weft_arena *a)
+{
+    weft_arena_chunk *c = a->chunks;
+    while (c) {
+        weft_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->ptr = a->end = NULL;
+}

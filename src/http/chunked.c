@@ -1,0 +1,155 @@
+/* chunked.c - in-place decoder for chunked transfer coding (RFC 9112 7.1).
+ *
+ * A byte-at-a-time state machine, resumable across reads: the connection
+ * feeds raw bytes as they arrive and the decoder compacts the data of each
+ * chunk down to dst, so the decoded body ends up contiguous in the read
+ * buffer with no second copy. Chunk extensions are skipped (bounded by the
+ * line limit), trailer fields are syntax-checked and bounded, then ignored. */
+#include "weft/http.h"
+
+enum {
+    CH_SIZE,      /* reading hex digits of chunk-size */
+    CH_EXT,       /* after the size: skipping chunk-ext up to CR */
+    CH_SIZE_LF,   /* saw CR ending the size line */
+    CH_DATA,      /* copying `remaining` data bytes */
+    CH_DATA_CR,   /* expecting CR after chunk data */
+    CH_DATA_LF,   /* expecting LF after chunk data */
+    CH_TRAILER,   /* at the start of a trailer line (or the final CRLF) */
+    CH_TRAILER_FIELD, /* inside a trailer field line */
+    CH_TRAILER_LF,    /* saw CR ending a trailer field line */
+    CH_END_LF,    /* saw CR of the final empty line */
+    CH_DONE,
+};
+
+#define MAX_SIZE_LINE 4096
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
+                        size_t *consumed, size_t *produced, uint64_t max_body, size_t max_trailer)
+{
+    size_t i = 0, out = 0;
+    int rc = 0;
+    while (i < raw_len && d->state != CH_DONE) {
+        unsigned char ch = (unsigned char)raw[i];
+        switch (d->state) {
+        case CH_SIZE: {
+            int v = hexval(ch);
+            if (v >= 0) {
+                if (d->digits >= 15) {
+                    rc = -400; /* more than 2^60: no honest chunk is that big */
+                    goto out;
+                }
+                d->remaining = d->remaining * 16 + (unsigned)v;
+                d->digits++;
+                i++;
+                break;
+            }
+            if (d->digits == 0) {
+                rc = -400;
+                goto out;
+            }
+            if (ch != ';' && ch != ' ' && ch != '\t' && ch != '\r') {
+                rc = -400; /* only an extension or the line end may follow */
+                goto out;
+            }
+            if (d->total + d->remaining > max_body) {
+                rc = -413;
+                goto out;
+            }
+            d->state = CH_EXT;
+            break; /* re-examine ch as extension/CR */
+        }
+        case CH_EXT:
+            if (ch == '\r')
+                d->state = CH_SIZE_LF;
+            else if (ch == '\n' || ++d->line_len > MAX_SIZE_LINE ||
+                     (ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                rc = -400;
+                goto out;
+            }
+            i++;
+            break;
+        case CH_SIZE_LF:
+            if (ch != '\n') {
+                rc = -400;
+                goto out;
+            }
+            i++;
+            d->line_len = 0;
+            d->digits = 0;
+            d->state = d->remaining ? CH_DATA : CH_TRAILER;
+            break;
+        case CH_DATA: {
+            size_t n = raw_len - i;
+            if (n > d->remaining)
+                n = (size_t)d->remaining;
+            memmove(dst + out, raw + i, n);
+            out += n;
+            i += n;
+            d->remaining -= n;
+            d->total += n;
+            if (d->remaining == 0)
+                d->state = CH_DATA_CR;
+            break;
+        }
+        case CH_DATA_CR:
+        case CH_DATA_LF:
+            if (ch != (d->state == CH_DATA_CR ? '\r' : '\n')) {
+                rc = -400;
+                goto out;
+            }
+            i++;
+            d->state = d->state == CH_DATA_CR ? CH_DATA_LF : CH_SIZE;
+            break;
+        case CH_TRAILER:
+            if (ch == '\r') {
+                d->state = CH_END_LF;
+                i++;
+                break;
+            }
+            if (!(ch < 0x80 && ch > 0x20 && ch != ':' && ch != 0x7f)) {
+                rc = -400; /* a field must start with a name character */
+                goto out;
+            }
+            d->state = CH_TRAILER_FIELD;
+            break;
+        case CH_TRAILER_FIELD:
+            if (++d->trailer_bytes > max_trailer) {
+                rc = -431;
+                goto out;
+            }
+            if (ch == '\r')
+                d->state = CH_TRAILER_LF;
+            else if (ch == '\n' || (ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                rc = -400;
+                goto out;
+            }
+            i++;
+            break;
+        case CH_TRAILER_LF:
+        case CH_END_LF:
+            if (ch != '\n') {
+                rc = -400;
+                goto out;
+            }
+            i++;
+            d->state = d->state == CH_END_LF ? CH_DONE : CH_TRAILER;
+            break;
+        }
+    }
+    if (d->state == CH_DONE)
+        rc = 1;
+out:
+    *consumed = i;
+    *produced = out;
+    return rc;
+}

@@ -1,0 +1,331 @@
+/* parser.c - strict, zero-copy HTTP/1.1 request-head parser (RFC 9112).
+ *
+ * Owns nothing: it reads the caller's buffer and returns slices into it.
+ * It is re-run from the start of the head on every read until the head is
+ * complete; heads are small and the scan is linear, so this costs less than
+ * keeping resumable state. Every limit is checked against the bytes seen so
+ * far, so incomplete input cannot make a caller buffer without bound.
+ *
+ * Strictness, deliberately: lines end in CRLF (a bare CR or LF is 400), no
+ * whitespace before the colon, no obs-fold, no control characters in
+ * values, one Content-Length, never both Content-Length and
+ * Transfer-Encoding. Each of these ambiguities is a request-smuggling
+ * vector when a proxy and a server read a message differently. */
+#include "weft/http.h"
+
+/* tchar per RFC 9110 section 5.6.2 */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,  ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+static inline int is_vchar(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f; /* VCHAR or obs-text */
+}
+
+static inline int is_field_char(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+typedef struct cursor {
+    const char *p, *end;
+} cursor;
+
+static int fail(weft_http_request *req, int status, const char *why)
+{
+    req->error = why;
+    return -status;
+}
+
+/* Finds the end of the line that starts at c->p. Returns 1 and sets *eol to
+ * the CR when a CRLF is found, 0 when more input is needed, -1 on a bare
+ * CR or LF. */
+static int find_eol(const char *p, const char *end, const char **eol)
+{
+    for (; p < end; p++) {
+        if (*p == '\r') {
+            if (p + 1 == end)
+                return 0;
+            if (p[1] != '\n')
+                return -1;
+            *eol = p;
+            return 1;
+        }
+        if (*p == '\n')
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_version(weft_http_request *req, const char *v, size_t n)
+{
+    if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' || v[5] > '9' ||
+        v[7] < '0' || v[7] > '9')
+        return fail(req, 400, "malformed HTTP version");
+    if (v[5] != '1')
+        return fail(req, 505, "HTTP version not supported (this server speaks HTTP/1.x)");
+    /* A higher 1.x minor is answered as 1.1 (RFC 9110 section 6.2). */
+    req->minor = v[7] == '0' ? 0 : 1;
+    return 0;
+}
+
+static int split_target(weft_http_request *req)
+{
+    weft_str t = req->target;
+    const char *p = t.base, *end = t.base + t.len;
+    if (t.len == 1 && *p == '*') {
+        req->path = t;
+        req->query = WEFT_STR_NULL;
+        return 0;
+    }
+    if (*p != '/') {
+        /* absolute-form: scheme "://" authority path-abempty [ "?" query ] */
+        const char *s = p;
+        while (s < end && *s != ':' && *s != '/')
+            s++;
+        if (s + 3 > end || s == p || memcmp(s, "://", 3) != 0)
+            return fail(req, 400, "malformed request target");
+        s += 3;
+        while (s < end && *s != '/' && *s != '?')
+            s++;
+        if (s == end || *s == '?') {
+            /* empty path: "/" is implied; keep the query if any */
+            req->path = WEFT_STRLIT("/");
+            req->query = s == end ? WEFT_STR_NULL : weft_str_make(s + 1, (size_t)(end - s - 1));
+            return 0;
+        }
+        p = s;
+    }
+    const char *q = memchr(p, '?', (size_t)(end - p));
+    if (q) {
+        req->path = weft_str_make(p, (size_t)(q - p));
+        req->query = weft_str_make(q + 1, (size_t)(end - q - 1));
+    } else {
+        req->path = weft_str_make(p, (size_t)(end - p));
+        req->query = WEFT_STR_NULL;
+    }
+    return 0;
+}
+
+static int parse_request_line(cursor *c, weft_http_request *req, const weft_http_limits *lim)
+{
+    const char *eol;
+    int r = find_eol(c->p, c->end, &eol);
+    if (r == 0) {
+        if ((size_t)(c->end - c->p) > lim->max_request_line)
+            return fail(req, 414, "request line too long");
+        return WEFT_HTTP_INCOMPLETE;
+    }
+    if (r < 0)
+        return fail(req, 400, "bare CR or LF in request line");
+    if ((size_t)(eol - c->p) > lim->max_request_line)
+        return fail(req, 414, "request line too long");
+
+    const char *p = c->p;
+    const char *m = p;
+    while (p < eol && tchar[(unsigned char)*p])
+        p++;
+    if (p == m || p == eol || *p != ' ')
+        return fail(req, 400, "malformed method");
+    req->method = weft_str_make(m, (size_t)(p - m));
+    const char *t = ++p;
+    while (p < eol && is_vchar((unsigned char)*p))
+        p++;
+    if (p == t || p == eol || *p != ' ')
+        return fail(req, 400, "malformed request target");
+    req->target = weft_str_make(t, (size_t)(p - t));
+    p++;
+    r = parse_version(req, p, (size_t)(eol - p));
+    if (r)
+        return r;
+    r = split_target(req);
+    if (r)
+        return r;
+    c->p = eol + 2;
+    return 0;
+}
+
+static int note_content_length(weft_http_request *req, weft_str v, const weft_http_limits *lim)
+{
+    if (req->has_content_length)
+        return fail(req, 400, "duplicate Content-Length");
+    uint64_t n;
+    if (weft_str_to_u64(v, UINT64_MAX, &n))
+        return fail(req, 400, "invalid Content-Length");
+    if (n > lim->max_body)
+        return fail(req, 413, "request body too large");
+    req->content_length = n;
+    req->has_content_length = 1;
+    return 0;
+}
+
+/* Interprets the fields the parser itself must act on. */
+static int note_header(weft_http_request *req, weft_str name, weft_str value,
+                       const weft_http_limits *lim, int *te_seen, int *conn_close,
+                       int *conn_keep)
+{
+    switch (name.len) {
+    case 4:
+        if (weft_str_ieq(name, WEFT_STRLIT("host"))) {
+            if (req->host.base)
+                return fail(req, 400, "duplicate Host");
+            req->host = value;
+        }
+        break;
+    case 6:
+        if (weft_str_ieq(name, WEFT_STRLIT("expect"))) {
+            if (!weft_str_ieq(value, WEFT_STRLIT("100-continue")))
+                return fail(req, 417, "unsupported expectation");
+            req->expect_continue = 1;
+        }
+        break;
+    case 10:
+        if (weft_str_ieq(name, WEFT_STRLIT("connection"))) {
+            if (weft_http_list_has(value, WEFT_STRLIT("close")))
+                *conn_close = 1;
+            if (weft_http_list_has(value, WEFT_STRLIT("keep-alive")))
+                *conn_keep = 1;
+        }
+        break;
+    case 14:
+        if (weft_str_ieq(name, WEFT_STRLIT("content-length")))
+            return note_content_length(req, value, lim);
+        break;
+    case 17:
+        if (weft_str_ieq(name, WEFT_STRLIT("transfer-encoding"))) {
+            if (*te_seen || !weft_str_ieq(value, WEFT_STRLIT("chunked")))
+                return fail(req, 501, "unsupported Transfer-Encoding (only chunked is)");
+            *te_seen = 1;
+            req->chunked = 1;
+        }
+        break;
+    }
+    return 0;
+}
+
+static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_str *value,
+                             weft_http_request *req)
+{
+    const char *p = c->p;
+    if (*p == ' ' || *p == '\t')
+        return fail(req, 400, "obsolete line folding (obs-fold) is not accepted");
+    const char *n = p;
+    while (p < eol && tchar[(unsigned char)*p])
+        p++;
+    if (p == n || p == eol || *p != ':')
+        return fail(req, 400, "malformed header field name");
+    *name = weft_str_make(n, (size_t)(p - n));
+    p++;
+    while (p < eol && (*p == ' ' || *p == '\t'))
+        p++;
+    const char *v = p;
+    for (; p < eol; p++)
+        if (!is_field_char((unsigned char)*p))
+            return fail(req, 400, "invalid character in header field value");
+    while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    *value = weft_str_make(v, (size_t)(p - v));
+    return 0;
+}
+
+static int finish_head(weft_http_request *req, int te_seen, int conn_close, int conn_keep)
+{
+    if (te_seen && req->has_content_length)
+        return fail(req, 400, "both Content-Length and Transfer-Encoding");
+    if (te_seen && req->minor == 0)
+        return fail(req, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (req->minor == 1 && !req->host.base)
+        return fail(req, 400, "missing Host header");
+    if (req->minor == 1)
+        req->keep_alive = !conn_close;
+    else
+        req->keep_alive = conn_keep && !conn_close;
+    if (req->expect_continue && req->minor == 0)
+        req->expect_continue = 0; /* 100-continue is not HTTP/1.0 */
+    return 0;
+}
+
+int weft_http_parse_request(const char *buf, size_t len, weft_http_request *req,
+                            weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim)
+{
+    memset(req, 0, sizeof *req);
+    req->headers = hdrs;
+    cursor c = {buf, buf + len};
+    /* Skip a few empty lines left over from a previous message. */
+    for (int i = 0; i < 4 && c.end - c.p >= 2 && c.p[0] == '\r' && c.p[1] == '\n'; i++)
+        c.p += 2;
+    if (c.p == c.end)
+        return WEFT_HTTP_INCOMPLETE;
+    int r = parse_request_line(&c, req, lim);
+    if (r)
+        return r;
+
+    const char *fields = c.p;
+    int te_seen = 0, conn_close = 0, conn_keep = 0;
+    for (;;) {
+        const char *eol;
+        r = find_eol(c.p, c.end, &eol);
+        size_t block = (size_t)((r > 0 ? eol : c.end) - fields);
+        if (block > lim->max_header_bytes)
+            return fail(req, 431, "header block too large");
+        if (r == 0)
+            return WEFT_HTTP_INCOMPLETE;
+        if (r < 0)
+            return fail(req, 400, "bare CR or LF in header block");
+        if (eol == c.p) {
+            c.p += 2;
+            break;
+        }
+        if (req->nheaders >= lim->max_headers || req->nheaders >= hdr_cap)
+            return fail(req, 431, "too many header fields");
+        weft_header *h = &hdrs[req->nheaders];
+        r = parse_header_line(&c, eol, &h->name, &h->value, req);
+        if (r)
+            return r;
+        req->nheaders++;
+        r = note_header(req, h->name, h->value, lim, &te_seen, &conn_close, &conn_keep);
+        if (r)
+            return r;
+        c.p = eol + 2;
+    }
+    r = finish_head(req, te_seen, conn_close, conn_keep);
+    if (r)
+        return r;
+    return (int)(c.p - buf);
+}
+
+weft_str weft_http_find_header(const weft_http_request *req, weft_str name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (weft_str_ieq(req->headers[i].name, name))
+            return req->headers[i].value;
+    return WEFT_STR_NULL;
+}
+
+int weft_http_list_has(weft_str list, weft_str token)
+{
+    const char *p = list.base, *end = list.base + list.len;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        const char *s = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (weft_str_ieq(weft_str_make(s, (size_t)(e - s)), token))
+            return 1;
+    }
+    return 0;
+}

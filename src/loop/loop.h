@@ -1,0 +1,37 @@
+/* loop.h - internal face of the loop layer (libuv lives behind it). */
+#ifndef WEFT_SRC_LOOP_H
+#define WEFT_SRC_LOOP_H
+
+#include <pthread.h>
+#include <uv.h>
+
+#include "weft/loop.h"
+
+struct weft_loop {
+    uv_loop_t uv;
+    uv_async_t wake;      /* rung by weft_loop_post */
+    pthread_mutex_t mu;   /* guards the post list */
+    weft_post *head, *tail;
+    pthread_t thread;
+    int index;
+    int running;
+    void (*on_start)(weft_loop *loop, void *arg);
+    void *start_arg;
+    void *server; /* the server's per-loop state */
+};
+
+/* Initialises the loop on the calling thread; the uv loop may be used to
+ * create handles before the thread starts. 0 or WEFT_E*. */
+int weft__loop_init(weft_loop *loop, int index);
+/* Starts the loop's thread: it calls on_start(loop, arg) and then runs the
+ * loop until no handle is active. */
+int weft__loop_start(weft_loop *loop, void (*on_start)(weft_loop *, void *), void *arg);
+/* Runs the loop on the calling thread until no handle is active. */
+void weft__loop_run(weft_loop *loop);
+void weft__loop_join(weft_loop *loop);
+/* Lets the loop exit once its other handles are closed. */
+void weft__loop_release(weft_loop *loop);
+/* Makes `loop` the current loop of the calling thread. */
+void weft__loop_set_current(weft_loop *loop);
+
+#endif

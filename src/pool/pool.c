@@ -1,0 +1,188 @@
+/* pool.c - fixed set of worker threads fed by a bounded FIFO.
+ *
+ * Owns the worker threads and the queue between loops and workers. Workers
+ * may block for as long as their job likes; loops never wait on the pool:
+ * submit either queues or fails with WEFT_EBUSY at once. Completions travel
+ * back with weft_loop_post, so done() runs on the submitting loop. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "weft/pool.h"
+
+struct weft_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work_ready;
+    pthread_cond_t idle;
+    weft_job *head, *tail;
+    unsigned queued, queue_len, busy, nthreads, exited;
+    int stopping;
+    uint64_t completed, rejected;
+    pthread_t *threads;
+};
+
+static void deliver(weft_post *p)
+{
+    weft_job *job = (weft_job *)((char *)p - offsetof(weft_job, post));
+    job->done(job);
+}
+
+static void send_home(weft_job *job)
+{
+    job->post.fn = deliver;
+    weft_loop_post(job->origin, &job->post);
+}
+
+static void *worker_main(void *arg)
+{
+    weft_pool *pool = arg;
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (!pool->head && !pool->stopping)
+            pthread_cond_wait(&pool->work_ready, &pool->mu);
+        if (!pool->head)
+            break;
+        weft_job *job = pool->head;
+        pool->head = job->next;
+        if (!pool->head)
+            pool->tail = NULL;
+        pool->queued--;
+        pool->busy++;
+        pthread_mutex_unlock(&pool->mu);
+
+        job->status = 0;
+        job->work(job);
+        send_home(job);
+
+        pthread_mutex_lock(&pool->mu);
+        pool->busy--;
+        pool->completed++;
+    }
+    pool->exited++;
+    pthread_cond_broadcast(&pool->idle);
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size)
+{
+    if (threads == 0)
+        return NULL;
+    weft_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return NULL;
+    pool->threads = calloc(threads, sizeof *pool->threads);
+    if (!pool->threads) {
+        free(pool);
+        return NULL;
+    }
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->work_ready, NULL);
+    pthread_cond_init(&pool->idle, NULL);
+    pool->queue_len = queue_len;
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (stack_size)
+        pthread_attr_setstacksize(&attr, stack_size);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < threads; i++) {
+        if (pthread_create(&pool->threads[i], &attr, worker_main, pool))
+            break;
+        pool->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (pool->nthreads == 0) {
+        free(pool->threads);
+        free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+int weft_pool_submit(weft_pool *pool, weft_job *job)
+{
+    job->origin = weft_loop_current();
+    job->next = NULL;
+    pthread_mutex_lock(&pool->mu);
+    /* Jobs in the queue that an idle worker is about to take are not
+     * waiting; the rest must fit in queue_len, or the caller sheds load. */
+    unsigned free_workers = pool->nthreads - pool->busy;
+    if (pool->stopping || pool->queued >= free_workers + pool->queue_len) {
+        pool->rejected++;
+        pthread_mutex_unlock(&pool->mu);
+        return WEFT_EBUSY;
+    }
+    if (pool->tail)
+        pool->tail->next = job;
+    else
+        pool->head = job;
+    pool->tail = job;
+    pool->queued++;
+    pthread_cond_signal(&pool->work_ready);
+    pthread_mutex_unlock(&pool->mu);
+    return 0;
+}
+
+unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = 1;
+    weft_job *job = pool->head;
+    pool->head = pool->tail = NULL;
+    pool->queued = 0;
+    pthread_cond_broadcast(&pool->work_ready);
+    pthread_mutex_unlock(&pool->mu);
+    while (job) {
+        weft_job *next = job->next;
+        job->status = WEFT_ECANCELED;
+        send_home(job);
+        job = next;
+    }
+
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->mu);
+    while (pool->exited < pool->nthreads) {
+        if (pthread_cond_timedwait(&pool->idle, &pool->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    unsigned left = pool->nthreads - pool->exited;
+    pthread_mutex_unlock(&pool->mu);
+    if (left == 0)
+        for (unsigned i = 0; i < pool->nthreads; i++)
+            pthread_join(pool->threads[i], NULL);
+    return left;
+}
+
+void weft_pool_free(weft_pool *pool)
+{
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->work_ready);
+    pthread_cond_destroy(&pool->idle);
+    free(pool->threads);
+    free(pool);
+}
+
+void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out)
+{
+    pthread_mutex_lock(&pool->mu);
+    out->threads = pool->nthreads;
+    out->busy = pool->busy;
+    out->queued = pool->queued;
+    out->queue_len = pool->queue_len;
+    out->completed = pool->completed;
+    out->rejected = pool->rejected;
+    pthread_mutex_unlock(&pool->mu);
+}

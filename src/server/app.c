@@ -1,0 +1,382 @@
+/* app.c - the application's life: routes, binding, loops, graceful stop.
+ *
+ * The main thread runs a small control loop that owns the signal handlers
+ * and the shutdown sequence; each server loop runs on its own thread with
+ * its own SO_REUSEPORT listener, so the kernel spreads connections and no
+ * connection ever moves between loops.
+ *
+ * Shutdown, in two phases: on SIGTERM/SIGINT every loop closes its listener
+ * and its idle connections, and answers in-flight requests with
+ * "Connection: close"; when all loops report drained, or --shutdown-grace
+ * runs out (then the rest are closed), the loops stop and run returns. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define TICK_MS 250
+
+void weft__options_parse_common(weft_app *app);
+int weft__options_finish(weft_app *app);
+void weft__options_free(weft_app *app);
+
+weft_app *weft_app_new(int argc, char **argv)
+{
+    weft_app *app = calloc(1, sizeof *app);
+    if (!app)
+        abort();
+    app->argc = argc;
+    app->argv = calloc((size_t)argc + 1, sizeof *argv);
+    if (!app->argv)
+        abort();
+    memcpy(app->argv, argv, (size_t)argc * sizeof *argv);
+    const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    app->prog = argc > 0 ? (slash ? slash + 1 : argv[0]) : "weft";
+    app->routes_tail = &app->routes;
+    weft__options_parse_common(app);
+    return app;
+}
+
+weft_config *weft_app_config(weft_app *app)
+{
+    return &app->cfg;
+}
+
+void weft_app_set_user(weft_app *app, void *user)
+{
+    app->user = user;
+}
+
+void *weft_app_user(const weft_app *app)
+{
+    return app->user;
+}
+
+int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
+                const weft_route_opts *opts)
+{
+    weft__rt *r = calloc(1, sizeof *r);
+    if (!r)
+        return WEFT_ENOMEM;
+    int rc = weft__route_parse(r, pattern);
+    if (rc || !fn) {
+        weft_error("invalid route '%s'", pattern);
+        weft__route_free(r);
+        return rc ? rc : WEFT_EINVAL;
+    }
+    r->fn = fn;
+    r->kind = kind;
+    if (opts)
+        r->opts = *opts;
+    *app->routes_tail = r;
+    app->routes_tail = &r->next;
+    return 0;
+}
+
+int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind)
+{
+    return weft__route(app, pattern, fn, kind, NULL);
+}
+
+/* ---- per-loop start, tick and stop ---------------------------------------- */
+
+static void on_tick(uv_timer_t *t)
+{
+    weft_sloop *sl = t->data;
+    weft__conn_sweep(sl, uv_now(&sl->loop.uv));
+    weft_log_flush_thread();
+}
+
+static void loop_started(weft_loop *loop, void *arg)
+{
+    weft_sloop *sl = arg;
+    (void)loop;
+    uv_timer_init(&sl->loop.uv, &sl->tick);
+    sl->tick.data = sl;
+    uv_timer_start(&sl->tick, on_tick, TICK_MS, TICK_MS);
+    weft__conn_accept(sl);
+}
+
+void weft__app_loop_drained(weft_sloop *sl)
+{
+    if (sl->drained_sent)
+        return;
+    sl->drained_sent = 1;
+    atomic_fetch_add(&sl->app->drained, 1);
+    uv_async_send(&sl->app->ctl_wake);
+}
+
+static void on_stop_msg(weft_post *p)
+{
+    weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, stop_msg));
+    atomic_store(&sl->draining, 1);
+    if (sl->listener_open) {
+        sl->listener_open = 0;
+        uv_close((uv_handle_t *)&sl->listener, NULL);
+    }
+    weft__conn_drain(sl);
+    if (!sl->conns && sl->offloaded == 0)
+        weft__app_loop_drained(sl);
+}
+
+static void on_force_msg(weft_post *p)
+{
+    weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, force_msg));
+    weft__conn_close_all(sl);
+}
+
+static void on_release_msg(weft_post *p)
+{
+    weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, release_msg));
+    uv_close((uv_handle_t *)&sl->tick, NULL);
+    weft__loop_release(&sl->loop);
+}
+
+/* ---- binding --------------------------------------------------------------- */
+
+static int bind_listener(weft_app *app, weft_sloop *sl, int port)
+{
+    struct sockaddr_storage addr;
+    const char *host = app->cfg.host;
+    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
+    int rc = family == AF_INET6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                                : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc) {
+        weft_error("invalid --host '%s': %s", host, uv_strerror(rc));
+        return WEFT_EINVAL;
+    }
+    uv_tcp_init_ex(&sl->loop.uv, &sl->listener, (unsigned)family);
+    sl->listener_open = 1;
+    uv_os_fd_t fd;
+    uv_fileno((uv_handle_t *)&sl->listener, &fd);
+    int one = 1;
+    /* One listening socket per loop on the same port: the kernel balances
+     * new connections across loops with no shared accept lock. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
+        weft_error("SO_REUSEPORT unavailable");
+        return WEFT_EINVAL;
+    }
+    rc = uv_tcp_bind(&sl->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&sl->listener, 4096, NULL);
+    if (rc) {
+        weft_error("cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
+        return rc == UV_EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
+    }
+    if (port == 0) {
+        int len = sizeof addr;
+        uv_tcp_getsockname(&sl->listener, (struct sockaddr *)&addr, &len);
+        app->bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    } else {
+        app->bound_port = port;
+    }
+    return 0;
+}
+
+static int setup_loops(weft_app *app)
+{
+    int n = app->cfg.loops;
+    app->loops = calloc((size_t)n, sizeof *app->loops);
+    if (!app->loops)
+        return WEFT_ENOMEM;
+    app->nloops = n;
+    uint64_t share = ((uint64_t)app->cfg.max_concurrent + (uint64_t)n - 1) / (uint64_t)n;
+    for (int i = 0; i < n; i++) {
+        weft_sloop *sl = &app->loops[i];
+        if (weft__loop_init(&sl->loop, i))
+            return WEFT_ENOMEM;
+        sl->app = app;
+        sl->loop.server = sl;
+        sl->max_inflight = share;
+        sl->hdr_scratch = calloc(app->cfg.limits.max_headers, sizeof(weft_header));
+        if (!sl->hdr_scratch)
+            return WEFT_ENOMEM;
+        int rc = bind_listener(app, sl, i == 0 ? app->cfg.port : app->bound_port);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- control loop: signals and the shutdown sequence ---------------------- */
+
+static void close_ctl(weft_app *app)
+{
+    uv_close((uv_handle_t *)&app->ctl_wake, NULL);
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    uv_close((uv_handle_t *)&app->grace, NULL);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    weft_app *app = t->data;
+    if (app->forced) {
+        weft_warn("requests still running after the grace period; giving up on them");
+        app->abandoned = 1;
+        close_ctl(app);
+        return;
+    }
+    weft_warn("shutdown grace period over: closing remaining connections");
+    app->forced = 1;
+    for (int i = 0; i < app->nloops; i++) {
+        app->loops[i].force_msg.fn = on_force_msg;
+        weft_loop_post(&app->loops[i].loop, &app->loops[i].force_msg);
+    }
+    /* A worker stuck in a blocking handler cannot be interrupted; give it
+     * one more second, then leave without it. */
+    uv_timer_start(&app->grace, on_grace, 1000, 0);
+}
+
+static void begin_stop(weft_app *app)
+{
+    if (app->stopping)
+        return;
+    app->stopping = 1;
+    weft_info("shutting down: finishing in-flight requests (grace %d ms)",
+              app->cfg.shutdown_grace_ms);
+    for (int i = 0; i < app->nloops; i++) {
+        app->loops[i].stop_msg.fn = on_stop_msg;
+        weft_loop_post(&app->loops[i].loop, &app->loops[i].stop_msg);
+    }
+    uv_timer_start(&app->grace, on_grace, (uint64_t)app->cfg.shutdown_grace_ms, 0);
+}
+
+static void on_ctl_wake(uv_async_t *h)
+{
+    weft_app *app = h->data;
+    if (atomic_load(&app->stop_requested))
+        begin_stop(app);
+    if (app->stopping && atomic_load(&app->drained) == app->nloops) {
+        uv_timer_stop(&app->grace);
+        close_ctl(app);
+    }
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    weft_app *app = s->data;
+    if (app->stopping) {
+        weft_warn("second signal %d: exiting now", signum);
+        weft_log_sync();
+        _exit(1);
+    }
+    begin_stop(app);
+}
+
+void weft_app_stop(weft_app *app)
+{
+    atomic_store(&app->stop_requested, 1);
+    uv_async_send(&app->ctl_wake);
+}
+
+static void ctl_init(weft_app *app)
+{
+    uv_loop_init(&app->ctl);
+    uv_async_init(&app->ctl, &app->ctl_wake, on_ctl_wake);
+    app->ctl_wake.data = app;
+    uv_signal_init(&app->ctl, &app->sigint);
+    uv_signal_init(&app->ctl, &app->sigterm);
+    app->sigint.data = app->sigterm.data = app;
+    uv_signal_start(&app->sigint, on_signal, SIGINT);
+    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+    uv_timer_init(&app->ctl, &app->grace);
+    app->grace.data = app;
+}
+
+/* ---- run -------------------------------------------------------------------- */
+
+static void app_free(weft_app *app)
+{
+    while (app->routes) {
+        weft__rt *next = app->routes->next;
+        weft__route_free(app->routes);
+        app->routes = next;
+    }
+    for (int i = 0; i < app->nloops; i++) {
+        free(app->loops[i].hdr_scratch);
+        weft_buf_free(&app->loops[i].logline);
+    }
+    free(app->loops);
+    weft__options_free(app);
+    free(app->argv);
+    free(app);
+}
+
+static int start(weft_app *app)
+{
+    app->pool = weft_pool_new((unsigned)app->cfg.workers, (unsigned)app->cfg.queue_length,
+                              (size_t)app->cfg.worker_stack_kb * 1024);
+    if (!app->pool) {
+        weft_error("cannot start %d worker threads", app->cfg.workers);
+        return 1;
+    }
+    ctl_init(app);
+    if (setup_loops(app))
+        return 1;
+    /* Printed even with --quiet: scripts and tests read the port here. */
+    fprintf(stderr, "%s: listening on http://%s%s%s:%d (%d loops, %d workers, queue %d)\n",
+            app->prog, strchr(app->cfg.host, ':') ? "[" : "", app->cfg.host,
+            strchr(app->cfg.host, ':') ? "]" : "", app->bound_port, app->nloops, app->cfg.workers,
+            app->cfg.queue_length);
+    fflush(stderr);
+    for (int i = 0; i < app->nloops; i++)
+        if (weft__loop_start(&app->loops[i].loop, loop_started, &app->loops[i]))
+            return 1;
+    return 0;
+}
+
+int weft_app_run(weft_app *app)
+{
+    int rc = weft__options_finish(app);
+    if (rc >= 0) {
+        app_free(app);
+        return rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (start(app)) {
+        weft_log_sync();
+        _exit(1); /* threads may be half started; nothing to drain */
+    }
+    uv_run(&app->ctl, UV_RUN_DEFAULT);
+
+    if (app->abandoned) {
+        weft_log_sync();
+        _exit(1); /* a worker is stuck in a handler: leave without joining */
+    }
+    for (int i = 0; i < app->nloops; i++) {
+        app->loops[i].release_msg.fn = on_release_msg;
+        weft_loop_post(&app->loops[i].loop, &app->loops[i].release_msg);
+    }
+    for (int i = 0; i < app->nloops; i++)
+        weft__loop_join(&app->loops[i].loop);
+    unsigned busy = weft_pool_stop(app->pool, 1000);
+    if (busy == 0)
+        weft_pool_free(app->pool);
+    uv_loop_close(&app->ctl);
+    for (int i = 0; i < app->nloops; i++)
+        uv_loop_close(&app->loops[i].loop.uv);
+    weft_info("stopped");
+    weft_log_sync();
+    app_free(app);
+    return 0;
+}
+
+void weft_app_stats(weft_app *app, weft_server_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < app->nloops; i++) {
+        weft_loop_stats *s = &app->loops[i].stats;
+        out->connections_accepted += atomic_load_explicit(&s->accepted, memory_order_relaxed);
+        out->connections_open += atomic_load_explicit(&s->open, memory_order_relaxed);
+        out->requests += atomic_load_explicit(&s->requests, memory_order_relaxed);
+        out->requests_inflight += atomic_load_explicit(&s->inflight, memory_order_relaxed);
+        out->rejected_busy += atomic_load_explicit(&s->rejected_busy, memory_order_relaxed);
+        out->bad_requests += atomic_load_explicit(&s->bad_requests, memory_order_relaxed);
+        out->timeouts += atomic_load_explicit(&s->timeouts, memory_order_relaxed);
+    }
+}

@@ -1,0 +1,565 @@
+/* conn.c - one HTTP/1.1 connection: reading, framing, writing, time limits.
+ *
+ * Owns the connection's socket, read buffer and output buffers, and walks
+ * the state machine in server.h (HEAD -> BODY -> HANDLING -> HEAD ..., or
+ * LINGER -> CLOSED after an error or a last response). Runs on its loop's
+ * thread only and never blocks.
+ *
+ * Requests on one connection are handled one at a time, in order, so
+ * pipelined requests are answered in order without reordering buffers:
+ * while one is being handled the following ones wait in the read buffer,
+ * and their answers are batched into one write when they complete inline.
+ *
+ * Buffer rule: once a request is dispatched its slices point into the read
+ * buffer, so the buffer never moves (no compaction, no realloc) until the
+ * request is done; reads during that time may only fill the free tail. */
+#include <stdlib.h>
+
+#include "server.h"
+
+#define RBUF_INITIAL 4096
+#define RBUF_MIN_FREE 1024
+#define LINGER_MS 2000
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void process(weft_conn *c);
+static void conn_close(weft_conn *c);
+
+static uint64_t now_of(weft_conn *c)
+{
+    return uv_now(&c->sl->loop.uv);
+}
+
+static size_t rbuf_limit(const weft_config *cfg)
+{
+    return cfg->limits.max_request_line + cfg->limits.max_header_bytes + cfg->limits.max_body +
+           65536;
+}
+
+/* Makes at least RBUF_MIN_FREE bytes free at the tail, or `need` total
+ * bytes from rstart, moving data only when no request points into it. */
+static int rbuf_make_room(weft_conn *c, size_t need)
+{
+    const weft_config *cfg = &c->sl->app->cfg;
+    if (c->rstart == c->rend)
+        c->rstart = c->rend = 0;
+    size_t want_end = c->rend + RBUF_MIN_FREE;
+    if (c->rstart + need > want_end)
+        want_end = c->rstart + need;
+    if (want_end <= c->rcap)
+        return 0;
+    if (c->rstart > 0) {
+        memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
+        want_end -= c->rstart;
+        c->rend -= c->rstart;
+        c->rstart = 0;
+        if (want_end <= c->rcap)
+            return 0;
+    }
+    size_t cap = c->rcap ? c->rcap : RBUF_INITIAL;
+    while (cap < want_end)
+        cap *= 2;
+    size_t limit = rbuf_limit(cfg);
+    if (cap > limit)
+        cap = limit > want_end ? limit : want_end;
+    char *p = realloc(c->rbuf, cap);
+    if (!p)
+        return WEFT_ENOMEM;
+    c->rbuf = p;
+    c->rcap = cap;
+    return 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    weft_conn *c = h->data;
+    *buf = uv_buf_init(NULL, 0);
+    switch (c->state) {
+    case CONN_HEAD:
+    case CONN_BODY: {
+        size_t need = 0;
+        if (c->state == CONN_BODY && c->ctx.req.has_content_length)
+            need = c->head_len + (size_t)c->ctx.req.content_length;
+        if (rbuf_make_room(c, need))
+            return;
+        break;
+    }
+    case CONN_HANDLING:
+        break; /* only the free tail: the request points into the buffer */
+    case CONN_LINGER:
+        c->rstart = c->rend = 0; /* input is discarded */
+        if (!c->rbuf && rbuf_make_room(c, 0))
+            return;
+        break;
+    case CONN_CLOSED:
+        return;
+    }
+    *buf = uv_buf_init(c->rbuf + c->rend, (unsigned)(c->rcap - c->rend));
+}
+
+static void start_reading(weft_conn *c)
+{
+    if (c->read_stopped && c->state != CONN_CLOSED && !c->peer_eof) {
+        c->read_stopped = 0;
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    }
+}
+
+static void stop_reading(weft_conn *c)
+{
+    if (!c->read_stopped) {
+        c->read_stopped = 1;
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    }
+}
+
+/* ---- closing ----------------------------------------------------------- */
+
+static void conn_free(weft_conn *c)
+{
+    weft_sloop *sl = c->sl;
+    free(c->rbuf);
+    weft_buf_free(&c->obuf);
+    weft_buf_free(&c->wbuf);
+    weft_arena_free(&c->ctx.arena);
+    free(c);
+    if (sl->draining && !sl->conns && sl->offloaded == 0)
+        weft__app_loop_drained(sl);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    weft_conn *c = h->data;
+    c->close_done = 1;
+    if (!c->offloaded) /* else the pool job frees it when it returns */
+        conn_free(c);
+}
+
+static void conn_close(weft_conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    weft_sloop *sl = c->sl;
+    if (c->state == CONN_HANDLING && !c->offloaded) {
+        /* A pending callback request dies with its connection. */
+        sl->inflight--;
+        atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
+    }
+    c->state = CONN_CLOSED;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sl->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+/* The write side is done: send FIN, then read and discard until the peer
+ * closes too, so unread input cannot turn our close into an RST that
+ * destroys the response before the client reads it. */
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    weft_conn *c = req->data;
+    if (status < 0)
+        conn_close(c);
+}
+
+static void begin_linger(weft_conn *c)
+{
+    c->state = CONN_LINGER;
+    c->since = now_of(c);
+    c->close_when_flushed = 1;
+    c->peer_eof = 0;
+    start_reading(c);
+    weft__conn_flush(c);
+}
+
+static void after_flush(weft_conn *c)
+{
+    if (c->state == CONN_LINGER && c->close_when_flushed && c->obuf.len == 0 && !c->writing) {
+        c->close_when_flushed = 0;
+        if (c->peer_eof) {
+            conn_close(c); /* the peer already closed its side */
+            return;
+        }
+        c->sreq.data = c;
+        if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown))
+            conn_close(c);
+    }
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+int weft__conn_out(weft_conn *c, const void *data, size_t len)
+{
+    return weft_buf_append(&c->obuf, data, len);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    weft_conn *c = req->data;
+    c->writing = 0;
+    c->wbuf.len = 0;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->state == CONN_CLOSED)
+        return;
+    weft__conn_flush(c);
+}
+
+void weft__conn_flush(weft_conn *c)
+{
+    if (c->offloaded || c->writing || c->state == CONN_CLOSED)
+        return;
+    if (c->obuf.len == 0) {
+        after_flush(c);
+        return;
+    }
+    uv_buf_t b = uv_buf_init(c->obuf.data, (unsigned)c->obuf.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == (int)c->obuf.len) {
+        c->obuf.len = 0;
+        after_flush(c);
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        conn_close(c);
+        return;
+    }
+    if (n < 0)
+        n = 0;
+    /* The kernel took part of it: hand the rest to libuv and collect new
+     * output in the other buffer meanwhile. */
+    weft_buf t = c->wbuf;
+    c->wbuf = c->obuf;
+    c->obuf = t;
+    c->obuf.len = 0;
+    c->writing = 1;
+    c->write_since = now_of(c);
+    c->wreq.data = c;
+    b = uv_buf_init(c->wbuf.data + n, (unsigned)(c->wbuf.len - (size_t)n));
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
+        c->writing = 0;
+        conn_close(c);
+    }
+}
+
+/* ---- reading and framing ---------------------------------------------- */
+
+/* Reads the body of the current request. 1 complete, 0 need more, or
+ * minus an HTTP status. */
+static int read_body(weft_conn *c)
+{
+    weft_http_request *req = &c->ctx.req;
+    size_t have = c->rend - c->rstart;
+    if (!req->chunked) {
+        if (have < c->head_len + req->content_length)
+            return 0;
+        c->body_len = (size_t)req->content_length;
+        return 1;
+    }
+    char *body = c->rbuf + c->rstart + c->head_len;
+    char *raw = body + c->body_len;
+    size_t raw_len = (size_t)(c->rbuf + c->rend - raw), used, made;
+    const weft_config *cfg = &c->sl->app->cfg;
+    int r = weft_chunked_decode(&c->chunk, raw, raw, raw_len, &used, &made, cfg->limits.max_body,
+                                cfg->limits.max_header_bytes);
+    if (r < 0)
+        return r;
+    /* Close the gap left by chunk framing so the buffer holds head, decoded
+     * body, then undecoded input. */
+    c->body_len += made;
+    size_t rest = raw_len - used;
+    memmove(body + c->body_len, raw + used, rest);
+    c->rend = (size_t)(body + c->body_len + rest - c->rbuf);
+    return r;
+}
+
+static int parse_head(weft_conn *c)
+{
+    const weft_config *cfg = &c->sl->app->cfg;
+    return weft_http_parse_request(c->rbuf + c->rstart, c->rend - c->rstart, &c->ctx.req,
+                                   c->sl->hdr_scratch, cfg->limits.max_headers, &cfg->limits);
+}
+
+static void send_continue(weft_conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (c->ctx.req.expect_continue && c->rend - c->rstart <= c->head_len) {
+        weft__conn_out(c, cont, sizeof cont - 1);
+        weft__conn_flush(c);
+    }
+}
+
+/* Returns 1 to go on with the next step, 0 to wait for input or events. */
+static int step_head(weft_conn *c)
+{
+    if (c->rstart == c->rend) {
+        if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed)) {
+            conn_close(c);
+            return 0;
+        }
+        c->head_started = 0;
+        return 0;
+    }
+    if (!c->head_started)
+        c->head_started = now_of(c);
+    int r = parse_head(c);
+    if (r == WEFT_HTTP_INCOMPLETE)
+        return 0;
+    if (r < 0) {
+        weft__reply_protocol_error(c, -r, c->ctx.req.error);
+        return 0;
+    }
+    c->head_len = (size_t)r;
+    c->body_len = 0;
+    if (c->ctx.req.chunked || c->ctx.req.content_length > 0) {
+        memset(&c->chunk, 0, sizeof c->chunk);
+        c->state = CONN_BODY;
+        c->since = now_of(c);
+        send_continue(c);
+        return 1;
+    }
+    weft__dispatch(c);
+    return 1;
+}
+
+static int step_body(weft_conn *c)
+{
+    int r = read_body(c);
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        weft__reply_protocol_error(c, -r, r == -413 ? "request body too large"
+                                          : r == -431 ? "trailer section too large"
+                                                      : "malformed chunked body");
+        return 0;
+    }
+    /* The buffer may have moved while the body arrived: parse the head
+     * again so its slices point at the current bytes. */
+    parse_head(c);
+    weft__dispatch(c);
+    return 1;
+}
+
+static void process(weft_conn *c)
+{
+    if (c->in_process)
+        return;
+    c->in_process = 1;
+    int more = 1;
+    while (more) {
+        switch (c->state) {
+        case CONN_HEAD:
+            more = step_head(c);
+            break;
+        case CONN_BODY:
+            more = step_body(c);
+            break;
+        default:
+            more = 0;
+        }
+    }
+    c->in_process = 0;
+    weft__conn_flush(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    weft_conn *c = s->data;
+    if (nread == 0)
+        return;
+    if (nread == UV_ENOBUFS) {
+        stop_reading(c); /* resumed when the current request is done */
+        return;
+    }
+    if (nread < 0) {
+        c->peer_eof = 1;
+        stop_reading(c);
+        /* A peer that went away while its request is being handled gets its
+         * answer attempted anyway; the write fails or lands in a half-open
+         * socket. Every other state has nothing left to do. */
+        if (c->state != CONN_HANDLING)
+            conn_close(c);
+        return;
+    }
+    if (c->state == CONN_LINGER)
+        return;
+    c->rend += (size_t)nread;
+    if (c->state == CONN_BODY)
+        c->since = now_of(c);
+    if (c->state == CONN_HEAD || c->state == CONN_BODY)
+        process(c);
+}
+
+/* ---- the request's end ---------------------------------------------------- */
+
+void weft__conn_request_done(weft_conn *c)
+{
+    weft_ctx *ctx = &c->ctx;
+    weft_sloop *sl = c->sl;
+    weft__access_log(ctx);
+    sl->inflight--;
+    atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
+    int keep = ctx->req.keep_alive && !ctx->close_after;
+    c->rstart += c->head_len + c->body_len;
+    c->head_len = c->body_len = 0;
+    weft__ctx_end(ctx);
+    if (c->state == CONN_CLOSED)
+        return;
+    if (!keep) {
+        begin_linger(c);
+        return;
+    }
+    if (c->peer_eof && c->rstart == c->rend) {
+        begin_linger(c); /* nothing more will come: finish writing, close */
+        return;
+    }
+    c->state = CONN_HEAD;
+    c->since = now_of(c);
+    c->head_started = 0;
+    start_reading(c);
+    if (!c->in_process)
+        process(c);
+}
+
+/* ---- accepting, time limits, draining ------------------------------------- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    weft_sloop *sl = server->data;
+    if (status < 0) {
+        weft_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    weft_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->sl = sl;
+    uv_tcp_init(&sl->loop.uv, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof c->peer);
+        else
+            uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof c->peer);
+    }
+    weft_arena_init(&c->ctx.arena, 4096);
+    c->state = CONN_HEAD;
+    c->since = now_of(c);
+    c->next = sl->conns;
+    if (sl->conns)
+        sl->conns->prev = c;
+    sl->conns = c;
+    atomic_fetch_add_explicit(&sl->stats.accepted, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sl->stats.open, 1, memory_order_relaxed);
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+void weft__conn_accept(weft_sloop *sl)
+{
+    sl->listener.data = sl;
+    uv_listen((uv_stream_t *)&sl->listener, 4096, on_connection);
+}
+
+static void timed_out(weft_conn *c, const char *what)
+{
+    atomic_fetch_add_explicit(&c->sl->stats.timeouts, 1, memory_order_relaxed);
+    weft_debug("closing connection from %s: %s", c->peer, what);
+}
+
+/* Checks one connection's time limits; called from the loop's tick. */
+static void check_deadline(weft_conn *c, uint64_t now)
+{
+    const weft_config *cfg = &c->sl->app->cfg;
+    if (c->writing && now - c->write_since >= (uint64_t)cfg->write_timeout_ms) {
+        timed_out(c, "write stalled");
+        conn_close(c);
+        return;
+    }
+    switch (c->state) {
+    case CONN_HEAD:
+        if (c->head_started && now - c->head_started >= (uint64_t)cfg->header_timeout_ms) {
+            timed_out(c, "request head not received in time");
+            weft__reply_protocol_error(c, 408, "request head not received in time");
+        } else if (!c->head_started && !c->writing &&
+                   now - c->since >= (uint64_t)(c->requests_seen ? cfg->keepalive_timeout_ms
+                                                                 : cfg->header_timeout_ms)) {
+            conn_close(c); /* idle: no answer owed */
+        }
+        break;
+    case CONN_BODY:
+        if (now - c->since >= (uint64_t)cfg->body_timeout_ms) {
+            timed_out(c, "request body stalled");
+            weft__reply_protocol_error(c, 408, "request body not received in time");
+        }
+        break;
+    case CONN_LINGER:
+        if (now - c->since >= LINGER_MS)
+            conn_close(c);
+        break;
+    default:
+        break;
+    }
+}
+
+void weft__conn_sweep(weft_sloop *sl, uint64_t now)
+{
+    weft_conn *c = sl->conns;
+    while (c) {
+        weft_conn *next = c->next; /* check_deadline may unlink c */
+        check_deadline(c, now);
+        c = next;
+    }
+}
+
+void weft__conn_drain(weft_sloop *sl)
+{
+    weft_conn *c = sl->conns;
+    while (c) {
+        weft_conn *next = c->next;
+        if (c->state == CONN_HEAD && c->rstart == c->rend && !c->writing)
+            conn_close(c);
+        c = next;
+    }
+}
+
+void weft__conn_close_all(weft_sloop *sl)
+{
+    while (sl->conns)
+        conn_close(sl->conns);
+}
+
+void weft__conn_job_returned(weft_conn *c)
+{
+    c->offloaded = 0;
+    c->sl->offloaded--;
+    if (c->state == CONN_CLOSED) {
+        /* The connection died while the worker ran. */
+        c->sl->inflight--;
+        atomic_fetch_sub_explicit(&c->sl->stats.inflight, 1, memory_order_relaxed);
+        if (c->close_done)
+            conn_free(c);
+        return;
+    }
+    weft__conn_request_done(c);
+}
+
+void weft__conn_begin_linger(weft_conn *c)
+{
+    begin_linger(c);
+}
