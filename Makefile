@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build test demo asan tsan clean bench format
+.PHONY: all deps build test demo asan tsan fuzz clean bench format
 
 all: build
 
@@ -35,6 +35,12 @@ tsan: deps
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) --timeout 600 -L unit
 
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DWEFT_FUZZ=ON -DBUILD_TESTING=OFF
+	cmake --build build-fuzz --target fuzz_request
+	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	build-fuzz/bin/fuzz_request -dict=tests/fuzz/http.dict -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus
+
 bench: build
 	bench/run.sh all
 
@@ -42,4 +48,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -32,9 +32,12 @@ void weft_http_date(char out[30])
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
         /* snprintf's bound keeps this within 30 bytes whatever tm holds. */
-        snprintf(cached_date, sizeof cached_date, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+        char tmp[64]; /* roomy: the compiler cannot prove the fields' ranges */
+        snprintf(tmp, sizeof tmp, "%s, %02d %s %04d %02d:%02d:%02d GMT",
                  days[tm.tm_wday % 7], tm.tm_mday % 100, months[tm.tm_mon % 12],
                  (tm.tm_year + 1900) % 10000, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+        memcpy(cached_date, tmp, 29);
+        cached_date[29] = '\0';
         cached_sec = ts.tv_sec;
     }
     memcpy(out, cached_date, 30);

@@ -9,7 +9,7 @@
 #include "server.h"
 
 static __thread time_t stamp_sec = -1;
-static __thread char stamp[32];
+static __thread char stamp[64];
 
 static const char *log_time(void)
 {

@@ -24,6 +24,7 @@
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void process(weft_conn *c);
 static void conn_close(weft_conn *c);
+static int parse_head(weft_conn *c);
 
 static uint64_t now_of(weft_conn *c)
 {
@@ -336,6 +337,7 @@ static int step_body(weft_conn *c)
     if (r == 0)
         return 0;
     if (r < 0) {
+        parse_head(c); /* refresh slices: the buffer may have moved */
         weft__reply_protocol_error(c, -r, r == -413 ? "request body too large"
                                           : r == -431 ? "trailer section too large"
                                                       : "malformed chunked body");
@@ -505,6 +507,7 @@ static void check_deadline(weft_conn *c, uint64_t now)
     case CONN_BODY:
         if (now - c->since >= (uint64_t)cfg->body_timeout_ms) {
             timed_out(c, "request body stalled");
+            parse_head(c); /* refresh slices: the buffer may have moved */
             weft__reply_protocol_error(c, 408, "request body not received in time");
         }
         break;

@@ -99,10 +99,12 @@ void weft__reply_protocol_error(weft_conn *conn, int status, const char *why)
     weft_ctx *c = &conn->ctx;
     atomic_fetch_add_explicit(&conn->sl->stats.bad_requests, 1, memory_order_relaxed);
     /* The head may be incomplete or invalid: answer as HTTP/1.1 with no
-     * request semantics (no HEAD suppression, no keep-alive). */
-    weft_str line = c->req.method;
+     * request semantics (no HEAD suppression, no keep-alive); keep what
+     * was parsed of the request line for the access log. */
+    weft_str method = c->req.method, target = c->req.target;
     memset(&c->req, 0, sizeof c->req);
-    c->req.method = line.len ? line : WEFT_STR_NULL;
+    c->req.method = method;
+    c->req.target = method.len ? target : WEFT_STR_NULL;
     c->req.minor = 1;
     conn->head_len = conn->body_len = 0;
     weft__ctx_begin(c, conn);

@@ -35,9 +35,12 @@ int weft__route_parse(weft__rt *r, const char *pattern)
     r->segments = calloc((size_t)cap, sizeof *r->segments);
     if (!r->segments)
         return WEFT_ENOMEM;
+    /* "/a/{b}" splits to "a", "{b}"; "/" to one empty segment, and a
+     * trailing slash adds an empty last segment, so paths and templates
+     * split the same way. */
     const char *p = r->pattern + 1;
     int nparams = 0;
-    while (*p) {
+    for (;;) {
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char *seg = strndup(p, n);
@@ -51,8 +54,6 @@ int weft__route_parse(weft__rt *r, const char *pattern)
         if (!e)
             break;
         p = e + 1;
-        if (!*p) /* trailing slash: an empty last segment */
-            r->segments[r->nsegments++] = strdup("");
     }
     return 0;
 }

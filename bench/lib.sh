@@ -1,0 +1,116 @@
+# bench/lib.sh - helpers shared by the benchmark scenarios. Sourced.
+# Everything started here is recorded by PID and stopped by cleanup().
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+RESULTS=${RESULTS:-$ROOT/bench/results}
+WORK=$(mktemp -d /tmp/weft-bench.XXXXXX)
+mkdir -p "$RESULTS"
+STARTED_PIDS=()
+
+cleanup() {
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_weft NAME BINARY ARGS... -> sets WEFT_PID, WEFT_PORT
+start_weft() {
+  local name=$1 bin=$2; shift 2
+  local log="$WORK/$name.log"
+  "$BIN/$bin" --port 0 --quiet "$@" >/dev/null 2>"$log" &
+  WEFT_PID=$!
+  STARTED_PIDS+=("$WEFT_PID")
+  WEFT_PORT=""
+  for _ in $(seq 100); do
+    WEFT_PORT=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | sed 's/.*://') || true
+    [[ -n "$WEFT_PORT" ]] && break
+    sleep 0.05
+  done
+  [[ -n "$WEFT_PORT" ]] || { echo "bench: $bin did not start" >&2; cat "$log" >&2; exit 1; }
+}
+
+# start_nginx NAME LOCATIONS -> sets NGINX_PID, NGINX_PORT. Same worker
+# count as weft's loops; access log off on both sides.
+start_nginx() {
+  local name=$1 locations=$2
+  local dir="$WORK/nginx-$name"
+  mkdir -p "$dir/logs"
+  NGINX_PORT=$(free_port)
+  local modules=""
+  [[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]] &&
+    modules="load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;"
+  cat > "$dir/nginx.conf" <<CONF
+$modules
+worker_processes $(nproc);
+worker_rlimit_nofile 20000;
+error_log $dir/logs/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 19000; multi_accept on; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT reuseport;
+    $locations
+  }
+}
+CONF
+  nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>"$dir/stderr" &
+  NGINX_PID=$!
+  STARTED_PIDS+=("$NGINX_PID")
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && return 0
+    sleep 0.05
+  done
+  echo "bench: nginx did not start" >&2; cat "$dir/stderr" "$dir/logs/error.log" >&2; exit 1
+}
+
+# to_ms VALUE-WITH-UNIT (wrk prints us, ms, s)
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "%s", v }'
+}
+
+# run_wrk OUTFILE WRK-ARGS... ; then wrk_rps/wrk_p50/wrk_p99/wrk_errors OUTFILE
+run_wrk() {
+  local out=$1; shift
+  wrk --latency "$@" > "$out" 2>&1 || true
+}
+wrk_rps()    { awk '/^Requests\/sec/ {print $2}' "$1"; }
+wrk_p50()    { to_ms "$(awk '$1=="50%" {print $2}' "$1")"; }
+wrk_p99()    { to_ms "$(awk '$1=="99%" {print $2}' "$1")"; }
+wrk_non2xx() { awk '/Non-2xx or 3xx responses/ {print $5; f=1} END {if (!f) print 0}' "$1"; }
+wrk_sockerr() {
+  awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10; f=1} END {if (!f) print 0}' "$1"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+machine_line() {
+  echo "$(nproc) cores, $(uname -sr), $(date -u +%Y-%m-%dT%H:%MZ)"
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# bench/run.sh [SCENARIO...|all] - weft's benchmarks (shared/docs/BENCH.md).
+# Starts what each scenario needs, sends bounded load to loopback only,
+# stops what it started by PID, writes CSV (and plots) to bench/results/.
+# Benchmarks are never part of the test suite.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+"$HERE/../scripts/deps.sh" --bench
+make -C "$HERE/.." build >/dev/null
+source "$HERE/lib.sh"
+source "$HERE/s1_plaintext.sh"
+
+ulimit -n 20000 2>/dev/null || true
+SCENARIOS=(s1)
+want=("${@:-all}")
+[[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
+for s in "${want[@]}"; do
+  s=${s,,}
+  if [[ " ${SCENARIOS[*]} " != *" $s "* ]]; then
+    echo "unknown scenario '$s' (have: ${SCENARIOS[*]})" >&2
+    exit 2
+  fi
+  "$s"
+done

@@ -1,0 +1,108 @@
+/* test_pool_shed.c - a saturated worker pool sheds with 503 + Retry-After
+ * at once, while requests it admitted complete and other routes stay fast. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "wt.h"
+
+static wt_server srv;
+
+typedef struct shot {
+    int status;
+    long ms;
+    char retry_after[16];
+} shot;
+
+static void *fire(void *arg)
+{
+    shot *s = arg;
+    long t0 = wt_now_ms();
+    wt_response r;
+    s->status = wt_request(srv.port, "GET /sleep?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    s->ms = wt_now_ms() - t0;
+    if (s->status > 0) {
+        if (!wt_header(&r, "Retry-After", s->retry_after, sizeof s->retry_after))
+            s->retry_after[0] = '\0';
+        wt_response_free(&r);
+    }
+    return NULL;
+}
+
+/* 2 workers and a queue of 2 hold 4 requests; of 7 sent at once, 3 are
+ * refused at once with 503 and Retry-After, 4 finish with 200. */
+static void saturated_pool_sheds(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--loops", "1", "--workers", "2", "--queue-length", "2",
+                                       "--retry-after", "7", NULL};
+    wt_start(&srv, "weft-hello", args);
+    pthread_t t[7];
+    shot shots[7];
+    memset(shots, 0, sizeof shots);
+    for (int i = 0; i < 7; i++)
+        pthread_create(&t[i], NULL, fire, &shots[i]);
+
+    /* while the pool is saturated, callback routes answer immediately */
+    usleep(300000);
+    long t0 = wt_now_ms();
+    assert_int_equal(wt_request(srv.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL), 200);
+    assert_true(wt_now_ms() - t0 < 200);
+
+    for (int i = 0; i < 7; i++)
+        pthread_join(t[i], NULL);
+    int ok = 0, busy = 0;
+    for (int i = 0; i < 7; i++) {
+        if (shots[i].status == 200) {
+            ok++;
+            assert_true(shots[i].ms >= 1400);
+        } else if (shots[i].status == 503) {
+            busy++;
+            assert_string_equal(shots[i].retry_after, "7");
+            assert_true(shots[i].ms < 500); /* refused at once, not queued */
+        }
+    }
+    assert_int_equal(ok, 4);
+    assert_int_equal(busy, 3);
+    assert_int_equal(wt_stop(&srv, 15, 5000), 0);
+}
+
+/* --max-concurrent caps requests in flight across handler kinds. */
+static void max_concurrent_sheds(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--loops", "1", "--workers", "8", "--max-concurrent", "2",
+                                       NULL};
+    wt_start(&srv, "weft-hello", args);
+    pthread_t t[4];
+    shot shots[4];
+    memset(shots, 0, sizeof shots);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, fire, &shots[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    int ok = 0, busy = 0;
+    for (int i = 0; i < 4; i++) {
+        ok += shots[i].status == 200;
+        busy += shots[i].status == 503;
+    }
+    assert_int_equal(ok, 2);
+    assert_int_equal(busy, 2);
+    assert_int_equal(wt_stop(&srv, 15, 5000), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(saturated_pool_sheds),
+        cmocka_unit_test(max_concurrent_sheds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

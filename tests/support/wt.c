@@ -1,0 +1,358 @@
+/* wt.c - see wt.h. Plain blocking sockets with poll() time limits: tests
+ * may block, servers may not. */
+#define _GNU_SOURCE
+#include "wt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+long wt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void wt_start(wt_server *s, const char *bin, const char *const *args)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", WEFT_BIN_DIR, bin);
+    snprintf(s->log_path, sizeof s->log_path, "/tmp/weft-test-XXXXXX");
+    int logfd = mkstemp(s->log_path);
+    assert_true(logfd >= 0);
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = path;
+    for (int i = 0; args && args[i] && n < 60; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n] = NULL;
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(logfd, 2);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    long until = wt_now_ms() + 10000;
+    s->port = 0;
+    while (wt_now_ms() < until && !s->port) {
+        FILE *f = fopen(s->log_path, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "listening on http://");
+            if (p) {
+                const char *colon = strrchr(p + 20, ':');
+                if (colon)
+                    s->port = atoi(colon + 1);
+            }
+        }
+        if (f)
+            fclose(f);
+        if (!s->port)
+            usleep(10000);
+    }
+    if (!s->port)
+        fail_msg("%s did not report its port", bin);
+}
+
+/* A server that failed tells why: its log goes to the test's output. */
+static void dump_log(const wt_server *s, int code)
+{
+    fprintf(stderr, "---- server exited with status %d; its log (%s):\n", code, s->log_path);
+    FILE *f = fopen(s->log_path, "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f) && n++ < 200)
+        fputs(line, stderr);
+    if (f)
+        fclose(f);
+    fprintf(stderr, "---- end of server log\n");
+}
+
+int wt_stop(wt_server *s, int sig, int timeout_ms)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, sig);
+    long until = wt_now_ms() + timeout_ms;
+    int status;
+    while (wt_now_ms() < until) {
+        pid_t r = waitpid(s->pid, &status, WNOHANG);
+        if (r == s->pid) {
+            s->pid = 0;
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            if (code != 0)
+                dump_log(s, code);
+            unlink(s->log_path);
+            return code;
+        }
+        usleep(5000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    dump_log(s, -1);
+    unlink(s->log_path);
+    return -1;
+}
+
+int wt_log_contains(const wt_server *s, const char *text)
+{
+    FILE *f = fopen(s->log_path, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+wt_conn *wt_connect(int port)
+{
+    wt_conn *c = calloc(1, sizeof *c);
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(c->fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect to port %d: %s", port, strerror(errno));
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return c;
+}
+
+void wt_send(wt_conn *c, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return; /* the server may close early; the reader will see it */
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+void wt_send_str(wt_conn *c, const char *s)
+{
+    wt_send(c, s, strlen(s));
+}
+
+void wt_close(wt_conn *c)
+{
+    if (c) {
+        close(c->fd);
+        free(c);
+    }
+}
+
+/* Reads more bytes into c->buf; 1 got data, 0 EOF, -1 timeout/error. */
+static int fill(wt_conn *c, long until)
+{
+    if (c->len == sizeof c->buf)
+        return -1;
+    long left = until - wt_now_ms();
+    if (left <= 0)
+        return -1;
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (poll(&p, 1, (int)left) <= 0)
+        return -1;
+    ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+    if (n < 0)
+        return errno == ECONNRESET ? 0 : -1;
+    c->len += (size_t)n;
+    return n > 0;
+}
+
+static void consume(wt_conn *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+/* Ensures n bytes are buffered. */
+static int need(wt_conn *c, size_t n, long until)
+{
+    while (c->len < n)
+        if (fill(c, until) <= 0)
+            return -1;
+    return 0;
+}
+
+static char *find_crlf(wt_conn *c, size_t from, long until)
+{
+    for (;;) {
+        char *e = c->len > from ? memmem(c->buf + from, c->len - from, "\r\n", 2) : NULL;
+        if (e)
+            return e;
+        if (fill(c, until) <= 0)
+            return NULL;
+    }
+}
+
+static int read_chunked(wt_conn *c, wt_response *r, long until)
+{
+    size_t cap = 1024, len = 0;
+    char *body = malloc(cap);
+    for (;;) {
+        char *e = find_crlf(c, 0, until);
+        if (!e)
+            goto bad;
+        unsigned long sz = strtoul(c->buf, NULL, 16);
+        consume(c, (size_t)(e - c->buf) + 2);
+        if (sz == 0) {
+            for (;;) { /* trailers until the empty line */
+                e = find_crlf(c, 0, until);
+                if (!e)
+                    goto bad;
+                size_t l = (size_t)(e - c->buf);
+                consume(c, l + 2);
+                if (l == 0)
+                    break;
+            }
+            break;
+        }
+        if (need(c, sz + 2, until))
+            goto bad;
+        while (len + sz + 1 > cap)
+            cap *= 2;
+        body = realloc(body, cap);
+        memcpy(body + len, c->buf, sz);
+        len += sz;
+        consume(c, sz + 2);
+    }
+    body[len] = '\0';
+    r->body = body;
+    r->body_len = len;
+    return 0;
+bad:
+    free(body);
+    return -1;
+}
+
+int wt_read_response(wt_conn *c, wt_response *r, int timeout_ms, int head_only)
+{
+    memset(r, 0, sizeof *r);
+    long until = wt_now_ms() + timeout_ms;
+    char *end;
+    for (;;) {
+        end = c->len >= 4 ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
+        if (end)
+            break;
+        if (fill(c, until) <= 0)
+            return -1;
+    }
+    size_t hlen = (size_t)(end - c->buf) + 4;
+    if (hlen >= sizeof r->head)
+        return -1;
+    memcpy(r->head, c->buf, hlen);
+    r->head[hlen] = '\0';
+    consume(c, hlen);
+    if (sscanf(r->head, "HTTP/1.%d %d", &r->minor, &r->status) != 2)
+        return -1;
+    char v[64];
+    if (head_only || r->status == 204 || r->status == 304 || r->status < 200) {
+        r->body = calloc(1, 1);
+        return 0;
+    }
+    if (wt_header(r, "Transfer-Encoding", v, sizeof v) && strcasecmp(v, "chunked") == 0) {
+        r->chunked = 1;
+        return read_chunked(c, r, until);
+    }
+    if (wt_header(r, "Content-Length", v, sizeof v)) {
+        size_t n = strtoul(v, NULL, 10);
+        if (need(c, n, until))
+            return -1;
+        r->body = malloc(n + 1);
+        memcpy(r->body, c->buf, n);
+        r->body[n] = '\0';
+        r->body_len = n;
+        consume(c, n);
+        return 0;
+    }
+    while (fill(c, until) > 0) /* close-delimited */
+        ;
+    r->body = malloc(c->len + 1);
+    memcpy(r->body, c->buf, c->len);
+    r->body[c->len] = '\0';
+    r->body_len = c->len;
+    consume(c, c->len);
+    return 0;
+}
+
+void wt_response_free(wt_response *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+const char *wt_header(const wt_response *r, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    const char *p = strstr(r->head, "\r\n");
+    while (p && p[2] != '\r') {
+        p += 2;
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            const char *e = strstr(v, "\r\n");
+            size_t l = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
+            memcpy(out, v, l);
+            out[l] = '\0';
+            return out;
+        }
+        p = strstr(p, "\r\n");
+    }
+    return NULL;
+}
+
+int wt_wait_closed(wt_conn *c, int timeout_ms)
+{
+    long until = wt_now_ms() + timeout_ms;
+    size_t before = c->len;
+    int r = fill(c, until);
+    if (r == 0)
+        return 1;
+    if (r < 0)
+        return -1;
+    return c->len > before ? 0 : -1;
+}
+
+int wt_request(int port, const char *raw, wt_response *r)
+{
+    wt_conn *c = wt_connect(port);
+    wt_send_str(c, raw);
+    wt_response tmp, *out = r ? r : &tmp;
+    int rc = wt_read_response(c, out, 5000, strncmp(raw, "HEAD ", 5) == 0);
+    wt_close(c);
+    int status = rc == 0 ? out->status : -1;
+    if (!r)
+        wt_response_free(&tmp);
+    return status;
+}

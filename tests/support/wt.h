@@ -1,0 +1,62 @@
+/* wt.h - black-box test support: start real weft binaries on a free
+ * loopback port and speak raw HTTP/1.1 to them over TCP. */
+#ifndef WT_H
+#define WT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct wt_server {
+    pid_t pid;
+    int port;
+    char log_path[64]; /* the server's stderr */
+} wt_server;
+
+/* Starts bin (a name under WEFT_BIN_DIR) with args (NULL-terminated) plus
+ * --port 0, waits for its "listening on" line. Fails the test on error. */
+void wt_start(wt_server *s, const char *bin, const char *const *args);
+/* Sends sig and waits up to timeout_ms; returns the exit status, or -1 if
+ * it did not exit (it is then killed). */
+int wt_stop(wt_server *s, int sig, int timeout_ms);
+/* Whether the server's stderr contains text. */
+int wt_log_contains(const wt_server *s, const char *text);
+
+typedef struct wt_conn {
+    int fd;
+    char buf[1 << 20];
+    size_t len;
+} wt_conn;
+
+wt_conn *wt_connect(int port);
+void wt_send(wt_conn *c, const char *data, size_t len);
+void wt_send_str(wt_conn *c, const char *s);
+void wt_close(wt_conn *c);
+
+typedef struct wt_response {
+    int status;
+    int minor;
+    char head[16384]; /* status line and headers, NUL-terminated */
+    char *body;       /* malloc'd, NUL-terminated */
+    size_t body_len;
+    int chunked;
+} wt_response;
+
+/* Reads one response (Content-Length, chunked or close-delimited) within
+ * timeout_ms. Returns 0, or -1 on timeout/EOF/garbage. head_only: the
+ * response to a HEAD request has no body. */
+int wt_read_response(wt_conn *c, wt_response *r, int timeout_ms, int head_only);
+void wt_response_free(wt_response *r);
+/* A response header's value (first match, case-insensitive) copied to
+ * out; NULL if absent. */
+const char *wt_header(const wt_response *r, const char *name, char *out, size_t cap);
+/* 1 if the peer closed the connection within timeout_ms with no more
+ * data, 0 if data arrived, -1 on timeout. */
+int wt_wait_closed(wt_conn *c, int timeout_ms);
+
+/* One request on a new connection; returns the status (or -1), with the
+ * response in *r if r is not NULL. */
+int wt_request(int port, const char *raw, wt_response *r);
+
+long wt_now_ms(void);
+
+#endif
