@@ -20,6 +20,9 @@
 #define RBUF_INITIAL 4096
 #define RBUF_MIN_FREE 1024
 #define LINGER_MS 2000
+/* Pipelined requests are not processed while this much output waits for a
+ * client that does not read: memory stays bounded per connection. */
+#define OUT_HIGH_WATER (512u * 1024u)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void process(weft_conn *c);
@@ -212,6 +215,11 @@ static void on_write(uv_write_t *req, int status)
     if (c->state == CONN_CLOSED)
         return;
     weft__conn_flush(c);
+    if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
+        c->out_paused = 0;
+        start_reading(c);
+        process(c);
+    }
 }
 
 void weft__conn_flush(weft_conn *c)
@@ -359,6 +367,12 @@ static void process(weft_conn *c)
     while (more) {
         switch (c->state) {
         case CONN_HEAD:
+            if (c->writing && c->obuf.len + c->wbuf.len > OUT_HIGH_WATER) {
+                c->out_paused = 1;
+                stop_reading(c);
+                more = 0;
+                break;
+            }
             more = step_head(c);
             break;
         case CONN_BODY:

@@ -114,6 +114,7 @@ struct weft_conn {
     uint8_t close_when_flushed;
     uint8_t in_process;
     uint8_t close_done;     /* uv_close finished */
+    uint8_t out_paused;     /* too much unsent output: not parsing */
     unsigned requests_seen;
     char peer[48];
     weft_ctx ctx;

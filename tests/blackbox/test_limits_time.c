@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +21,7 @@ static int setup(void **state)
     (void)state;
     static const char *const args[] = {"--loops", "1", "--header-timeout", "600",
                                        "--keepalive-timeout", "800", "--body-timeout", "600",
+                                       "--write-timeout", "700",
                                        NULL};
     wt_start(&srv, "weft-hello", args);
     return 0;
@@ -82,12 +84,52 @@ static void stalled_body_gets_408(void **state)
     wt_close(c);
 }
 
+/* A client that pipelines requests for large answers and never reads:
+ * the server stops producing output (bounded memory), and once its write
+ * has made no progress for --write-timeout it closes the connection. */
+static void unread_output_is_bounded_then_closed(void **state)
+{
+    (void)state;
+    wt_conn *c = wt_connect(srv.port);
+    int small = 4096;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    char req[] = "GET /stream?n=10000 HTTP/1.1\r\nHost: t\r\n\r\n";
+    long rss_before = wt_rss_kb(srv.pid);
+    for (int i = 0; i < 200; i++) /* 200 x ~110 KB of answers */
+        wt_send(c, req, sizeof req - 1);
+    usleep(400000);
+    long rss_during = wt_rss_kb(srv.pid);
+    /* without back-pressure the server would hold ~22 MB of answers */
+    assert_true(rss_during - rss_before < 6 * 1024);
+    sleep(2); /* longer than --write-timeout: the server gives up on us */
+    /* the server still serves others meanwhile */
+    assert_int_equal(wt_request(srv.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL),
+                     200);
+    /* drain what was sent: far less than the 22 MB asked for, then EOF */
+    size_t total = 0;
+    int closed = 0;
+    long until = wt_now_ms() + 5000;
+    while (wt_now_ms() < until) {
+        c->len = 0;
+        int r = wt_wait_closed(c, 1000);
+        total += c->len;
+        if (r == 1) {
+            closed = 1;
+            break;
+        }
+    }
+    assert_true(closed);
+    assert_true(total < 8u * 1024 * 1024);
+    wt_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slowloris_gets_408),
         cmocka_unit_test(idle_keepalive_closed),
         cmocka_unit_test(stalled_body_gets_408),
+        cmocka_unit_test(unread_output_is_bounded_then_closed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

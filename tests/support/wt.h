@@ -58,5 +58,7 @@ int wt_wait_closed(wt_conn *c, int timeout_ms);
 int wt_request(int port, const char *raw, wt_response *r);
 
 long wt_now_ms(void);
+/* Resident set size of a process in KiB (from /proc), -1 if unknown. */
+long wt_rss_kb(pid_t pid);
 
 #endif
