@@ -6,6 +6,9 @@
 #include "weft/http.h"
 #include "weft/loop.h"
 #include "weft/pool.h"
+#include "weft/fiber.h"
+#include "weft/task.h"
+#include "weft/cancel.h"
 #include "weft/server.h"
 
 #endif

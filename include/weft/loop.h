@@ -32,6 +32,25 @@ int weft_loop_index(const weft_loop *loop);
 /* The loop's cached monotonic clock in ms, updated once per iteration. */
 uint64_t weft_loop_now(const weft_loop *loop);
 
+/* ---- timers ---------------------------------------------------------------
+ * Intrusive one-shot timers kept in a per-loop binary heap that drives one
+ * libuv timer: starting or stopping one is O(log n) and allocates nothing.
+ * Loop thread only. Zero the struct before first use. */
+typedef struct weft_timer {
+    uint64_t due;    /* loop clock, ms */
+    uint64_t seq;    /* start order: equal deadlines fire in start order */
+    size_t idx;      /* position in the heap + 1; 0 = not active */
+    void (*cb)(struct weft_timer *t);
+} weft_timer;
+
+void weft_timer_start(weft_loop *loop, weft_timer *t, uint64_t delay_ms,
+                      void (*cb)(weft_timer *t));
+void weft_timer_stop(weft_loop *loop, weft_timer *t);
+static inline int weft_timer_active(const weft_timer *t)
+{
+    return t->idx != 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

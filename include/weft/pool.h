@@ -8,7 +8,7 @@
 #ifndef WEFT_POOL_H
 #define WEFT_POOL_H
 
-#include "weft/loop.h"
+#include "weft/task.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +43,18 @@ typedef struct weft_pool_stats {
     uint64_t completed, rejected;
 } weft_pool_stats;
 void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out);
+
+/* The pool weft_run uses (a server sets its own at start). */
+void weft_pool_set_default(weft_pool *pool);
+weft_pool *weft_pool_default(void);
+
+/* Task.Run: runs fn(arg) on the default pool and completes the returned
+ * task on the calling loop with fn's result as value (dtor frees it).
+ * The task fails with WEFT_EBUSY if the pool's queue is full. If s is
+ * cancelled first the task completes with the reason at once; fn, which
+ * cannot be interrupted, finishes on its thread and its result is
+ * destroyed. Loop thread only. */
+weft_task *weft_run(weft_scope *s, void *(*fn)(void *arg), void *arg, weft_dtor dtor);
 
 #ifdef __cplusplus
 }

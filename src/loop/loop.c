@@ -58,6 +58,9 @@ int weft__loop_init(weft_loop *loop, int index)
         return WEFT_ENOMEM;
     loop->wake.data = loop;
     loop->uv.data = loop;
+    if (uv_timer_init(&loop->uv, &loop->heap_timer))
+        return WEFT_ENOMEM;
+    loop->heap_timer.data = loop;
     return 0;
 }
 
@@ -122,4 +125,5 @@ void weft__loop_join(weft_loop *loop)
 void weft__loop_release(weft_loop *loop)
 {
     uv_close((uv_handle_t *)&loop->wake, NULL);
+    uv_close((uv_handle_t *)&loop->heap_timer, NULL);
 }

@@ -18,7 +18,17 @@ struct weft_loop {
     void (*on_start)(weft_loop *loop, void *arg);
     void *start_arg;
     void *server; /* the server's per-loop state */
+    /* timers: a min-heap on (due, seq) driving one uv timer */
+    uv_timer_t heap_timer;
+    weft_timer **heap;
+    size_t heap_len, heap_cap;
+    uint64_t timer_seq;
+    /* per-loop state of upper layers, opaque here */
+    void *fiber_sched;
 };
+
+/* Frees the timer heap; after the loop has stopped. */
+void weft__timers_free(weft_loop *loop);
 
 /* Initialises the loop on the calling thread; the uv loop may be used to
  * create handles before the thread starts. 0 or WEFT_E*. */

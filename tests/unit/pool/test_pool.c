@@ -35,7 +35,7 @@ static void done(weft_job *j)
     it->done++;
     it->on_loop = weft_loop_current() == &loop;
     if (--outstanding == 0)
-        uv_close((uv_handle_t *)&loop.wake, NULL);
+        weft__loop_release(&loop);
 }
 
 static void completes_on_origin_loop(void **state)

@@ -1,0 +1,74 @@
+/* weft/fiber.h - stackful coroutines on a loop, and weft_await.
+ *
+ * A fiber runs a function on its own small stack on the loop's thread.
+ * weft_await(task) parks the fiber and gives the thread back to the loop;
+ * when the task completes, the fiber resumes where it left off, on the same
+ * thread. This is what makes `async Task<ActionResult>` handlers possible
+ * in C: straight-line code that holds no thread while it waits.
+ *
+ * Stacks are mmap'd with a guard page below them and pooled per loop; a
+ * stack overflow hits the guard page and is reported with the fiber's name
+ * instead of corrupting memory. */
+#ifndef WEFT_FIBER_H
+#define WEFT_FIBER_H
+
+#include "weft/task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_fiber weft_fiber;
+typedef void (*weft_fiber_fn)(void *arg);
+
+#define WEFT_FIBER_STACK_DEFAULT (64u * 1024u)
+
+typedef struct weft_fiber_opts {
+    size_t stack_size;     /* 0 = WEFT_FIBER_STACK_DEFAULT (pooled size) */
+    const char *name;      /* for diagnostics (a route pattern) */
+    weft_scope *scope;     /* every await also ends when this is cancelled */
+    /* Runs on the loop's own stack once fn has returned and the fiber is
+     * gone: the place to finish what the fiber was doing. */
+    void (*on_exit)(void *arg);
+    void *exit_arg;
+} weft_fiber_opts;
+
+/* Starts fn(arg) in a new fiber on the current loop. From the loop's own
+ * stack it runs at once until its first await (or its end); from inside a
+ * fiber it is queued and starts when the loop regains control. Returns 0,
+ * WEFT_ENOMEM, or WEFT_EINVAL off a loop thread. */
+int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts);
+
+/* Parks the calling fiber until t completes, or until the fiber's scope is
+ * cancelled; returns t's outcome (0 or WEFT_E*) or the scope's reason.
+ * Never blocks the thread. Outside a fiber it returns WEFT_ENOTFIBER at
+ * once (unless t is already complete: then its outcome). */
+int weft_await(weft_task *t);
+/* Gives other ready fibers and the loop a turn; returns the scope's
+ * reason if it was cancelled meanwhile, else 0. */
+int weft_yield(void);
+
+/* Registers fn(arg) to run when the current fiber's function returns, on
+ * every path; cleanups run last-registered first. 0, WEFT_ENOTFIBER or
+ * WEFT_ENOMEM. */
+int weft_defer(void (*fn)(void *), void *arg);
+
+/* The running fiber, or NULL on the loop's own stack. */
+weft_fiber *weft_fiber_current(void);
+/* The current fiber's scope, or NULL. */
+weft_scope *weft_current_scope(void);
+
+typedef struct weft_fiber_stats {
+    uint64_t spawned, finished, live;
+    uint64_t stacks_cached, stacks_mapped;
+} weft_fiber_stats;
+/* Counters of the calling thread's loop. */
+void weft_fiber_get_stats(weft_fiber_stats *out);
+
+/* Frees the calling thread's cached stacks (before a loop thread exits). */
+void weft_fiber_thread_cleanup(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,101 @@
+/* weft/task.h - tasks (promises), scopes and combinators.
+ *
+ * A weft_task is the Task of the Task-based Asynchronous Pattern: the
+ * promise of one result. It completes exactly once, on the thread of the
+ * loop that made it, with a value (err 0) or an error (WEFT_E*;
+ * cancellation is WEFT_ECANCELED, a deadline WEFT_ETIMEDOUT). A task made
+ * with weft_task_new is also its own completion source
+ * (TaskCompletionSource): resolve or reject it from any callback API.
+ *
+ * A weft_scope groups what one unit of work starts (a request, a test, a
+ * command): an arena, a cancellation source, an optional deadline, and a
+ * reference on every task made in it. When the scope ends, whatever is
+ * still pending is cancelled and the references are dropped, so nothing
+ * needs to be freed or cancelled by hand. */
+#ifndef WEFT_TASK_H
+#define WEFT_TASK_H
+
+#include "weft/base.h"
+#include "weft/cancel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_task weft_task;
+typedef struct weft_scope weft_scope;
+typedef void (*weft_task_fn)(weft_task *t, void *arg);
+typedef void (*weft_dtor)(void *value);
+
+/* An intrusive continuation: for callers that must be able to detach. */
+typedef struct weft_waiter {
+    struct weft_waiter *prev, *next;
+    weft_task_fn fn;
+    void *arg;
+} weft_waiter;
+
+/* ---- tasks ----------------------------------------------------------------- */
+
+/* A pending task on the current loop. With a scope, the scope holds the
+ * reference (the pointer stays valid until the scope ends); with NULL, the
+ * caller owns one reference. NULL when out of memory. */
+weft_task *weft_task_new(weft_scope *scope);
+void weft_task_ref(weft_task *t);
+void weft_task_unref(weft_task *t);
+
+/* Completes t with value; dtor (may be NULL) frees the value when the last
+ * reference goes. Returns 0, or WEFT_ESTATE if t was already complete: the
+ * value is then destroyed at once, so a late result is never leaked. */
+int weft_task_resolve(weft_task *t, void *value, weft_dtor dtor);
+/* Completes t with err (< 0). 0, or WEFT_ESTATE if already complete. */
+int weft_task_reject(weft_task *t, int err);
+
+int weft_task_done(const weft_task *t);
+/* The outcome: 0 for a value, WEFT_E* for an error; WEFT_ESTATE while pending. */
+int weft_task_err(const weft_task *t);
+void *weft_task_value(const weft_task *t);
+
+/* Runs fn(t, arg) once t completes; at once, before returning, if it
+ * already has. Returns 0 or WEFT_ENOMEM. */
+int weft_task_then(weft_task *t, weft_task_fn fn, void *arg);
+/* The same with caller-provided storage, detachable with weft_task_unwait
+ * until it runs. */
+void weft_task_wait(weft_task *t, weft_waiter *w, weft_task_fn fn, void *arg);
+void weft_task_unwait(weft_task *t, weft_waiter *w);
+
+/* ---- scopes ---------------------------------------------------------------- */
+
+/* A scope on the current loop; its cancellation is linked to parent's (may
+ * be NULL); timeout_ms < 0 means no deadline of its own. */
+weft_scope *weft_scope_new(weft_scope *parent, int64_t timeout_ms);
+/* Cancels what is pending (WEFT_ECANCELED), drops the task references,
+ * frees the arena and the scope. */
+void weft_scope_free(weft_scope *s);
+weft_arena *weft_scope_arena(weft_scope *s);
+weft_cancel_source *weft_scope_token(weft_scope *s);
+int weft_scope_cancel(weft_scope *s, int reason);
+/* 0 while the scope runs, else why it was cancelled. */
+int weft_scope_reason(const weft_scope *s);
+weft_loop *weft_scope_loop(const weft_scope *s);
+
+/* ---- operations and combinators (all take the scope they belong to) ------- */
+
+/* Completes after ms with no thread held (Task.Delay). */
+weft_task *weft_delay(weft_scope *s, uint64_t ms);
+/* Completes when every input has (value NULL), or fails fast with the
+ * first error (Task.WhenAll). */
+weft_task *weft_when_all(weft_scope *s, weft_task *const *tasks, size_t n);
+/* Completes when every input has, always with err 0; read each input's
+ * outcome afterwards. */
+weft_task *weft_when_all_settled(weft_scope *s, weft_task *const *tasks, size_t n);
+/* Completes with the first input to complete, whatever its outcome; the
+ * value is that input (weft_task *). (Task.WhenAny) */
+weft_task *weft_when_any(weft_scope *s, weft_task *const *tasks, size_t n);
+/* Completes as t does, or with WEFT_ETIMEDOUT after ms if t has not; t
+ * itself is left running (its scope decides its fate). */
+weft_task *weft_with_timeout(weft_scope *s, weft_task *t, uint64_t ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,286 @@
+/* fiber.c - fibers on a loop thread: spawn, park, resume, await, defer.
+ *
+ * Owns the per-thread scheduler: the loop stack's saved context, the
+ * running fiber, a queue of fibers ready to run, and the stack cache.
+ *
+ * A fiber is only ever switched to from the loop's own stack. A completion
+ * that happens there (a timer, a socket, a posted result) resumes the
+ * waiting fiber at once; one that happens inside another fiber only queues
+ * it, and the queue is drained when control is back on the loop stack.
+ * So fibers never nest, the call depth stays flat, and a fiber always
+ * parks back to one place. Never blocks; loop thread only. */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../loop/loop.h"
+#include "../task/task_int.h"
+#include "fiber_int.h"
+#include "weft/fiber.h"
+
+static __thread weft__sched *S;
+
+weft__sched *weft__sched_get(void)
+{
+    if (!S) {
+        S = calloc(1, sizeof *S);
+        if (!S)
+            return NULL;
+        weft__guard_thread_init(S);
+#if WEFT_TSAN
+        S->tsan_main = __tsan_get_current_fiber();
+#endif
+    }
+    return S;
+}
+
+weft_fiber *weft_fiber_current(void)
+{
+    return S ? S->current : NULL;
+}
+
+weft_scope *weft_current_scope(void)
+{
+    return S && S->current ? S->current->scope : NULL;
+}
+
+/* ---- switching, with the sanitizers told about every stack change ------ */
+
+static void switch_into(weft_fiber *f)
+{
+#if WEFT_ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(&fake, f->stack_lo, f->stack_size);
+#endif
+#if WEFT_TSAN
+    __tsan_switch_to_fiber(f->tsan, 0);
+#endif
+    weft__ctx_switch(&S->main_ctx, &f->ctx);
+#if WEFT_ASAN
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+static void switch_out(weft_fiber *f, int final)
+{
+#if WEFT_ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(final ? NULL : &fake, S->main_stack_lo, S->main_stack_size);
+#endif
+#if WEFT_TSAN
+    __tsan_switch_to_fiber(S->tsan_main, 0);
+#endif
+    (void)final;
+    weft__ctx_switch(&f->ctx, &S->main_ctx);
+#if WEFT_ASAN
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static void run_defers(weft_fiber *f)
+{
+    while (f->defers) {
+        weft__defer *d = f->defers;
+        f->defers = d->next;
+        d->fn(d->arg);
+        if (d < f->inline_defers || d >= f->inline_defers + WEFT__INLINE_DEFERS)
+            free(d);
+    }
+}
+
+static void fiber_main(void *arg)
+{
+    weft_fiber *f = arg;
+#if WEFT_ASAN
+    __sanitizer_finish_switch_fiber(NULL, (const void **)&S->main_stack_lo,
+                                    &S->main_stack_size);
+#endif
+    f->fn(f->arg);
+    run_defers(f);
+    f->finished = 1;
+    switch_out(f, 1);
+    abort(); /* a finished fiber is never resumed */
+}
+
+/* Runs f until it parks or finishes; on the loop stack only. */
+static void run_one(weft_fiber *f)
+{
+    S->current = f;
+    switch_into(f);
+    S->current = NULL;
+    if (!f->finished)
+        return;
+    void (*on_exit)(void *) = f->on_exit;
+    void *exit_arg = f->exit_arg;
+#if WEFT_TSAN
+    __tsan_destroy_fiber(f->tsan);
+#endif
+    weft__stack_release(S, f);
+    S->finished++;
+    S->live--;
+    if (on_exit) {
+        /* Whatever on_exit starts is queued, not nested. */
+        S->in_exit++;
+        on_exit(exit_arg);
+        S->in_exit--;
+    }
+}
+
+static void enqueue(weft_fiber *f)
+{
+    f->ready_next = NULL;
+    if (S->ready_tail)
+        S->ready_tail->ready_next = f;
+    else
+        S->ready_head = f;
+    S->ready_tail = f;
+}
+
+static void drain_ready(void)
+{
+    weft_fiber *f;
+    while ((f = S->ready_head) != NULL) {
+        S->ready_head = f->ready_next;
+        if (!S->ready_head)
+            S->ready_tail = NULL;
+        run_one(f);
+    }
+}
+
+/* Makes f run: now if we are on the loop stack, else when we get back. */
+static void resume(weft_fiber *f)
+{
+    if (S->current || S->in_exit) {
+        enqueue(f);
+        return;
+    }
+    run_one(f);
+    drain_ready();
+}
+
+int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts)
+{
+    if (!weft__sched_get())
+        return WEFT_ENOMEM;
+    weft_fiber_opts none = {0};
+    if (!opts)
+        opts = &none;
+    weft_fiber *f = weft__stack_acquire(S, opts->stack_size);
+    if (!f)
+        return WEFT_ENOMEM;
+    f->fn = fn;
+    f->arg = arg;
+    f->name = opts->name ? opts->name : "fiber";
+    f->scope = opts->scope;
+    f->on_exit = opts->on_exit;
+    f->exit_arg = opts->exit_arg;
+    f->finished = 0;
+    f->defers = NULL;
+    f->ndefers_inline = 0;
+#if WEFT_TSAN
+    f->tsan = __tsan_create_fiber(0);
+#endif
+    weft__ctx_make(&f->ctx, f->stack_lo, f->stack_size, fiber_main, f);
+    S->spawned++;
+    S->live++;
+    resume(f);
+    return 0;
+}
+
+/* ---- await ----------------------------------------------------------------- */
+
+typedef struct await_rec {
+    weft_waiter waiter;
+    weft_cancel_reg reg;
+    weft_task *task;
+    weft_fiber *fiber;
+    weft_cancel_source *token;
+} await_rec;
+
+static void on_await_done(weft_task *t, void *arg)
+{
+    await_rec *r = arg;
+    weft_cancel_unregister(r->token, &r->reg);
+    r->fiber->resume_err = weft_task_err(t);
+    resume(r->fiber);
+}
+
+static void on_await_cancel(weft_cancel_reg *reg, int reason)
+{
+    await_rec *r = reg->arg;
+    weft_task_unwait(r->task, &r->waiter);
+    r->fiber->resume_err = reason;
+    resume(r->fiber);
+}
+
+int weft_await(weft_task *t)
+{
+    if (!t)
+        return WEFT_ENOMEM;
+    if (weft_task_done(t))
+        return weft_task_err(t);
+    weft_fiber *f = S ? S->current : NULL;
+    if (!f)
+        return WEFT_ENOTFIBER;
+    await_rec r = {.task = t, .fiber = f, .token = weft_scope_token(f->scope)};
+    int reason = weft_cancel_register(r.token, &r.reg, on_await_cancel, &r);
+    if (reason)
+        return reason;
+    weft_task_ref(t); /* t must outlive our waiter even if its owner lets go */
+    weft_task_wait(t, &r.waiter, on_await_done, &r);
+    switch_out(f, 0);
+    weft_task_unref(t);
+    return f->resume_err;
+}
+
+int weft_yield(void)
+{
+    weft_fiber *f = S ? S->current : NULL;
+    if (!f)
+        return WEFT_ENOTFIBER;
+    weft_task *t = weft_delay(NULL, 0);
+    int r = weft_await(t);
+    weft_task_unref(t);
+    return r;
+}
+
+int weft_defer(void (*fn)(void *), void *arg)
+{
+    weft_fiber *f = S ? S->current : NULL;
+    if (!f)
+        return WEFT_ENOTFIBER;
+    weft__defer *d;
+    if (f->ndefers_inline < WEFT__INLINE_DEFERS)
+        d = &f->inline_defers[f->ndefers_inline++];
+    else if (!(d = malloc(sizeof *d)))
+        return WEFT_ENOMEM;
+    d->fn = fn;
+    d->arg = arg;
+    d->next = f->defers;
+    f->defers = d;
+    return 0;
+}
+
+void weft_fiber_get_stats(weft_fiber_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!S)
+        return;
+    out->spawned = S->spawned;
+    out->finished = S->finished;
+    out->live = S->live;
+    out->stacks_cached = S->ncached;
+    out->stacks_mapped = S->mapped;
+}
+
+void weft_fiber_thread_cleanup(void)
+{
+    if (!S)
+        return;
+    weft__stack_cache_free(S);
+    weft__guard_thread_fini(S);
+    free(S);
+    S = NULL;
+}

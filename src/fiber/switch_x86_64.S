@@ -1,0 +1,50 @@
+/* switch_x86_64.S - context switch for x86-64 System V.
+ *
+ * Saves the callee-saved registers (rbp, rbx, r12-r15), the SSE control
+ * word and the x87 control word on the current stack, stores the stack
+ * pointer in *from, loads to's stack pointer and restores the same set.
+ * Everything else is caller-saved, so the C compiler has already spilled
+ * it around the call. */
+    .text
+    .globl weft__ctx_switch
+    .type weft__ctx_switch, @function
+weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq (%rsi), %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size weft__ctx_switch, .-weft__ctx_switch
+
+/* First frame of a new fiber: weft__ctx_make put entry in r12 and its
+ * argument in r13; the stack is 16-byte aligned here. */
+    .globl weft__ctx_trampoline
+    .type weft__ctx_trampoline, @function
+weft__ctx_trampoline:
+    .cfi_startproc
+    .cfi_undefined rip
+    movq %r13, %rdi
+    callq *%r12
+    ud2                         /* entry never returns */
+    .cfi_endproc
+    .size weft__ctx_trampoline, .-weft__ctx_trampoline
+
+    .section .note.GNU-stack,"",@progbits

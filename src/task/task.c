@@ -1,0 +1,150 @@
+/* task.c - the promise: reference counting, exactly-once completion,
+ * continuations.
+ *
+ * A task completes once; later attempts return WEFT_ESTATE and destroy the
+ * late value, so racing completions (result vs cancel vs deadline) are safe
+ * by construction. Continuations run in registration order on the loop
+ * thread, each unlinked before it runs so it may detach or free itself.
+ * The task holds a reference on itself while they run. */
+#include <stdlib.h>
+
+#include "task_int.h"
+
+weft_task *weft_task_new(weft_scope *scope)
+{
+    weft_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->refs = 1;
+    t->err = WEFT_ESTATE;
+    if (scope)
+        weft__scope_adopt(scope, t); /* the caller's reference becomes the scope's */
+    return t;
+}
+
+void weft_task_ref(weft_task *t)
+{
+    t->refs++;
+}
+
+void weft_task_unref(weft_task *t)
+{
+    if (--t->refs > 0)
+        return;
+    if (t->dtor && t->value)
+        t->dtor(t->value);
+    free(t);
+}
+
+static int complete(weft_task *t, int err, void *value, weft_dtor dtor)
+{
+    if (t->done) {
+        if (dtor && value)
+            dtor(value);
+        return WEFT_ESTATE;
+    }
+    t->done = 1;
+    t->err = err;
+    t->value = value;
+    t->dtor = dtor;
+    t->refs++;
+    weft_waiter *w;
+    while ((w = t->head) != NULL) {
+        t->head = w->next;
+        if (t->head)
+            t->head->prev = NULL;
+        else
+            t->tail = NULL;
+        w->prev = w->next = NULL;
+        w->fn(t, w->arg);
+    }
+    weft_task_unref(t);
+    return 0;
+}
+
+int weft_task_resolve(weft_task *t, void *value, weft_dtor dtor)
+{
+    return complete(t, 0, value, dtor);
+}
+
+int weft_task_reject(weft_task *t, int err)
+{
+    return complete(t, err < 0 ? err : WEFT_EINVAL, NULL, NULL);
+}
+
+int weft_task_done(const weft_task *t)
+{
+    return t->done;
+}
+
+int weft_task_err(const weft_task *t)
+{
+    return t->done ? t->err : WEFT_ESTATE;
+}
+
+void *weft_task_value(const weft_task *t)
+{
+    return t->done ? t->value : NULL;
+}
+
+void weft_task_wait(weft_task *t, weft_waiter *w, weft_task_fn fn, void *arg)
+{
+    w->fn = fn;
+    w->arg = arg;
+    w->prev = w->next = NULL;
+    if (t->done) {
+        fn(t, arg);
+        return;
+    }
+    w->prev = t->tail;
+    if (t->tail)
+        t->tail->next = w;
+    else
+        t->head = w;
+    t->tail = w;
+}
+
+void weft_task_unwait(weft_task *t, weft_waiter *w)
+{
+    if (!w->prev && t->head != w)
+        return; /* not linked: already ran */
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        t->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        t->tail = w->prev;
+    w->prev = w->next = NULL;
+}
+
+typedef struct then_node {
+    weft_waiter w;
+    weft_task_fn fn;
+    void *arg;
+} then_node;
+
+static void run_then(weft_task *t, void *arg)
+{
+    then_node *n = arg;
+    weft_task_fn fn = n->fn;
+    void *a = n->arg;
+    free(n);
+    fn(t, a);
+}
+
+int weft_task_then(weft_task *t, weft_task_fn fn, void *arg)
+{
+    if (t->done) {
+        fn(t, arg);
+        return 0;
+    }
+    then_node *n = malloc(sizeof *n);
+    if (!n)
+        return WEFT_ENOMEM;
+    n->fn = fn;
+    n->arg = arg;
+    weft_task_wait(t, &n->w, run_then, n);
+    return 0;
+}

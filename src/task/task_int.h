@@ -1,0 +1,36 @@
+/* task_int.h - internal structures of the task layer, for the layers
+ * below it that embed a scope (the server's request context). */
+#ifndef WEFT_SRC_TASK_INT_H
+#define WEFT_SRC_TASK_INT_H
+
+#include "weft/task.h"
+
+struct weft_task {
+    int refs;
+    int done;
+    int err;
+    void *value;
+    weft_dtor dtor;
+    weft_waiter *head, *tail;   /* continuations, in registration order */
+    weft_task *scope_next;      /* the owning scope's list */
+};
+
+struct weft_scope {
+    weft_cancel_source cancel;
+    weft_arena arena;
+    weft_task *owned;   /* tasks this scope holds a reference on */
+    weft_loop *loop;
+    int allocated;      /* made by weft_scope_new */
+};
+
+/* Embedded scopes (one per connection, reused per request). */
+void weft__scope_init(weft_scope *s, weft_loop *loop, size_t arena_chunk);
+/* Starts a unit of work: a fresh cancellation source linked to parent. */
+void weft__scope_begin(weft_scope *s, weft_cancel_source *parent);
+/* Ends it: cancels what is pending, drops task references, resets the arena. */
+void weft__scope_end(weft_scope *s);
+void weft__scope_destroy(weft_scope *s);
+/* Adds a reference-holding entry for t to s. */
+void weft__scope_adopt(weft_scope *s, weft_task *t);
+
+#endif

@@ -1,0 +1,349 @@
+/* test_fiber.c - fibers and weft_await: parking, resuming, cancellation,
+ * defers, offload to the pool, stack reuse, and the overflow report. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../support/loop_fixture.h"
+#include "weft/fiber.h"
+#include "weft/pool.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    loop_setup();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_fiber_thread_cleanup();
+    loop_teardown();
+    return 0;
+}
+
+static char trace[64];
+static size_t ntrace;
+static void mark(char c)
+{
+    if (ntrace + 1 >= sizeof trace)
+        return;
+    trace[ntrace++] = c;
+    trace[ntrace] = '\0';
+}
+
+typedef struct job {
+    weft_scope *scope;
+    int err;
+    int done;
+    uint64_t ms;
+} job;
+
+static void sleeper(void *arg)
+{
+    job *j = arg;
+    mark('a');
+    j->err = weft_await(weft_delay(j->scope, j->ms));
+    mark('c');
+    j->done = 1;
+}
+
+static void await_parks_and_resumes(void **state)
+{
+    (void)state;
+    ntrace = 0;
+    weft_scope *s = weft_scope_new(NULL, -1);
+    job j = {s, -1, 0, 20};
+    weft_fiber_opts o = {.scope = s};
+    assert_int_equal(weft_fiber_spawn(sleeper, &j, &o), 0);
+    mark('b'); /* spawn returned at the first await */
+    assert_string_equal(trace, "ab");
+    assert_true(loop_run_until(&j.done, 2000));
+    assert_string_equal(trace, "abc");
+    assert_int_equal(j.err, 0);
+    weft_scope_free(s);
+}
+
+static void await_outside_fiber(void **state)
+{
+    (void)state;
+    weft_scope *s = weft_scope_new(NULL, -1);
+    weft_task *t = weft_delay(s, 10);
+    assert_int_equal(weft_await(t), WEFT_ENOTFIBER);
+    weft_task *done = weft_task_new(s);
+    weft_task_reject(done, WEFT_EIO);
+    assert_int_equal(weft_await(done), WEFT_EIO); /* complete: no need to park */
+    assert_int_equal(weft_defer(free, NULL), WEFT_ENOTFIBER);
+    weft_scope_free(s);
+}
+
+static int cleaned;
+static void cleanup(void *arg)
+{
+    mark(*(char *)arg);
+    cleaned++;
+}
+
+static void cancelled_waiter(void *arg)
+{
+    job *j = arg;
+    static char one = '1', two = '2';
+    weft_defer(cleanup, &one);
+    weft_defer(cleanup, &two);
+    /* awaits a task outside the scope: the scope still ends the wait */
+    weft_task *never = weft_task_new(NULL);
+    j->err = weft_await(never);
+    weft_task_unref(never);
+    j->done = 1;
+}
+
+static void scope_cancel_ends_await_and_runs_defers(void **state)
+{
+    (void)state;
+    ntrace = 0;
+    cleaned = 0;
+    weft_scope *s = weft_scope_new(NULL, -1);
+    job j = {s, 0, 0, 0};
+    weft_fiber_opts o = {.scope = s};
+    weft_fiber_spawn(cancelled_waiter, &j, &o);
+    assert_int_equal(j.done, 0);
+    weft_scope_cancel(s, WEFT_ECANCELED);
+    assert_int_equal(j.done, 1);
+    assert_int_equal(j.err, WEFT_ECANCELED);
+    assert_int_equal(cleaned, 2);
+    assert_string_equal(trace, "21"); /* last registered first */
+    weft_scope_free(s);
+}
+
+static void deadline_reaches_await(void **state)
+{
+    (void)state;
+    weft_scope *s = weft_scope_new(NULL, 30);
+    job j = {s, 0, 0, 5000};
+    weft_fiber_opts o = {.scope = s};
+    weft_fiber_spawn(sleeper, &j, &o);
+    assert_true(loop_run_until(&j.done, 2000));
+    assert_int_equal(j.err, WEFT_ETIMEDOUT);
+    weft_scope_free(s);
+}
+
+static void *square(void *arg)
+{
+    long *v = malloc(sizeof *v);
+    *v = (long)(intptr_t)arg * (long)(intptr_t)arg;
+    usleep(20000); /* blocking is fine here: a worker thread */
+    return v;
+}
+
+static void offloader(void *arg)
+{
+    job *j = arg;
+    weft_task *t = weft_run(j->scope, square, (void *)(intptr_t)12, free);
+    j->err = weft_await(t);
+    if (!j->err)
+        j->ms = (uint64_t) * (long *)weft_task_value(t);
+    j->done = 1;
+}
+
+static void run_offloads_to_pool(void **state)
+{
+    (void)state;
+    weft_pool *pool = weft_pool_new(2, 10, 0);
+    weft_pool_set_default(pool);
+    weft_scope *s = weft_scope_new(NULL, -1);
+    job j = {s, -1, 0, 0};
+    weft_fiber_opts o = {.scope = s};
+    weft_fiber_spawn(offloader, &j, &o);
+    assert_true(loop_run_until(&j.done, 2000));
+    assert_int_equal(j.err, 0);
+    assert_int_equal(j.ms, 144);
+    /* cancelled while the worker still runs: the task ends at once, the
+     * late result is destroyed when it arrives (ASan checks the leak) */
+    job k = {s, -1, 0, 0};
+    weft_fiber_spawn(offloader, &k, &o);
+    weft_scope_cancel(s, WEFT_ECANCELED);
+    assert_int_equal(k.done, 1);
+    assert_int_equal(k.err, WEFT_ECANCELED);
+    weft_scope_free(s);
+    assert_int_equal(weft_pool_stop(pool, 2000), 0);
+    uv_run(&fixture_loop.uv, UV_RUN_NOWAIT); /* deliver the late completion */
+    weft_pool_set_default(NULL);
+    weft_pool_free(pool);
+}
+
+static void child(void *arg)
+{
+    (void)arg;
+    mark('c');
+}
+
+static void parent(void *arg)
+{
+    (void)arg;
+    mark('p');
+    weft_fiber_spawn(child, NULL, NULL); /* queued, not nested */
+    mark('q');
+    weft_yield();
+    mark('r');
+    *(int *)arg = 1;
+}
+
+static void spawn_from_fiber_is_queued(void **state)
+{
+    (void)state;
+    ntrace = 0;
+    int done = 0;
+    weft_fiber_spawn(parent, &done, NULL);
+    assert_true(loop_run_until(&done, 2000));
+    assert_string_equal(trace, "pqcr");
+}
+
+static void nothing(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* 100,000 fibers spawned and finished: stacks are reused, nothing grows. */
+static void many_fibers_no_growth(void **state)
+{
+    (void)state;
+    int n = 0;
+    for (int i = 0; i < 1000; i++)
+        weft_fiber_spawn(nothing, &n, NULL);
+    weft_fiber_stats before;
+    weft_fiber_get_stats(&before);
+    long rss_before = rss_kb();
+    for (int i = 0; i < 100000; i++)
+        weft_fiber_spawn(nothing, &n, NULL);
+    weft_fiber_stats after;
+    weft_fiber_get_stats(&after);
+    assert_int_equal(n, 101000);
+    assert_int_equal(after.live, 0);
+    assert_true(after.stacks_mapped == before.stacks_mapped);
+    assert_true(rss_kb() - rss_before < 512);
+}
+
+/* Fibers parked at once (as requests waiting on a backend) each map one
+ * stack; when they finish the cache keeps at most its cap. */
+static void parked_fibers(void **state)
+{
+    (void)state;
+    weft_scope *s = weft_scope_new(NULL, -1);
+    static job jobs[3000];
+    int finished = 0;
+    for (int i = 0; i < 3000; i++) {
+        jobs[i] = (job){s, -1, 0, 20};
+        weft_fiber_opts o = {.scope = s};
+        weft_fiber_spawn(sleeper, &jobs[i], &o);
+    }
+    weft_fiber_stats st;
+    weft_fiber_get_stats(&st);
+    assert_int_equal(st.live, 3000);
+    uint64_t until = weft_now_ms() + 3000;
+    while (weft_now_ms() < until) {
+        loop_step();
+        finished = 0;
+        for (int i = 0; i < 3000; i++)
+            finished += jobs[i].done;
+        if (finished == 3000)
+            break;
+    }
+    assert_int_equal(finished, 3000);
+    weft_fiber_get_stats(&st);
+    assert_int_equal(st.live, 0);
+    assert_true(st.stacks_mapped <= 1024);
+    weft_scope_free(s);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+static volatile int sink;
+static int recurse(int n)
+{
+    volatile char pad[512];
+    pad[0] = (char)n;
+    return n ? recurse(n - 1) + pad[0] : 0;
+}
+
+static void deep(void *arg)
+{
+    (void)arg;
+    sink = recurse(100000); /* ~50 MB of frames: far past 64 KiB */
+}
+#endif
+
+/* A fiber that overflows its stack is reported by name, in a child process. */
+static void stack_overflow_reported(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* AddressSanitizer reports stack overflows itself */
+#else
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        /* cmocka installs its own SIGSEGV handler for each test (one that
+         * longjmps back into the runner); a process starts with the
+         * default, and a fresh scheduler installs weft's over it */
+        signal(SIGSEGV, SIG_DFL);
+        weft_fiber_thread_cleanup();
+        alarm(10);
+        weft_fiber_opts o = {.name = "GET /too-deep"};
+        weft_fiber_spawn(deep, NULL, &o);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    char buf[1024] = {0};
+    size_t len = 0;
+    ssize_t n;
+    struct pollfd p = {pipefd[0], POLLIN, 0};
+    while (len < sizeof buf - 1 && poll(&p, 1, 10000) > 0 &&
+           (n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)n;
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+    assert_non_null(strstr(buf, "stack overflow in fiber 'GET /too-deep'"));
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(await_parks_and_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(await_outside_fiber, setup, teardown),
+        cmocka_unit_test_setup_teardown(scope_cancel_ends_await_and_runs_defers, setup, teardown),
+        cmocka_unit_test_setup_teardown(deadline_reaches_await, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_offloads_to_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(spawn_from_fiber_is_queued, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_fibers_no_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(parked_fibers, setup, teardown),
+        cmocka_unit_test_setup_teardown(stack_overflow_reported, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
