@@ -7,8 +7,21 @@
  *                      up and answer 503 + Retry-After when its queue is full
  *   POST /echo         echoes the request body (Content-Length or chunked)
  *   GET /stream?n=N    N chunks of a streamed (chunked) response
+ *
+ * and the asynchronous ones (WEFT_ASYNC: a fiber that holds no thread
+ * while it waits):
+ *   GET /delay?ms=N          awaits weft_delay(N)
+ *   GET /fanout?ms=N&n=K     awaits weft_when_all of K delays of N ms
+ *   GET /deadline?ms=N       awaits a delay of N ms under a 150 ms route timeout
+ *   GET /cpu?n=N             offloads a CPU loop of N iterations with weft_run
+ *   GET /stats               the server's counters, as JSON
+ *
+ * and one callback handler in the AsyncController style (outstanding
+ * operations and a completion):
+ *   GET /callback-fanout?ms=N&n=K   K delays; the answer when the count hits 0
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -68,6 +81,158 @@ static void stream(weft_ctx *c)
     weft_stream_end(c);
 }
 
+static long arg_ms(weft_ctx *c, const char *name, long def)
+{
+    long ms = weft_query_int(c, name, def);
+    return ms < 0 ? -1 : ms > 600000 ? -1 : ms;
+}
+
+static void delay_async(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 100);
+    if (ms < 0) {
+        weft_reply_error(c, 400, "ms must be between 0 and 600000");
+        return;
+    }
+    uint64_t t0 = weft_now_ms();
+    int err = weft_await(weft_delay(weft_ctx_scope(c), (uint64_t)ms));
+    if (err) {
+        /* Canceled (the client left) or timed out: nobody is listening, but
+         * say so in the log - the tests watch for it. */
+        weft_info("delay of %ld ms ended after %llu ms: %s", ms,
+                  (unsigned long long)(weft_now_ms() - t0), weft_strerror(err));
+        return;
+    }
+    weft_replyf(c, 200, "text/plain", "waited %ld ms, holding no thread\n", ms);
+}
+
+static void fanout_async(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 100), n = weft_query_int(c, "n", 3);
+    if (ms < 0 || n < 1 || n > 1000) {
+        weft_reply_error(c, 400, "ms must be 0..600000 and n 1..1000");
+        return;
+    }
+    weft_scope *s = weft_ctx_scope(c);
+    weft_task **t = weft_arena_alloc(weft_ctx_arena(c), (size_t)n * sizeof *t);
+    for (long i = 0; i < n; i++)
+        t[i] = weft_delay(s, (uint64_t)ms);
+    uint64_t t0 = weft_now_ms();
+    int err = weft_await(weft_when_all(s, t, (size_t)n));
+    if (err)
+        return;
+    weft_replyf(c, 200, "text/plain", "%ld delays of %ld ms in parallel took %llu ms\n", n, ms,
+                (unsigned long long)(weft_now_ms() - t0));
+}
+
+static void deadline_async(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 1000);
+    if (ms < 0) {
+        weft_reply_error(c, 400, "ms must be between 0 and 600000");
+        return;
+    }
+    int err = weft_await(weft_delay(weft_ctx_scope(c), (uint64_t)ms));
+    if (err == 0)
+        weft_replyf(c, 200, "text/plain", "finished within the deadline after %ld ms\n", ms);
+    /* on WEFT_ETIMEDOUT the server has answered 504 already */
+}
+
+static void *spin(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    uint64_t x = 88172645463325252ull;
+    for (long i = 0; i < n; i++) { /* xorshift: work the compiler cannot skip */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    uint64_t *out = malloc(sizeof *out);
+    if (out)
+        *out = x;
+    return out;
+}
+
+static void cpu_async(weft_ctx *c)
+{
+    long n = weft_query_int(c, "n", 1000000);
+    if (n < 0 || n > 2000000000L) {
+        weft_reply_error(c, 400, "n must be between 0 and 2000000000");
+        return;
+    }
+    weft_task *t = weft_run(weft_ctx_scope(c), spin, (void *)(intptr_t)n, free);
+    int err = weft_await(t);
+    if (err == WEFT_EBUSY) {
+        weft_reply_error(c, 503, "the worker pool is full");
+        return;
+    }
+    if (err)
+        return;
+    weft_replyf(c, 200, "text/plain", "%ld iterations on a worker: %llx\n", n,
+                (unsigned long long)*(uint64_t *)weft_task_value(t));
+}
+
+/* Callback style: start the operations, count them, return. Each
+ * continuation decrements; the completion writes the answer. */
+static void callback_fanout_done(weft_ctx *c)
+{
+    long *n = weft_bag_get(c, "n"), *failed = weft_bag_get(c, "failed");
+    if (*failed)
+        weft_reply_error(c, 502, "an operation failed");
+    else
+        weft_replyf(c, 200, "text/plain", "%ld operations completed by callbacks\n", *n);
+}
+
+static void callback_fanout_one(weft_task *t, void *arg)
+{
+    weft_ctx *c = arg;
+    if (weft_task_err(t))
+        (*(long *)weft_bag_get(c, "failed"))++;
+    weft_ops_done(c);
+}
+
+static void callback_fanout(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 100), n = weft_query_int(c, "n", 3);
+    if (ms < 0 || n < 1 || n > 1000) {
+        weft_reply_error(c, 400, "ms must be 0..600000 and n 1..1000");
+        return;
+    }
+    long *count = weft_arena_alloc(weft_ctx_arena(c), 2 * sizeof *count);
+    count[0] = n;
+    count[1] = 0;
+    weft_bag_set(c, "n", &count[0]);
+    weft_bag_set(c, "failed", &count[1]);
+    weft_ops_on_complete(c, callback_fanout_done);
+    weft_ops_add(c, (int)n);
+    for (long i = 0; i < n; i++)
+        weft_task_then(weft_delay(weft_ctx_scope(c), (uint64_t)ms), callback_fanout_one, c);
+}
+
+static void stats(weft_ctx *c)
+{
+    weft_server_stats st;
+    weft_app_stats(weft_ctx_app(c), &st);
+    weft_fiber_stats fs;
+    weft_fiber_get_stats(&fs);
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+                          "connections_open", (json_int_t)st.connections_open, "requests",
+                          (json_int_t)st.requests, "requests_inflight",
+                          (json_int_t)st.requests_inflight, "rejected_busy",
+                          (json_int_t)st.rejected_busy, "bad_requests", (json_int_t)st.bad_requests,
+                          "deadlines", (json_int_t)st.deadlines, "client_gone",
+                          (json_int_t)st.client_gone, "fibers_live_this_loop",
+                          (json_int_t)fs.live, "stacks_mapped_this_loop",
+                          (json_int_t)fs.stacks_mapped, "timeouts", (json_int_t)st.timeouts);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s)
+        weft_reply_str(c, 200, "application/json", s);
+    else
+        weft_reply_error(c, 500, "cannot build JSON");
+    free(s);
+    json_decref(o);
+}
+
 int main(int argc, char **argv)
 {
     weft_app *app = weft_app_new(argc, argv);
@@ -76,5 +241,11 @@ int main(int argc, char **argv)
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);
+    weft_route(app, "GET /delay", delay_async, WEFT_ASYNC);
+    weft_route(app, "GET /fanout", fanout_async, WEFT_ASYNC);
+    weft_route_opt(app, "GET /deadline", deadline_async, WEFT_ASYNC, .timeout_ms = 150);
+    weft_route(app, "GET /cpu", cpu_async, WEFT_ASYNC);
+    weft_route(app, "GET /stats", stats, WEFT_CALLBACK);
+    weft_route(app, "GET /callback-fanout", callback_fanout, WEFT_CALLBACK);
     return weft_app_run(app);
 }

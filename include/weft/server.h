@@ -7,8 +7,10 @@
 #ifndef WEFT_SERVER_H
 #define WEFT_SERVER_H
 
+#include "weft/fiber.h"
 #include "weft/http.h"
 #include "weft/loop.h"
+#include "weft/task.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +30,10 @@ typedef enum weft_handler_kind {
      * When the pool's queue is full the server answers 503 + Retry-After
      * without running it: the classic synchronous action. */
     WEFT_SYNC,
+    /* In a fiber on the loop thread: straight-line code that calls
+     * weft_await() on tasks and holds no thread while it waits (the
+     * `async Task<ActionResult>` action). Must not block either. */
+    WEFT_ASYNC,
 } weft_handler_kind;
 
 /* ---- configuration: weft's common flags ----------------------------------- */
@@ -44,6 +50,7 @@ typedef struct weft_config {
     int keepalive_timeout_ms;   /* --keepalive-timeout (75000) */
     int write_timeout_ms;       /* --write-timeout (30000, a stalled write) */
     int shutdown_grace_ms;      /* --shutdown-grace (30000) */
+    int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (1), in 503 answers */
     int quiet;                  /* --quiet: no access log, warnings only */
     const char *log_level;      /* --log-level (info) */
@@ -66,8 +73,20 @@ weft_config *weft_app_config(weft_app *app);
 void weft_app_set_user(weft_app *app, void *user);
 void *weft_app_user(const weft_app *app);
 
+#define WEFT_NO_TIMEOUT (-1)
+
 typedef struct weft_route_opts {
-    int timeout_ms; /* reserved for request deadlines: 0 = server default */
+    /* The request's deadline (AsyncTimeout): 0 = --request-timeout,
+     * WEFT_NO_TIMEOUT = none (NoAsyncTimeout). At the deadline the server
+     * answers - on_timeout if given, else 504 - even if the handler is
+     * still running, then cancels the request's scope (WEFT_ETIMEDOUT). */
+    int timeout_ms;
+    /* Writes the timeout answer (the TimeoutErrorPage); runs on the loop.
+     * Not used for WEFT_SYNC routes, whose worker may still hold the
+     * request: those get the plain 504. */
+    weft_handler_fn on_timeout;
+    /* WEFT_ASYNC: the fiber's stack (0 = 64 KiB, pooled). */
+    size_t stack_size;
 } weft_route_opts;
 
 /* Adds a route. pattern is "METHOD /path/{param}/..."; a last segment
@@ -102,6 +121,11 @@ long weft_query_int(weft_ctx *c, const char *name, long def);
 const char *weft_req_peer(const weft_ctx *c);
 
 weft_arena *weft_ctx_arena(weft_ctx *c);
+/* The request's scope: pass it to weft_delay, weft_when_all, weft_run,
+ * the HTTP client... Everything started in it is cancelled when the
+ * answer is sent, the deadline passes, the client disconnects or the
+ * server shuts down. */
+weft_scope *weft_ctx_scope(weft_ctx *c);
 weft_app *weft_ctx_app(const weft_ctx *c);
 /* The loop that owns this request's connection. */
 weft_loop *weft_ctx_loop(const weft_ctx *c);
@@ -127,6 +151,20 @@ int weft_stream_end(weft_ctx *c);
 /* True once the request has its complete answer. */
 int weft_replied(const weft_ctx *c);
 
+/* ---- callback handlers: outstanding operations (AsyncManager) -------------
+ * A WEFT_CALLBACK handler that starts several operations counts them; when
+ * the count returns to zero the completion function runs on the loop and
+ * writes the answer (OutstandingOperations.Increment/Decrement and the
+ * ...Completed method). The bag carries results between them (Parameters).
+ * Loop thread only. */
+void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn);
+void weft_ops_add(weft_ctx *c, int n);
+void weft_ops_done(weft_ctx *c);
+int weft_ops_pending(const weft_ctx *c);
+/* Stores value under key for this request (the key is not copied). */
+int weft_bag_set(weft_ctx *c, const char *key, void *value);
+void *weft_bag_get(const weft_ctx *c, const char *key);
+
 /* ---- counters (for metrics and tests) --------------------------------------- */
 typedef struct weft_server_stats {
     uint64_t connections_accepted, connections_open;
@@ -134,6 +172,8 @@ typedef struct weft_server_stats {
     uint64_t rejected_busy;   /* 503 from a full pool queue or --max-concurrent */
     uint64_t bad_requests;    /* 4xx/5xx answered by the protocol layer */
     uint64_t timeouts;        /* header/body/idle/write time limits hit */
+    uint64_t deadlines;       /* requests answered at their deadline */
+    uint64_t client_gone;     /* requests canceled because the client left */
 } weft_server_stats;
 /* Sums the per-loop counters; approximate while serving. */
 void weft_app_stats(weft_app *app, weft_server_stats *out);

@@ -118,7 +118,7 @@ static void on_stop_msg(weft_post *p)
         uv_close((uv_handle_t *)&sl->listener, NULL);
     }
     weft__conn_drain(sl);
-    if (!sl->conns && sl->offloaded == 0)
+    if (!sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
 }
 
@@ -133,6 +133,7 @@ static void on_release_msg(weft_post *p)
     weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, release_msg));
     uv_close((uv_handle_t *)&sl->tick, NULL);
     weft__loop_release(&sl->loop);
+    weft_fiber_thread_cleanup(); /* runs on the loop's thread: its stack cache */
 }
 
 /* ---- binding --------------------------------------------------------------- */
@@ -315,6 +316,7 @@ static int start(weft_app *app)
         weft_error("cannot start %d worker threads", app->cfg.workers);
         return 1;
     }
+    weft_pool_set_default(app->pool); /* weft_run offloads here */
     ctl_init(app);
     if (setup_loops(app))
         return 1;
@@ -355,11 +357,14 @@ int weft_app_run(weft_app *app)
     for (int i = 0; i < app->nloops; i++)
         weft__loop_join(&app->loops[i].loop);
     unsigned busy = weft_pool_stop(app->pool, 1000);
+    weft_pool_set_default(NULL);
     if (busy == 0)
         weft_pool_free(app->pool);
     uv_loop_close(&app->ctl);
-    for (int i = 0; i < app->nloops; i++)
+    for (int i = 0; i < app->nloops; i++) {
         uv_loop_close(&app->loops[i].loop.uv);
+        weft__timers_free(&app->loops[i].loop);
+    }
     weft_info("stopped");
     weft_log_sync();
     app_free(app);
@@ -378,5 +383,7 @@ void weft_app_stats(weft_app *app, weft_server_stats *out)
         out->rejected_busy += atomic_load_explicit(&s->rejected_busy, memory_order_relaxed);
         out->bad_requests += atomic_load_explicit(&s->bad_requests, memory_order_relaxed);
         out->timeouts += atomic_load_explicit(&s->timeouts, memory_order_relaxed);
+        out->deadlines += atomic_load_explicit(&s->deadlines, memory_order_relaxed);
+        out->client_gone += atomic_load_explicit(&s->client_gone, memory_order_relaxed);
     }
 }

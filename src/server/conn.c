@@ -126,18 +126,30 @@ static void conn_free(weft_conn *c)
     free(c->rbuf);
     weft_buf_free(&c->obuf);
     weft_buf_free(&c->wbuf);
-    weft_arena_free(&c->ctx.arena);
+    weft_buf_free(&c->ctx.sync_out);
+    weft__scope_destroy(&c->ctx.scope);
     free(c);
-    if (sl->draining && !sl->conns && sl->offloaded == 0)
+    if (sl->draining && !sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
+}
+
+void weft__conn_ref(weft_conn *c)
+{
+    c->refs++;
+}
+
+/* The connection is freed when nothing refers to it any more: its socket
+ * handle is closed, no handler (fiber, worker job) is still running for
+ * it, and no function up the stack is still using it. */
+void weft__conn_unref(weft_conn *c)
+{
+    if (--c->refs == 0)
+        conn_free(c);
 }
 
 static void on_closed(uv_handle_t *h)
 {
-    weft_conn *c = h->data;
-    c->close_done = 1;
-    if (!c->offloaded) /* else the pool job frees it when it returns */
-        conn_free(c);
+    weft__conn_unref(h->data);
 }
 
 static void conn_close(weft_conn *c)
@@ -145,11 +157,7 @@ static void conn_close(weft_conn *c)
     if (c->state == CONN_CLOSED)
         return;
     weft_sloop *sl = c->sl;
-    if (c->state == CONN_HANDLING && !c->offloaded) {
-        /* A pending callback request dies with its connection. */
-        sl->inflight--;
-        atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
-    }
+    int handling = c->state == CONN_HANDLING;
     c->state = CONN_CLOSED;
     if (c->prev)
         c->prev->next = c->next;
@@ -160,6 +168,8 @@ static void conn_close(weft_conn *c)
     c->prev = c->next = NULL;
     atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
     uv_close((uv_handle_t *)&c->tcp, on_closed);
+    if (handling)
+        weft__ctx_abort(&c->ctx); /* cancels what the request started */
 }
 
 /* The write side is done: send FIN, then read and discard until the peer
@@ -198,11 +208,6 @@ static void after_flush(weft_conn *c)
 
 /* ---- writing ----------------------------------------------------------- */
 
-int weft__conn_out(weft_conn *c, const void *data, size_t len)
-{
-    return weft_buf_append(&c->obuf, data, len);
-}
-
 static void on_write(uv_write_t *req, int status)
 {
     weft_conn *c = req->data;
@@ -224,7 +229,7 @@ static void on_write(uv_write_t *req, int status)
 
 void weft__conn_flush(weft_conn *c)
 {
-    if (c->offloaded || c->writing || c->state == CONN_CLOSED)
+    if (c->writing || c->state == CONN_CLOSED)
         return;
     if (c->obuf.len == 0) {
         after_flush(c);
@@ -301,7 +306,7 @@ static void send_continue(weft_conn *c)
 {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     if (c->ctx.req.expect_continue && c->rend - c->rstart <= c->head_len) {
-        weft__conn_out(c, cont, sizeof cont - 1);
+        weft_buf_append(&c->obuf, cont, sizeof cont - 1);
         weft__conn_flush(c);
     }
 }
@@ -360,9 +365,10 @@ static int step_body(weft_conn *c)
 
 static void process(weft_conn *c)
 {
-    if (c->in_process)
+    if (c->in_process || c->state == CONN_CLOSED)
         return;
     c->in_process = 1;
+    weft__conn_ref(c); /* handlers may close it under us */
     int more = 1;
     while (more) {
         switch (c->state) {
@@ -384,6 +390,7 @@ static void process(weft_conn *c)
     }
     c->in_process = 0;
     weft__conn_flush(c);
+    weft__conn_unref(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -399,11 +406,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         c->peer_eof = 1;
         stop_reading(c);
-        /* A peer that went away while its request is being handled gets its
-         * answer attempted anyway; the write fails or lands in a half-open
-         * socket. Every other state has nothing left to do. */
-        if (c->state != CONN_HANDLING)
+        /* A peer that goes away while its request is in flight cancels the
+         * request's scope: pending awaits end with WEFT_ECANCELED and
+         * backend calls are dropped. Its answer is still attempted (a
+         * half-closed client may read it). In every other state there is
+         * nothing left to do. */
+        if (c->state == CONN_HANDLING) {
+            if (!weft_scope_reason(&c->ctx.scope)) {
+                atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
+                weft_debug("client %s went away: canceling its request", c->peer);
+            }
+            weft_scope_cancel(&c->ctx.scope, WEFT_ECANCELED);
+        } else {
             conn_close(c);
+        }
         return;
     }
     if (c->state == CONN_LINGER)
@@ -417,19 +433,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- the request's end ---------------------------------------------------- */
 
-void weft__conn_request_done(weft_conn *c)
+void weft__conn_request_end(weft_conn *c)
 {
     weft_ctx *ctx = &c->ctx;
     weft_sloop *sl = c->sl;
-    weft__access_log(ctx);
+    int keep = ctx->req.keep_alive && !ctx->close_after;
+    weft__ctx_end(ctx);
     sl->inflight--;
     atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
-    int keep = ctx->req.keep_alive && !ctx->close_after;
-    c->rstart += c->head_len + c->body_len;
-    c->head_len = c->body_len = 0;
-    weft__ctx_end(ctx);
     if (c->state == CONN_CLOSED)
         return;
+    c->rstart += c->head_len + c->body_len;
+    c->head_len = c->body_len = 0;
+    weft__conn_flush(c);
     if (!keep) {
         begin_linger(c);
         return;
@@ -474,7 +490,8 @@ static void on_connection(uv_stream_t *server, int status)
         else
             uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof c->peer);
     }
-    weft_arena_init(&c->ctx.arena, 4096);
+    c->refs = 1; /* the socket handle */
+    weft__ctx_init(&c->ctx, c);
     c->state = CONN_HEAD;
     c->since = now_of(c);
     c->next = sl->conns;
@@ -561,22 +578,3 @@ void weft__conn_close_all(weft_sloop *sl)
         conn_close(sl->conns);
 }
 
-void weft__conn_job_returned(weft_conn *c)
-{
-    c->offloaded = 0;
-    c->sl->offloaded--;
-    if (c->state == CONN_CLOSED) {
-        /* The connection died while the worker ran. */
-        c->sl->inflight--;
-        atomic_fetch_sub_explicit(&c->sl->stats.inflight, 1, memory_order_relaxed);
-        if (c->close_done)
-            conn_free(c);
-        return;
-    }
-    weft__conn_request_done(c);
-}
-
-void weft__conn_begin_linger(weft_conn *c)
-{
-    begin_linger(c);
-}

@@ -11,26 +11,46 @@
 
 #include "server.h"
 
-void weft__ctx_begin(weft_ctx *c, weft_conn *conn)
+void weft__ctx_init(weft_ctx *c, weft_conn *conn)
 {
     c->conn = conn;
     c->app = conn->sl->app;
+    weft__scope_init(&c->scope, &conn->sl->loop, 4096);
+}
+
+void weft__ctx_begin(weft_ctx *c, weft_conn *conn)
+{
+    weft_sloop *sl = conn->sl;
     c->status = 0;
     c->resp = RESP_NONE;
+    atomic_store_explicit(&c->answered, 0, memory_order_relaxed);
+    c->out = &conn->obuf;
+    c->sync_out.len = 0;
     c->resp_headers = NULL;
     c->nresp_headers = c->resp_headers_cap = 0;
     c->close_after = 0;
     c->stream_chunked = 0;
+    c->on_worker = 0;
+    c->answered_at_deadline = 0;
+    c->in_request = 1;
+    c->holds = 0;
     c->bytes_out = 0;
-    c->started_ms = uv_now(&conn->sl->loop.uv);
+    c->ops = 0;
+    c->ops_complete = NULL;
+    c->bag = NULL;
+    c->match.route = NULL;
+    c->started_ms = uv_now(&sl->loop.uv);
     c->is_head = weft_str_eq(c->req.method, WEFT_STRLIT("HEAD"));
     c->body = conn->body_len
                   ? weft_str_make(conn->rbuf + conn->rstart + conn->head_len, conn->body_len)
                   : WEFT_STR_NULL;
+    /* The request's scope hangs off nothing: the server's own shutdown
+     * reaches it through the connection. */
+    weft__scope_begin(&c->scope, NULL);
     /* The parser wrote headers to a per-loop scratch array; the request
      * keeps its own copy so a worker thread can read it later. */
     size_t n = c->req.nheaders;
-    weft_header *h = n ? weft_arena_alloc(&c->arena, n * sizeof *h) : NULL;
+    weft_header *h = n ? weft_arena_alloc(&c->scope.arena, n * sizeof *h) : NULL;
     if (h)
         memcpy(h, c->req.headers, n * sizeof *h);
     c->req.headers = h;
@@ -39,9 +59,22 @@ void weft__ctx_begin(weft_ctx *c, weft_conn *conn)
 
 void weft__ctx_end(weft_ctx *c)
 {
-    weft_arena_reset(&c->arena);
+    if (!c->in_request)
+        return;
+    c->in_request = 0;
+    weft_timer_stop(&c->conn->sl->loop, &c->deadline);
+    if (c->resp == RESP_DONE)
+        weft__access_log(c);
+    weft__scope_end(&c->scope);
     c->resp_headers = NULL;
     c->nresp_headers = 0;
+    c->bag = NULL;
+}
+
+int weft__ctx_claim(weft_ctx *c)
+{
+    int expected = 0;
+    return atomic_compare_exchange_strong(&c->answered, &expected, 1);
 }
 
 /* ---- request accessors ---------------------------------------------------- */
@@ -83,7 +116,12 @@ const char *weft_req_peer(const weft_ctx *c)
 
 weft_arena *weft_ctx_arena(weft_ctx *c)
 {
-    return &c->arena;
+    return &c->scope.arena;
+}
+
+weft_scope *weft_ctx_scope(weft_ctx *c)
+{
+    return &c->scope;
 }
 
 weft_app *weft_ctx_app(const weft_ctx *c)
@@ -102,7 +140,7 @@ const char *weft_param(weft_ctx *c, const char *name)
     for (int i = 0; i < c->match.nparams; i++) {
         if (!weft_str_eq(c->match.names[i], n))
             continue;
-        char *out = weft_arena_alloc(&c->arena, c->match.values[i].len + 1);
+        char *out = weft_arena_alloc(&c->scope.arena, c->match.values[i].len + 1);
         if (!out || weft__pct_decode(out, c->match.values[i], 0) < 0)
             return NULL;
         return out;
@@ -112,7 +150,7 @@ const char *weft_param(weft_ctx *c, const char *name)
 
 const char *weft_query(weft_ctx *c, const char *name)
 {
-    return weft__query_get(&c->arena, c->req.query, name);
+    return weft__query_get(&c->scope.arena, c->req.query, name);
 }
 
 long weft_query_int(weft_ctx *c, const char *name, long def)
@@ -136,7 +174,7 @@ int weft_add_header(weft_ctx *c, const char *name, const char *value)
         return WEFT_EINVAL;
     if (c->nresp_headers == c->resp_headers_cap) {
         size_t cap = c->resp_headers_cap ? c->resp_headers_cap * 2 : 8;
-        weft_header *h = weft_arena_alloc(&c->arena, cap * sizeof *h);
+        weft_header *h = weft_arena_alloc(&c->scope.arena, cap * sizeof *h);
         if (!h)
             return WEFT_ENOMEM;
         if (c->nresp_headers)
@@ -145,8 +183,8 @@ int weft_add_header(weft_ctx *c, const char *name, const char *value)
         c->resp_headers_cap = cap;
     }
     weft_header *h = &c->resp_headers[c->nresp_headers++];
-    h->name = weft_str_cstr(weft_arena_strndup(&c->arena, name, strlen(name)));
-    h->value = weft_str_cstr(weft_arena_strndup(&c->arena, value, strlen(value)));
+    h->name = weft_str_cstr(weft_arena_strndup(&c->scope.arena, name, strlen(name)));
+    h->value = weft_str_cstr(weft_arena_strndup(&c->scope.arena, value, strlen(value)));
     return 0;
 }
 
@@ -176,9 +214,10 @@ static int has_body_status(int status)
     return !(status < 200 || status == 204 || status == 304);
 }
 
-/* Writes the status line and headers. content_length < 0: the body is
- * streamed (chunked on HTTP/1.1, close-delimited on HTTP/1.0). */
-int weft__write_head(weft_ctx *c, int status, const char *ctype, int64_t content_length)
+/* Writes the status line and headers to out. content_length < 0: the body
+ * is streamed (chunked on HTTP/1.1, close-delimited on HTTP/1.0). */
+static int write_head(weft_ctx *c, weft_buf *out, int status, const char *ctype,
+                      int64_t content_length, const weft_header *extra, size_t nextra)
 {
     weft_conn *conn = c->conn;
     if (c->req.minor == 0 && content_length < 0)
@@ -191,12 +230,12 @@ int weft__write_head(weft_ctx *c, int status, const char *ctype, int64_t content
 
     size_t ctlen = ctype ? strlen(ctype) : 0;
     size_t need = 160 + ctlen;
-    for (size_t i = 0; i < c->nresp_headers; i++)
-        need += c->resp_headers[i].name.len + c->resp_headers[i].value.len + 4;
-    if (weft_buf_reserve(&conn->obuf, need))
+    for (size_t i = 0; i < nextra; i++)
+        need += extra[i].name.len + extra[i].value.len + 4;
+    if (weft_buf_reserve(out, need))
         return WEFT_ENOMEM;
 
-    char *p = conn->obuf.data + conn->obuf.len;
+    char *p = out->data + out->len;
     const char *reason = weft_http_status_text(status);
     p = PUT_LIT(p, "HTTP/1.1 ");
     p = put_u64(p, (uint64_t)status);
@@ -223,42 +262,57 @@ int weft__write_head(weft_ctx *c, int status, const char *ctype, int64_t content
         p = PUT_LIT(p, "\r\nConnection: close");
     else if (c->req.minor == 0)
         p = PUT_LIT(p, "\r\nConnection: keep-alive");
-    for (size_t i = 0; i < c->nresp_headers; i++) {
+    for (size_t i = 0; i < nextra; i++) {
         p = PUT_LIT(p, "\r\n");
-        p = put(p, c->resp_headers[i].name.base, c->resp_headers[i].name.len);
+        p = put(p, extra[i].name.base, extra[i].name.len);
         p = PUT_LIT(p, ": ");
-        p = put(p, c->resp_headers[i].value.base, c->resp_headers[i].value.len);
+        p = put(p, extra[i].value.base, extra[i].value.len);
     }
     p = PUT_LIT(p, "\r\n\r\n");
-    conn->obuf.len = (size_t)(p - conn->obuf.data);
+    out->len = (size_t)(p - out->data);
     c->status = status;
     return 0;
 }
 
-/* The answer is complete: on the loop the connection moves on now; on a
- * worker it does so when the job returns. */
+int weft__write_simple(weft_ctx *c, weft_buf *out, int status, const char *body)
+{
+    size_t len = strlen(body);
+    int r = write_head(c, out, status, "text/plain; charset=utf-8", (int64_t)len, NULL, 0);
+    if (!r && !c->is_head)
+        r = weft_buf_append(out, body, len);
+    c->bytes_out = c->is_head ? 0 : len;
+    return r;
+}
+
+/* The answer is complete. On the loop it leaves now and the request's
+ * scope is cancelled (what it started is no longer wanted); the request
+ * ends once no handler context holds it. On a worker, the loop takes over
+ * when the job returns. */
 static void finish(weft_ctx *c)
 {
     c->resp = RESP_DONE;
-    if (!c->conn->offloaded)
-        weft__conn_request_done(c->conn);
+    if (c->on_worker)
+        return;
+    weft__conn_flush(c->conn);
+    weft_scope_cancel(&c->scope, WEFT_ECANCELED);
+    if (c->holds == 0 && c->in_request)
+        weft__conn_request_end(c->conn);
 }
 
 int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len)
 {
-    if (c->resp != RESP_NONE)
+    if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
     if (status < 200 || status > 999)
         status = 500;
     if (!has_body_status(status))
         len = 0;
-    int r = weft__write_head(c, status, content_type, (int64_t)len);
+    int r = write_head(c, c->out, status, content_type, (int64_t)len, c->resp_headers,
+                       c->nresp_headers);
     if (r == 0 && !c->is_head && len)
-        r = weft__conn_out(c->conn, body, len);
-    if (r) {
-        /* Out of memory mid-answer: the connection cannot be trusted. */
-        c->close_after = 1;
-    }
+        r = weft_buf_append(c->out, body, len);
+    if (r)
+        c->close_after = 1; /* out of memory mid-answer: do not trust the stream */
     c->bytes_out = c->is_head ? 0 : len;
     finish(c);
     return r;
@@ -276,7 +330,7 @@ int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *f
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *body = n < 0 ? NULL : weft_arena_alloc(&c->arena, (size_t)n + 1);
+    char *body = n < 0 ? NULL : weft_arena_alloc(&c->scope.arena, (size_t)n + 1);
     if (body)
         vsnprintf(body, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
@@ -296,15 +350,15 @@ int weft_reply_error(weft_ctx *c, int status, const char *detail)
 
 int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
 {
-    if (c->resp != RESP_NONE)
+    if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
-    int r = weft__write_head(c, status, content_type, -1);
-    if (r)
-        return r;
+    int r = write_head(c, c->out, status, content_type, -1, c->resp_headers, c->nresp_headers);
     c->resp = RESP_STREAMING;
-    if (!c->conn->offloaded)
+    if (r)
+        c->close_after = 1;
+    if (!c->on_worker)
         weft__conn_flush(c->conn);
-    return 0;
+    return r;
 }
 
 int weft_stream_write(weft_ctx *c, const void *data, size_t len)
@@ -317,14 +371,14 @@ int weft_stream_write(weft_ctx *c, const void *data, size_t len)
     if (c->stream_chunked) {
         char size[24];
         int n = snprintf(size, sizeof size, "%zx\r\n", len);
-        r = weft__conn_out(c->conn, size, (size_t)n);
+        r = weft_buf_append(c->out, size, (size_t)n);
     }
     if (!r)
-        r = weft__conn_out(c->conn, data, len);
+        r = weft_buf_append(c->out, data, len);
     if (!r && c->stream_chunked)
-        r = weft__conn_out(c->conn, "\r\n", 2);
+        r = weft_buf_append(c->out, "\r\n", 2);
     c->bytes_out += len;
-    if (!c->conn->offloaded)
+    if (!c->on_worker)
         weft__conn_flush(c->conn);
     return r;
 }
@@ -335,7 +389,7 @@ int weft_stream_end(weft_ctx *c)
         return WEFT_ESTATE;
     int r = 0;
     if (c->stream_chunked && !c->is_head)
-        r = weft__conn_out(c->conn, "0\r\n\r\n", 5);
+        r = weft_buf_append(c->out, "0\r\n\r\n", 5);
     finish(c);
     return r;
 }
@@ -343,4 +397,52 @@ int weft_stream_end(weft_ctx *c)
 int weft_replied(const weft_ctx *c)
 {
     return c->resp == RESP_DONE;
+}
+
+/* ---- outstanding operations and the bag (callback handlers) -------------- */
+
+void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn)
+{
+    c->ops_complete = fn;
+}
+
+void weft_ops_add(weft_ctx *c, int n)
+{
+    c->ops += n;
+}
+
+void weft_ops_done(weft_ctx *c)
+{
+    if (c->ops <= 0 || --c->ops > 0)
+        return;
+    if (c->ops_complete && c->resp == RESP_NONE)
+        c->ops_complete(c);
+}
+
+int weft_ops_pending(const weft_ctx *c)
+{
+    return c->ops;
+}
+
+int weft_bag_set(weft_ctx *c, const char *key, void *value)
+{
+    for (weft_bag_item *it = c->bag; it; it = it->next)
+        if (strcmp(it->key, key) == 0) {
+            it->value = value;
+            return 0;
+        }
+    weft_bag_item *it = weft_arena_alloc(&c->scope.arena, sizeof *it);
+    if (!it)
+        return WEFT_ENOMEM;
+    *it = (weft_bag_item){c->bag, key, value};
+    c->bag = it;
+    return 0;
+}
+
+void *weft_bag_get(const weft_ctx *c, const char *key)
+{
+    for (weft_bag_item *it = c->bag; it; it = it->next)
+        if (strcmp(it->key, key) == 0)
+            return it->value;
+    return NULL;
 }

@@ -1,9 +1,15 @@
-/* dispatch.c - from a parsed request to its handler.
+/* dispatch.c - from a parsed request to its handler, and the request's
+ * deadline.
  *
  * Owns admission control (the --max-concurrent share of this loop and the
  * pool's bounded queue, both answered with 503 + Retry-After), routing
- * errors (404, 405 + Allow) and the hand-off by handler kind. Runs on the
- * loop thread; the only thing it ever waits for is nothing. */
+ * errors (404, 405 + Allow), the hand-off by handler kind, and the
+ * deadline: at the route's timeout the server answers itself and cancels
+ * the request's scope, whatever the handler is doing.
+ *
+ * A request ends when it has its answer and no handler context holds it
+ * (`holds`: a live fiber, a running pool job, a deadline being handled).
+ * Runs on the loop thread and never waits. */
 #include <stdio.h>
 
 #include "server.h"
@@ -16,6 +22,94 @@ static void reply_busy(weft_ctx *c, const char *why)
     atomic_fetch_add_explicit(&c->conn->sl->stats.rejected_busy, 1, memory_order_relaxed);
     weft_reply_error(c, 503, why);
 }
+
+static void hold(weft_ctx *c)
+{
+    if (c->holds++ == 0) {
+        c->conn->sl->busy++;
+        weft__conn_ref(c->conn);
+    }
+}
+
+void weft__ctx_release(weft_ctx *c)
+{
+    weft_conn *conn = c->conn;
+    if (--c->holds > 0)
+        return;
+    weft_sloop *sl = conn->sl;
+    sl->busy--;
+    if (c->in_request && (c->resp == RESP_DONE || conn->state == CONN_CLOSED))
+        weft__conn_request_end(conn);
+    weft__conn_unref(conn); /* may free it */
+    if (atomic_load_explicit(&sl->draining, memory_order_relaxed) && !sl->conns && sl->busy == 0)
+        weft__app_loop_drained(sl);
+}
+
+void weft__ctx_abort(weft_ctx *c)
+{
+    weft_scope_cancel(&c->scope, WEFT_ECANCELED);
+    if (c->holds == 0 && c->in_request)
+        weft__conn_request_end(c->conn);
+}
+
+/* ---- the deadline ---------------------------------------------------------- */
+
+#define TIMEOUT_BODY "504 Gateway Timeout: the request did not complete in time\n"
+
+static void on_deadline(weft_timer *t)
+{
+    weft_ctx *c = (weft_ctx *)((char *)t - offsetof(weft_ctx, deadline));
+    atomic_fetch_add_explicit(&c->conn->sl->stats.deadlines, 1, memory_order_relaxed);
+    hold(c); /* nothing ends the request while we answer for it */
+    if (c->on_worker) {
+        /* A worker owns the request's buffer, arena and response state:
+         * only the atomic claim is shared. The loop's answer goes straight
+         * to the connection; the worker's own reply will then fail. */
+        if (weft__ctx_claim(c)) {
+            weft__write_simple(c, &c->conn->obuf, 504, TIMEOUT_BODY);
+            c->answered_at_deadline = 1;
+            weft__conn_flush(c->conn);
+        }
+    } else {
+        const weft__rt *r = c->match.route;
+        if (r->opts.on_timeout && c->resp == RESP_NONE)
+            r->opts.on_timeout(c);
+        if (c->resp == RESP_STREAMING) {
+            c->close_after = 1; /* a cut-off stream cannot be framed */
+            weft_stream_end(c);
+        } else if (c->resp == RESP_NONE && weft__ctx_claim(c)) {
+            weft__write_simple(c, &c->conn->obuf, 504, TIMEOUT_BODY);
+            c->resp = RESP_DONE;
+            weft__conn_flush(c->conn);
+        }
+    }
+    weft_scope_cancel(&c->scope, WEFT_ETIMEDOUT);
+    weft__ctx_release(c);
+}
+
+/* Starts the deadline timer. Reads only what never changes during the
+ * request: a worker may already own the response state. */
+static void arm_deadline(weft_ctx *c)
+{
+    int ms = c->match.route->opts.timeout_ms;
+    if (ms == 0)
+        ms = c->app->cfg.request_timeout_ms;
+    if (ms <= 0)
+        return;
+    uint64_t elapsed = uv_now(&c->conn->sl->loop.uv) - c->started_ms;
+    weft_timer_start(&c->conn->sl->loop, &c->deadline,
+                     elapsed >= (uint64_t)ms ? 0 : (uint64_t)ms - elapsed, on_deadline);
+}
+
+static int64_t deadline_of(weft_ctx *c)
+{
+    int ms = c->match.route->opts.timeout_ms;
+    if (ms == 0)
+        ms = c->app->cfg.request_timeout_ms;
+    return ms > 0 ? (int64_t)(c->started_ms + (uint64_t)ms) : -1;
+}
+
+/* ---- WEFT_SYNC: a worker thread ------------------------------------------ */
 
 static void run_sync(weft_job *job)
 {
@@ -30,32 +124,91 @@ static void run_sync(weft_job *job)
 static void sync_done(weft_job *job)
 {
     weft_ctx *c = (weft_ctx *)((char *)job - offsetof(weft_ctx, job));
-    if (job->status == WEFT_ECANCELED && c->resp == RESP_NONE) {
+    weft_conn *conn = c->conn;
+    c->on_worker = 0;
+    c->out = &conn->obuf;
+    if (job->status == WEFT_ECANCELED && weft__ctx_claim(c)) {
         /* The pool stopped before the job ran (shutdown). */
-        c->conn->offloaded = 0;
-        c->conn->sl->offloaded--;
-        weft_reply_error(c, 503, "server shutting down");
-        return;
+        weft__write_simple(c, &conn->obuf, 503, "503 Service Unavailable: shutting down\n");
+        c->resp = RESP_DONE;
+    } else if (c->answered_at_deadline) {
+        c->resp = RESP_DONE; /* the loop's 504 went out; the worker wrote nothing */
+    } else if (c->sync_out.len && conn->state != CONN_CLOSED) {
+        if (conn->obuf.len == 0) {
+            weft_buf t = conn->obuf;
+            conn->obuf = c->sync_out;
+            c->sync_out = t;
+        } else {
+            weft_buf_append(&conn->obuf, c->sync_out.data, c->sync_out.len);
+        }
     }
-    weft__conn_job_returned(c->conn);
+    c->sync_out.len = 0;
+    if (conn->state != CONN_CLOSED)
+        weft__conn_flush(conn);
+    weft__ctx_release(c);
 }
 
 static void dispatch_sync(weft_ctx *c)
 {
-    weft_conn *conn = c->conn;
     c->job.work = run_sync;
     c->job.done = sync_done;
-    /* From here until the job returns, the worker owns ctx and obuf. Flush
-     * what earlier pipelined answers left first. */
-    weft__conn_flush(conn);
-    conn->offloaded = 1;
-    conn->sl->offloaded++;
+    c->on_worker = 1;
+    c->out = &c->sync_out;
+    hold(c);
+    arm_deadline(c); /* before the worker can touch anything */
     if (weft_pool_submit(c->app->pool, &c->job)) {
-        conn->offloaded = 0;
-        conn->sl->offloaded--;
+        weft_timer_stop(&c->conn->sl->loop, &c->deadline);
+        c->on_worker = 0;
+        c->out = &c->conn->obuf;
+        c->holds--; /* never ran: undo without ending anything */
+        c->conn->sl->busy--;
+        weft__conn_unref(c->conn);
         reply_busy(c, "all workers are busy and the request queue is full");
     }
 }
+
+/* ---- WEFT_ASYNC: a fiber on this loop ------------------------------------- */
+
+static void run_async(void *arg)
+{
+    weft_ctx *c = arg;
+    c->match.route->fn(c);
+    if (c->resp == RESP_STREAMING)
+        weft_stream_end(c);
+    else if (c->resp == RESP_NONE && !weft_scope_reason(&c->scope))
+        weft_reply_error(c, 500, "the handler returned without an answer");
+    else if (c->resp == RESP_NONE)
+        weft_reply_error(c, weft_scope_reason(&c->scope) == WEFT_ETIMEDOUT ? 504 : 503,
+                         weft_strerror(weft_scope_reason(&c->scope)));
+}
+
+static void async_exit(void *arg)
+{
+    weft__ctx_release(arg);
+}
+
+static void dispatch_async(weft_ctx *c)
+{
+    const weft__rt *r = c->match.route;
+    weft_fiber_opts o = {
+        .stack_size = r->opts.stack_size,
+        .name = r->pattern,
+        .scope = &c->scope,
+        .on_exit = async_exit,
+        .exit_arg = c,
+    };
+    hold(c);
+    weft__conn_ref(c->conn); /* the fiber may finish and end everything now */
+    if (weft_fiber_spawn(run_async, c, &o)) {
+        weft__ctx_release(c);
+        weft_reply_error(c, 503, "cannot start a fiber (out of memory)");
+    } else if (c->in_request && c->resp != RESP_DONE) {
+        arm_deadline(c); /* the fiber is parked: it waits for something */
+    }
+    weft__conn_unref(c->conn);
+}
+
+/* ---- entry ------------------------------------------------------------------ */
 
 void weft__dispatch(weft_conn *conn)
 {
@@ -84,12 +237,19 @@ void weft__dispatch(weft_conn *conn)
         weft_reply_error(c, 405, NULL);
         return;
     }
+    /* Composing deadlines: calls made in the scope see the request's. */
+    c->scope.cancel.deadline = deadline_of(c);
     switch (c->match.route->kind) {
     case WEFT_CALLBACK:
         c->match.route->fn(c);
+        if (c->in_request && c->resp != RESP_DONE)
+            arm_deadline(c);
         break;
     case WEFT_SYNC:
         dispatch_sync(c);
+        break;
+    case WEFT_ASYNC:
+        dispatch_async(c);
         break;
     }
 }

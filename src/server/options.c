@@ -43,6 +43,7 @@ static const common_opt common[] = {
     {"keepalive-timeout", OPT_INT, CFG(keepalive_timeout_ms), "ms an idle connection stays (75000)"},
     {"write-timeout", OPT_INT, CFG(write_timeout_ms), "ms a stalled write is tolerated (30000)"},
     {"shutdown-grace", OPT_INT, CFG(shutdown_grace_ms), "ms to finish requests on SIGTERM (30000)"},
+    {"request-timeout", OPT_INT, CFG(request_timeout_ms), "ms before a request is answered 504, 0 = none (30000)"},
     {"retry-after", OPT_INT, CFG(retry_after_s), "seconds in Retry-After of a 503 (1)"},
     {"max-request-line", OPT_SIZE, CFG(limits.max_request_line), "bytes, else 414 (8192)"},
     {"max-header-bytes", OPT_SIZE, CFG(limits.max_header_bytes), "bytes, else 431 (32768)"},
@@ -74,6 +75,7 @@ static void config_defaults(weft_config *cfg)
     cfg->keepalive_timeout_ms = 75000;
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 30000;
+    cfg->request_timeout_ms = 30000;
     cfg->retry_after_s = 1;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;

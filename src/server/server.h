@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "../loop/loop.h"
+#include "../task/task_int.h"
 #include "weft/pool.h"
 #include "weft/server.h"
 
@@ -58,23 +59,41 @@ typedef enum weft_resp_state {
     RESP_DONE,      /* complete */
 } weft_resp_state;
 
+typedef struct weft_bag_item {
+    struct weft_bag_item *next;
+    const char *key;
+    void *value;
+} weft_bag_item;
+
 struct weft_ctx {
     weft_conn *conn;
     weft_app *app;
     weft_http_request req;
     weft_route_match match;
-    weft_arena arena;
-    weft_header *resp_headers; /* extra headers, in the arena */
+    weft_scope scope;           /* arena, cancellation, task references */
+    weft_header *resp_headers;  /* extra headers, in the arena */
     size_t nresp_headers, resp_headers_cap;
     weft_str body;
     int status;
     weft_resp_state resp;
-    unsigned is_head : 1;       /* HEAD: suppress the body */
-    unsigned close_after : 1;   /* send Connection: close, then close */
-    unsigned stream_chunked : 1;
+    _Atomic int answered;       /* claimed by whoever writes the answer */
+    weft_buf *out;              /* &conn->obuf, or &sync_out on a worker */
+    weft_buf sync_out;          /* a WEFT_SYNC handler's answer */
+    /* Bytes, not bitfields: the loop and a worker write different ones. */
+    uint8_t is_head;            /* HEAD: suppress the body */
+    uint8_t close_after;        /* send Connection: close, then close */
+    uint8_t stream_chunked;
+    uint8_t on_worker;          /* the handler runs on a pool thread (loop-owned) */
+    uint8_t in_request;         /* dispatched and not yet cleaned up (loop-owned) */
+    uint8_t answered_at_deadline; /* the loop sent the 504 for a worker (loop-owned) */
+    int holds;                  /* fiber alive, job running, deadline firing */
     uint64_t bytes_out;         /* body bytes, for the access log */
     uint64_t started_ms;
+    weft_timer deadline;        /* the route's timeout */
     weft_job job;               /* WEFT_SYNC: the pool job */
+    int ops;                    /* outstanding operations (callback handlers) */
+    weft_handler_fn ops_complete;
+    weft_bag_item *bag;
 };
 
 /* Connection states. */
@@ -105,15 +124,12 @@ struct weft_conn {
     uint64_t since;         /* when the current state began (loop clock, ms) */
     uint64_t head_started;  /* first byte of the current head; 0 = idle */
     uint64_t write_since;   /* when the pending write began */
-    /* Plain bytes, not bitfields: a worker thread reads `offloaded` while
-     * the loop writes `writing`, and bitfields would share a memory word. */
+    int refs;               /* the socket handle, a busy handler, a frame on the stack */
     uint8_t writing;
-    uint8_t offloaded;      /* a worker thread owns ctx and obuf */
     uint8_t read_stopped;
     uint8_t peer_eof;
     uint8_t close_when_flushed;
     uint8_t in_process;
-    uint8_t close_done;     /* uv_close finished */
     uint8_t out_paused;     /* too much unsent output: not parsing */
     unsigned requests_seen;
     char peer[48];
@@ -122,6 +138,7 @@ struct weft_conn {
 
 typedef struct weft_loop_stats {
     _Atomic uint64_t accepted, open, requests, inflight, rejected_busy, bad_requests, timeouts;
+    _Atomic uint64_t deadlines, client_gone;
 } weft_loop_stats;
 
 /* A server loop: a weft_loop plus its listener and connections. */
@@ -135,7 +152,7 @@ struct weft_sloop {
     weft_buf logline;       /* access-log line being formatted */
     uint64_t inflight;      /* requests dispatched and not finished */
     uint64_t max_inflight;  /* --max-concurrent share of this loop */
-    uint64_t offloaded;     /* connections whose request is on the pool */
+    uint64_t busy;          /* requests whose handler still runs (fiber, job) */
     _Atomic int draining;   /* read by workers writing response heads */
     int listener_open;
     int drained_sent;
@@ -175,24 +192,31 @@ void weft__conn_accept(weft_sloop *sl);
 void weft__conn_sweep(weft_sloop *sl, uint64_t now);
 void weft__conn_drain(weft_sloop *sl);
 void weft__conn_close_all(weft_sloop *sl);
-/* The handler has produced the whole answer (loop thread). */
-void weft__conn_request_done(weft_conn *conn);
-/* Appends response bytes; flushes when on the loop thread. */
-int weft__conn_out(weft_conn *conn, const void *data, size_t len);
+void weft__conn_ref(weft_conn *conn);
+void weft__conn_unref(weft_conn *conn);
+/* Writes what obuf holds (loop thread). */
 void weft__conn_flush(weft_conn *conn);
-/* A WEFT_SYNC job came back from the pool (loop thread). */
-void weft__conn_job_returned(weft_conn *conn);
-void weft__conn_begin_linger(weft_conn *conn);
+/* The request is over (answered, no handler running): log it, release its
+ * scope, and go on with the connection. Loop thread. */
+void weft__conn_request_end(weft_conn *conn);
 
 /* dispatch.c */
 void weft__dispatch(weft_conn *conn);
 /* Answers an error from the protocol layer, then closes (loop thread). */
 void weft__reply_protocol_error(weft_conn *conn, int status, const char *why);
+/* A handler context ended (fiber exit, job return, deadline done). */
+void weft__ctx_release(weft_ctx *c);
+/* The connection is closing while its request is in flight. */
+void weft__ctx_abort(weft_ctx *c);
 
 /* ctx.c */
+void weft__ctx_init(weft_ctx *c, weft_conn *conn);
 void weft__ctx_begin(weft_ctx *c, weft_conn *conn);
 void weft__ctx_end(weft_ctx *c);
-int weft__write_head(weft_ctx *c, int status, const char *ctype, int64_t content_length);
+/* Claims the right to answer; 1 if the caller now owns it. */
+int weft__ctx_claim(weft_ctx *c);
+/* Writes a complete minimal answer (no extra headers, no arena) to out. */
+int weft__write_simple(weft_ctx *c, weft_buf *out, int status, const char *body);
 
 /* accesslog.c */
 void weft__access_log(weft_ctx *c);

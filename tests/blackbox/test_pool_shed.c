@@ -98,11 +98,40 @@ static void max_concurrent_sheds(void **state)
     assert_int_equal(wt_stop(&srv, 15, 5000), 0);
 }
 
+/* A synchronous handler past its deadline: the server answers 504 from
+ * the loop while the worker is still blocked, and the worker's late answer
+ * never reaches the wire. */
+static void sync_deadline_answered_by_server(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--loops", "1", "--workers", "2", "--request-timeout",
+                                       "300", NULL};
+    wt_start(&srv, "weft-hello", args);
+    wt_conn *c = wt_connect(srv.port);
+    long t0 = wt_now_ms();
+    wt_send_str(c, "GET /sleep?ms=1200 HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    wt_response r;
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    long dt = wt_now_ms() - t0;
+    assert_int_equal(r.status, 504);
+    assert_true(dt >= 280 && dt < 900);
+    wt_response_free(&r);
+    /* the next answer is the pipelined /plaintext, not the late "slept" */
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "Hello, World!");
+    wt_response_free(&r);
+    wt_close(c);
+    assert_int_equal(wt_stop(&srv, 15, 5000), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(saturated_pool_sheds),
         cmocka_unit_test(max_concurrent_sheds),
+        cmocka_unit_test(sync_deadline_answered_by_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

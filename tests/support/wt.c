@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -369,4 +370,104 @@ long wt_rss_kb(pid_t pid)
     if (f)
         fclose(f);
     return kb;
+}
+
+typedef struct burst_conn {
+    int fd;
+    size_t sent, got;
+    char buf[512];
+    long t0, done_ms;
+    int status;
+} burst_conn;
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* A response is complete when its head is in and Content-Length bytes follow. */
+static int burst_complete(burst_conn *b)
+{
+    b->buf[b->got] = '\0';
+    char *end = strstr(b->buf, "\r\n\r\n");
+    if (!end)
+        return 0;
+    const char *cl = strcasestr(b->buf, "\r\nContent-Length:");
+    size_t len = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+    if (b->got < (size_t)(end + 4 - b->buf) + len)
+        return 0;
+    sscanf(b->buf, "HTTP/1.%*d %d", &b->status);
+    return 1;
+}
+
+void wt_burst(int port, int n, const char *raw, int timeout_ms, wt_burst_result *out)
+{
+    memset(out, 0, sizeof *out);
+    burst_conn *c = calloc((size_t)n, sizeof *c);
+    int ep = epoll_create1(0);
+    size_t rawlen = strlen(raw);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    long start = wt_now_ms();
+    for (int i = 0; i < n; i++) {
+        c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(c[i].fd >= 0);
+        connect(c[i].fd, (struct sockaddr *)&a, sizeof a);
+        struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
+    }
+    int pending = n;
+    long until = start + timeout_ms;
+    struct epoll_event evs[256];
+    while (pending > 0 && wt_now_ms() < until) {
+        int k = epoll_wait(ep, evs, 256, (int)(until - wt_now_ms()));
+        for (int e = 0; e < k; e++) {
+            burst_conn *b = &c[evs[e].data.u32];
+            if (b->done_ms)
+                continue;
+            if ((evs[e].events & EPOLLOUT) && b->sent < rawlen) {
+                if (!b->t0)
+                    b->t0 = wt_now_ms();
+                ssize_t w = send(b->fd, raw + b->sent, rawlen - b->sent, MSG_NOSIGNAL);
+                if (w > 0)
+                    b->sent += (size_t)w;
+                if (b->sent == rawlen) {
+                    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[e].data.u32};
+                    epoll_ctl(ep, EPOLL_CTL_MOD, b->fd, &ev);
+                }
+            }
+            if (evs[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                ssize_t r = recv(b->fd, b->buf + b->got, sizeof b->buf - 1 - b->got, 0);
+                if (r > 0)
+                    b->got += (size_t)r;
+                if (burst_complete(b) || r == 0 || (r < 0 && errno != EAGAIN) ||
+                    b->got == sizeof b->buf - 1) {
+                    b->done_ms = wt_now_ms();
+                    epoll_ctl(ep, EPOLL_CTL_DEL, b->fd, NULL);
+                    pending--;
+                }
+            }
+        }
+    }
+    out->elapsed_ms = wt_now_ms() - start;
+    long *lat = calloc((size_t)n, sizeof *lat);
+    int nl = 0;
+    for (int i = 0; i < n; i++) {
+        if (c[i].done_ms && c[i].status == 200) {
+            out->ok++;
+            lat[nl++] = c[i].done_ms - c[i].t0;
+        } else if (c[i].done_ms && c[i].status) {
+            out->other++;
+        } else {
+            out->failed++;
+        }
+        close(c[i].fd);
+    }
+    qsort(lat, (size_t)nl, sizeof *lat, cmp_long);
+    out->p50_ms = nl ? lat[nl / 2] : -1;
+    out->max_ms = nl ? lat[nl - 1] : -1;
+    free(lat);
+    free(c);
+    close(ep);
 }

@@ -58,6 +58,18 @@ int wt_wait_closed(wt_conn *c, int timeout_ms);
 int wt_request(int port, const char *raw, wt_response *r);
 
 long wt_now_ms(void);
+
+/* Opens n connections at once, sends `raw` on each, and waits (up to
+ * timeout_ms) for every response. Counts statuses; latencies are from the
+ * send to the full response. One thread, epoll: n may be in the thousands. */
+typedef struct wt_burst_result {
+    int ok;          /* 200 */
+    int other;       /* another status */
+    int failed;      /* no complete response */
+    long max_ms, p50_ms;
+    long elapsed_ms;
+} wt_burst_result;
+void wt_burst(int port, int n, const char *raw, int timeout_ms, wt_burst_result *out);
 /* Resident set size of a process in KiB (from /proc), -1 if unknown. */
 long wt_rss_kb(pid_t pid);
 

@@ -110,7 +110,13 @@ static void stop_cancels_queued(void **state)
         items[i].sleep_ms = 100;
         assert_int_equal(weft_pool_submit(pool, &items[i].job), 0);
     }
-    usleep(30000); /* let the worker take the first */
+    weft_pool_stats st; /* wait until the worker has taken the first */
+    for (int i = 0; i < 2000; i++) {
+        weft_pool_get_stats(pool, &st);
+        if (st.busy == 1)
+            break;
+        usleep(1000);
+    }
     outstanding = 4;
     assert_int_equal(weft_pool_stop(pool, 2000), 0);
     weft__loop_run(&loop);

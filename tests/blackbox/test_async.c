@@ -1,0 +1,198 @@
+/* test_async.c - WEFT_ASYNC handlers over real TCP: thousands of waiting
+ * requests on one loop thread and one worker, fan-out, deadlines answered
+ * by the server, client disconnects that cancel, offload to the pool. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "wt.h"
+
+static wt_server srv;
+
+static int setup(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max; /* the burst needs ~5000 descriptors */
+    setrlimit(RLIMIT_NOFILE, &rl);
+    static const char *const args[] = {"--loops", "1", "--workers", "1", NULL};
+    wt_start(&srv, "weft-hello", args);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(wt_stop(&srv, 15, 10000), 0);
+    return 0;
+}
+
+static long stat_of(const char *name)
+{
+    wt_response r;
+    assert_int_equal(wt_request(srv.port, "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n", &r), 200);
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    const char *p = strstr(r.body, key);
+    long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
+    wt_response_free(&r);
+    return v;
+}
+
+typedef struct probe {
+    _Atomic int stop;
+    int ok, slow;
+    long worst_ms;
+} probe;
+
+static void *probe_plaintext(void *arg)
+{
+    probe *p = arg;
+    while (!p->stop) {
+        long t0 = wt_now_ms();
+        int st = wt_request(srv.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL);
+        long dt = wt_now_ms() - t0;
+        if (st == 200)
+            p->ok++;
+        if (dt > p->worst_ms)
+            p->worst_ms = dt;
+        usleep(20000);
+    }
+    return NULL;
+}
+
+/* The seeds' claim: requests that wait hold no thread. 5,000 requests
+ * each waiting 500 ms, on a server with one loop thread and one worker,
+ * all finish in about 0.5 s - while /plaintext keeps answering. */
+static void five_thousand_waiting_requests(void **state)
+{
+    (void)state;
+    probe p = {0};
+    pthread_t t;
+    pthread_create(&t, NULL, probe_plaintext, &p);
+    wt_burst_result r;
+    wt_burst(srv.port, 5000, "GET /delay?ms=500 HTTP/1.1\r\nHost: t\r\n\r\n", 10000, &r);
+    p.stop = 1;
+    pthread_join(t, NULL);
+    printf("# 5000 x /delay?ms=500: ok %d, other %d, failed %d, elapsed %ld ms, p50 %ld ms, "
+           "max %ld ms; /plaintext probes %d, worst %ld ms\n",
+           r.ok, r.other, r.failed, r.elapsed_ms, r.p50_ms, r.max_ms, p.ok, p.worst_ms);
+    assert_int_equal(r.ok, 5000);
+    assert_true(r.elapsed_ms < 2000);
+    assert_true(r.p50_ms >= 495);
+    assert_true(p.ok >= 5);
+    assert_true(p.worst_ms < 1000);
+}
+
+static void fanout_runs_in_parallel(void **state)
+{
+    (void)state;
+    long t0 = wt_now_ms();
+    wt_response r;
+    assert_int_equal(wt_request(srv.port, "GET /fanout?ms=300&n=10 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+                     200);
+    long dt = wt_now_ms() - t0;
+    wt_response_free(&r);
+    assert_true(dt >= 295 && dt < 900); /* in series it would be 3000 ms */
+}
+
+static void deadline_answers_504(void **state)
+{
+    (void)state;
+    long before = stat_of("deadlines");
+    long t0 = wt_now_ms();
+    wt_response r;
+    assert_int_equal(wt_request(srv.port, "GET /deadline?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+                     504);
+    long dt = wt_now_ms() - t0;
+    assert_non_null(strstr(r.body, "did not complete in time"));
+    wt_response_free(&r);
+    assert_true(dt >= 140 && dt < 700);
+    assert_int_equal(stat_of("deadlines"), before + 1);
+    t0 = wt_now_ms();
+    assert_int_equal(wt_request(srv.port, "GET /deadline?ms=10 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+                     200);
+    assert_true(wt_now_ms() - t0 < 140);
+    wt_response_free(&r);
+}
+
+/* After a 504 the connection goes on serving: the late handler result
+ * was discarded, nothing leaked into the next answer. */
+static void connection_survives_deadline(void **state)
+{
+    (void)state;
+    wt_conn *c = wt_connect(srv.port);
+    wt_send_str(c, "GET /deadline?ms=400 HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    wt_response r;
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_int_equal(r.status, 504);
+    wt_response_free(&r);
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "Hello, World!");
+    wt_response_free(&r);
+    wt_close(c);
+}
+
+static void disconnect_cancels_pending_delay(void **state)
+{
+    (void)state;
+    long before = stat_of("client_gone");
+    wt_conn *c = wt_connect(srv.port);
+    wt_send_str(c, "GET /delay?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    usleep(200000);
+    wt_close(c);
+    usleep(200000);
+    assert_int_equal(stat_of("client_gone"), before + 1);
+    /* the handler saw the cancellation well before its 5 s delay */
+    assert_true(wt_log_contains(&srv, "delay of 5000 ms ended after"));
+    assert_true(wt_log_contains(&srv, "operation canceled"));
+    assert_int_equal(stat_of("requests_inflight"), 1); /* just the /stats call */
+}
+
+static void cpu_offload(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(wt_request(srv.port, "GET /cpu?n=1000 HTTP/1.1\r\nHost: t\r\n\r\n", &r), 200);
+    assert_non_null(strstr(r.body, "1000 iterations on a worker"));
+    wt_response_free(&r);
+}
+
+static void callback_handler_with_outstanding_ops(void **state)
+{
+    (void)state;
+    long t0 = wt_now_ms();
+    wt_response r;
+    assert_int_equal(
+        wt_request(srv.port, "GET /callback-fanout?ms=200&n=20 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+        200);
+    long dt = wt_now_ms() - t0;
+    assert_string_equal(r.body, "20 operations completed by callbacks\n");
+    wt_response_free(&r);
+    assert_true(dt >= 195 && dt < 800);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(five_thousand_waiting_requests),
+        cmocka_unit_test(fanout_runs_in_parallel),
+        cmocka_unit_test(deadline_answers_504),
+        cmocka_unit_test(connection_survives_deadline),
+        cmocka_unit_test(disconnect_cancels_pending_delay),
+        cmocka_unit_test(cpu_offload),
+        cmocka_unit_test(callback_handler_with_outstanding_ops),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
