@@ -9,9 +9,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 make -C "$HERE/.." build >/dev/null
 source "$HERE/lib.sh"
 source "$HERE/s1_plaintext.sh"
+source "$HERE/s5_memory.sh"
+source "$HERE/s6_micro.sh"
 
 ulimit -n 20000 2>/dev/null || true
-SCENARIOS=(s1)
+SCENARIOS=(s1 s5 s6)
 want=("${@:-all}")
 [[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
 for s in "${want[@]}"; do

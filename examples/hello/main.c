@@ -14,6 +14,7 @@
  *   GET /fanout?ms=N&n=K     awaits weft_when_all of K delays of N ms
  *   GET /deadline?ms=N       awaits a delay of N ms under a 150 ms route timeout
  *   GET /cpu?n=N             offloads a CPU loop of N iterations with weft_run
+ *   POST /echo-async/{tag}?ms=N  waits N ms, then echoes tag, a header and the body
  *   GET /stats               the server's counters, as JSON
  *
  * and one callback handler in the AsyncController style (outstanding
@@ -138,6 +139,21 @@ static void deadline_async(weft_ctx *c)
     /* on WEFT_ETIMEDOUT the server has answered 504 already */
 }
 
+static void echo_async(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 50);
+    if (ms < 0) {
+        weft_reply_error(c, 400, "ms must be between 0 and 600000");
+        return;
+    }
+    if (weft_await(weft_delay(weft_ctx_scope(c), (uint64_t)ms)))
+        return;
+    /* Everything of the request is still readable after the wait. */
+    weft_str body = weft_req_body(c), agent = weft_req_header(c, "X-Tag");
+    weft_replyf(c, 200, "text/plain", "%s|%.*s|%.*s", weft_param(c, "tag"), (int)agent.len,
+                agent.base ? agent.base : "", (int)body.len, body.base ? body.base : "");
+}
+
 static void *spin(void *arg)
 {
     long n = (long)(intptr_t)arg;
@@ -245,6 +261,7 @@ int main(int argc, char **argv)
     weft_route(app, "GET /fanout", fanout_async, WEFT_ASYNC);
     weft_route_opt(app, "GET /deadline", deadline_async, WEFT_ASYNC, .timeout_ms = 150);
     weft_route(app, "GET /cpu", cpu_async, WEFT_ASYNC);
+    weft_route(app, "POST /echo-async/{tag}", echo_async, WEFT_ASYNC);
     weft_route(app, "GET /stats", stats, WEFT_CALLBACK);
     weft_route(app, "GET /callback-fanout", callback_fanout, WEFT_CALLBACK);
     return weft_app_run(app);

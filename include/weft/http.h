@@ -77,6 +77,12 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
                         size_t *consumed, size_t *produced, uint64_t max_body,
                         size_t max_trailer);
 
+/* Re-points every slice of req that lies in [old_base, old_base + len) at
+ * the same offset from new_base: for moving a parsed request elsewhere. */
+void weft_http_rebase(weft_http_request *req, const char *old_base, size_t len,
+                      const char *new_base);
+weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base);
+
 /* The reason phrase of a status code ("Not Found"); "Unknown" if none. */
 const char *weft_http_status_text(int status);
 

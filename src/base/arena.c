@@ -2,7 +2,10 @@
  *
  * Owns a list of malloc'd chunks. Allocation is a pointer bump; reset frees
  * all chunks but the first, so a connection that serves many requests
- * reuses one chunk and does no malloc on the hot path. Not thread-safe. */
+ * reuses one chunk and does no malloc on the hot path. The first chunk is
+ * small (what most requests need, and what a parked request costs); each
+ * later one is twice the last, up to 64 KiB, so a request that builds a
+ * large page needs few chunks. Not thread-safe. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,9 +25,15 @@ void weft_arena_init(weft_arena *a, size_t chunk_size)
     a->chunk_size = chunk_size ? chunk_size : 4096;
 }
 
+#define CHUNK_MAX (64u * 1024u)
+
 static int add_chunk(weft_arena *a, size_t need)
 {
-    size_t size = need > a->chunk_size ? need : a->chunk_size;
+    size_t size = a->chunk_size;
+    if (a->chunks) /* grow geometrically after the first */
+        size = a->chunks->size * 2 > CHUNK_MAX ? CHUNK_MAX : a->chunks->size * 2;
+    if (size < need)
+        size = need;
     weft_arena_chunk *c = malloc(sizeof(*c) + size);
     if (!c)
         return WEFT_ENOMEM;

@@ -2,7 +2,8 @@
  *
  * Each mapping is [guard page | stack ... | struct weft_fiber]. Only pages
  * a fiber actually touches become resident, so a parked fiber costs what
- * its deepest call used, not its reserved size. Default-size stacks go back
+ * its deepest call used, not its reserved size; the struct shares the top
+ * page with the first frames, so a shallow fiber costs one page. Default-size stacks go back
  * to a per-thread cache of at most CACHE_MAX; others are unmapped at once. */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -25,7 +26,7 @@ static weft_fiber *map_stack(weft__sched *s, size_t stack_size)
     size_t ps = page_size();
     size_t header = (sizeof(weft_fiber) + 63) & ~(size_t)63;
     size_t usable = (stack_size + ps - 1) & ~(ps - 1);
-    size_t total = ps + usable + ((header + ps - 1) & ~(ps - 1));
+    size_t total = ps + usable; /* the header comes out of the stack's top */
     char *map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                      -1, 0);
     if (map == MAP_FAILED)

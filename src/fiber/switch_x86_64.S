@@ -4,7 +4,11 @@
  * word and the x87 control word on the current stack, stores the stack
  * pointer in *from, loads to's stack pointer and restores the same set.
  * Everything else is caller-saved, so the C compiler has already spilled
- * it around the call. */
+ * it around the call.
+ *
+ * The control words are reloaded only when they differ from the current
+ * ones: ldmxcsr and fldcw cost ~14 ns a switch pair on this machine and
+ * almost never change anything (measured in docs/benchmarks.md, S6). */
     .text
     .globl weft__ctx_switch
     .type weft__ctx_switch, @function
@@ -16,13 +20,17 @@ weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
+    pushq $0                    /* slot: mxcsr in bytes 0-3, x87 cw in 4-5 */
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
+    movq (%rsp), %rcx           /* the current words */
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
+    cmpq (%rsp), %rcx
+    je 1f
     ldmxcsr (%rsp)
     fldcw 4(%rsp)
+1:
     addq $8, %rsp
     popq %r15
     popq %r14

@@ -329,3 +329,22 @@ int weft_http_list_has(weft_str list, weft_str token)
     }
     return 0;
 }
+
+weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base)
+{
+    if (s.base && s.base >= old_base && s.base + s.len <= old_base + len)
+        s.base = new_base + (s.base - old_base);
+    return s;
+}
+
+void weft_http_rebase(weft_http_request *req, const char *old_base, size_t len,
+                      const char *new_base)
+{
+    weft_str *fields[] = {&req->method, &req->target, &req->path, &req->query, &req->host};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        *fields[i] = weft_str_rebase(*fields[i], old_base, len, new_base);
+    for (size_t i = 0; i < req->nheaders; i++) {
+        req->headers[i].name = weft_str_rebase(req->headers[i].name, old_base, len, new_base);
+        req->headers[i].value = weft_str_rebase(req->headers[i].value, old_base, len, new_base);
+    }
+}

@@ -90,7 +90,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         break;
     }
     case CONN_HANDLING:
-        break; /* only the free tail: the request points into the buffer */
+        /* Only the free tail: the request points into the buffer - unless
+         * it moved out (a parked request), then a fresh one is fine. */
+        if (!c->rbuf && rbuf_make_room(c, 0))
+            return;
+        break;
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
         if (!c->rbuf && rbuf_make_room(c, 0))

@@ -15,7 +15,7 @@ void weft__ctx_init(weft_ctx *c, weft_conn *conn)
 {
     c->conn = conn;
     c->app = conn->sl->app;
-    weft__scope_init(&c->scope, &conn->sl->loop, 4096);
+    weft__scope_init(&c->scope, &conn->sl->loop, 1024);
 }
 
 void weft__ctx_begin(weft_ctx *c, weft_conn *conn)

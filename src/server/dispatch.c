@@ -11,6 +11,7 @@
  * (`holds`: a live fiber, a running pool job, a deadline being handled).
  * Runs on the loop thread and never waits. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "server.h"
 
@@ -182,6 +183,32 @@ static void run_async(void *arg)
                          weft_strerror(weft_scope_reason(&c->scope)));
 }
 
+/* A request parked in a fiber may wait for long. If the read buffer holds
+ * nothing else, its bytes move to the arena and the buffer is freed: a
+ * waiting request then costs its connection, its arena and one stack page
+ * (S5 in docs/benchmarks.md). A buffer is allocated again when the socket
+ * has something to read. */
+static void detach_from_read_buffer(weft_ctx *c)
+{
+    weft_conn *conn = c->conn;
+    size_t len = conn->head_len + conn->body_len;
+    if (!conn->rbuf || conn->rend != conn->rstart + len || conn->state != CONN_HANDLING)
+        return;
+    char *copy = weft_arena_alloc(&c->scope.arena, len);
+    if (!copy)
+        return;
+    const char *old = conn->rbuf + conn->rstart;
+    memcpy(copy, old, len);
+    weft_http_rebase(&c->req, old, len, copy);
+    for (int i = 0; i < c->match.nparams; i++)
+        c->match.values[i] = weft_str_rebase(c->match.values[i], old, len, copy);
+    c->body = weft_str_rebase(c->body, old, len, copy);
+    free(conn->rbuf);
+    conn->rbuf = NULL;
+    conn->rcap = conn->rstart = conn->rend = 0;
+    conn->head_len = conn->body_len = 0;
+}
+
 static void async_exit(void *arg)
 {
     weft__ctx_release(arg);
@@ -204,6 +231,7 @@ static void dispatch_async(weft_ctx *c)
         weft_reply_error(c, 503, "cannot start a fiber (out of memory)");
     } else if (c->in_request && c->resp != RESP_DONE) {
         arm_deadline(c); /* the fiber is parked: it waits for something */
+        detach_from_read_buffer(c);
     }
     weft__conn_unref(c->conn);
 }

@@ -169,6 +169,41 @@ static void cpu_offload(void **state)
     wt_response_free(&r);
 }
 
+/* A parked request's bytes move out of the read buffer while it waits
+ * (memory); its params, headers and body must read the same afterwards,
+ * alone on its connection or with pipelined requests behind it. */
+static void parked_request_keeps_its_data(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(wt_request(srv.port,
+                                "POST /echo-async/t%20one?ms=100 HTTP/1.1\r\nHost: t\r\n"
+                                "X-Tag: hdr\r\nContent-Length: 9\r\n\r\nbody-data",
+                                &r),
+                     200);
+    assert_string_equal(r.body, "t one|hdr|body-data");
+    wt_response_free(&r);
+
+    wt_conn *c = wt_connect(srv.port);
+    wt_send_str(c, "POST /echo-async/first?ms=100 HTTP/1.1\r\nHost: t\r\nX-Tag: a\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n3\r\none\r\n0\r\n\r\n"
+                   "POST /echo-async/second?ms=10 HTTP/1.1\r\nHost: t\r\nX-Tag: b\r\n"
+                   "Content-Length: 3\r\n\r\ntwo");
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_string_equal(r.body, "first|a|one");
+    wt_response_free(&r);
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_string_equal(r.body, "second|b|two");
+    wt_response_free(&r);
+    /* and the connection reads new requests after a detached one */
+    wt_send_str(c, "POST /echo-async/third?ms=10 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"
+                   "three");
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_string_equal(r.body, "third||three");
+    wt_response_free(&r);
+    wt_close(c);
+}
+
 static void callback_handler_with_outstanding_ops(void **state)
 {
     (void)state;
@@ -193,6 +228,7 @@ int main(void)
         cmocka_unit_test(disconnect_cancels_pending_delay),
         cmocka_unit_test(cpu_offload),
         cmocka_unit_test(callback_handler_with_outstanding_ops),
+        cmocka_unit_test(parked_request_keeps_its_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,219 @@
+/* micro.c - S6 runtime micro-benchmarks: nanoseconds per operation for the
+ * task, await, when_all, fiber and weft_run paths, and the request parser's
+ * throughput on a fixed corpus. Each figure is the median of RUNS runs.
+ *
+ *   build/bin/weft-micro [--csv FILE]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/loop/loop.h"
+#include "weft/fiber.h"
+#include "weft/http.h"
+#include "weft/pool.h"
+#include "weft/task.h"
+
+#define RUNS 9
+
+static weft_loop loop;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef double (*bench_fn)(long n);
+
+static double median_ns(bench_fn fn, long n)
+{
+    double v[RUNS];
+    fn(n / 10); /* warm up caches, stack pool, allocator */
+    for (int i = 0; i < RUNS; i++)
+        v[i] = fn(n);
+    qsort(v, RUNS, sizeof v[0], cmp_double);
+    return v[RUNS / 2];
+}
+
+static double per_op(uint64_t t0, long n)
+{
+    return (double)(weft_now_ns() - t0) / (double)n;
+}
+
+/* task create + complete (+ release) */
+static double b_task(long n)
+{
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++) {
+        weft_task *t = weft_task_new(NULL);
+        weft_task_resolve(t, NULL, NULL);
+        weft_task_unref(t);
+    }
+    return per_op(t0, n);
+}
+
+/* await round trip: a fiber parks on a pending task, the loop completes
+ * it, the fiber resumes (task made and completed inside the loop too) */
+static weft_task *pending;
+static void awaiter(void *arg)
+{
+    long n = *(long *)arg;
+    for (long i = 0; i < n; i++) {
+        weft_task *t = weft_task_new(NULL);
+        pending = t;
+        weft_await(t);
+        weft_task_unref(t);
+    }
+    pending = NULL;
+}
+
+static double b_await(long n)
+{
+    uint64_t t0 = weft_now_ns();
+    weft_fiber_spawn(awaiter, &n, NULL);
+    while (pending)
+        weft_task_resolve(pending, NULL, NULL);
+    return per_op(t0, n);
+}
+
+/* the same loop without the await: what the task alone costs, so the
+ * switch pair can be told apart */
+static double b_await_net(long n)
+{
+    return b_await(n) - b_task(n);
+}
+
+static double b_when_all3(long n)
+{
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++) {
+        weft_task *t[3] = {weft_task_new(NULL), weft_task_new(NULL), weft_task_new(NULL)};
+        weft_task *all = weft_when_all(NULL, t, 3);
+        for (int k = 0; k < 3; k++) {
+            weft_task_resolve(t[k], NULL, NULL);
+            weft_task_unref(t[k]);
+        }
+        weft_task_unref(all);
+    }
+    return per_op(t0, n);
+}
+
+static void noop(void *arg)
+{
+    (void)arg;
+}
+
+static double b_fiber(long n)
+{
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++)
+        weft_fiber_spawn(noop, NULL, NULL);
+    return per_op(t0, n);
+}
+
+/* weft_run round trip: hand a no-op to the pool, await its completion
+ * posted back to the loop (two thread hand-offs and a wake-up) */
+static void *work_noop(void *arg)
+{
+    return arg;
+}
+
+static int run_done;
+static void runner(void *arg)
+{
+    long n = *(long *)arg;
+    for (long i = 0; i < n; i++) {
+        weft_task *t = weft_run(NULL, work_noop, NULL, NULL);
+        weft_await(t);
+        weft_task_unref(t);
+    }
+    run_done = 1;
+}
+
+static double b_run(long n)
+{
+    run_done = 0;
+    uint64_t t0 = weft_now_ns();
+    weft_fiber_spawn(runner, &n, NULL);
+    while (!run_done)
+        uv_run(&loop.uv, UV_RUN_ONCE);
+    return per_op(t0, n);
+}
+
+/* parser: a corpus of real-looking requests, parsed back to back */
+static const char *corpus[] = {
+    "GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/plain,text/html;q=0.9,"
+    "application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\nConnection: keep-alive\r\n\r\n",
+    "GET /api/gizmos?delay=500 HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: Mozilla/5.0 (X11; "
+    "Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\r\n"
+    "Accept: application/json\r\nAccept-Encoding: gzip, deflate, br\r\nAccept-Language: "
+    "en-US,en;q=0.9\r\nCookie: session=3f9a0c2e7d; theme=dark\r\nReferer: "
+    "http://127.0.0.1:8080/pwg-async\r\n\r\n",
+    "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    "Content-Length: 27\r\n\r\n",
+    "GET /json HTTP/1.1\r\nHost: localhost:8080\r\nAccept: */*\r\n\r\n",
+};
+static double parser_bytes;
+
+static double b_parser(long n)
+{
+    static weft_header hdrs[100];
+    weft_http_limits lim = WEFT_HTTP_LIMITS_DEFAULT;
+    size_t k = sizeof corpus / sizeof corpus[0];
+    size_t lens[8];
+    double bytes = 0;
+    for (size_t i = 0; i < k; i++)
+        lens[i] = strlen(corpus[i]);
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++) {
+        weft_http_request req;
+        size_t j = (size_t)i % k;
+        if (weft_http_parse_request(corpus[j], lens[j], &req, hdrs, 100, &lim) <= 0)
+            abort();
+        bytes += (double)lens[j];
+    }
+    parser_bytes = bytes / (double)n;
+    return per_op(t0, n);
+}
+
+int main(int argc, char **argv)
+{
+    const char *csv = argc > 2 && strcmp(argv[1], "--csv") == 0 ? argv[2] : NULL;
+    weft__loop_init(&loop, 0);
+    weft__loop_set_current(&loop);
+    weft_pool *pool = weft_pool_new(1, 1024, 0);
+    weft_pool_set_default(pool);
+
+    struct {
+        const char *name;
+        bench_fn fn;
+        long n;
+    } benches[] = {
+        {"task_create_complete", b_task, 2000000},
+        {"await_round_trip", b_await, 2000000},
+        {"await_switch_pair_net", b_await_net, 2000000},
+        {"when_all_of_3", b_when_all3, 500000},
+        {"fiber_spawn_finish", b_fiber, 2000000},
+        {"weft_run_round_trip", b_run, 50000},
+        {"parse_request", b_parser, 2000000},
+    };
+    FILE *out = csv ? fopen(csv, "w") : NULL;
+    if (out)
+        fprintf(out, "benchmark,ns_per_op\n");
+    printf("S6 micro-benchmarks (median of %d runs)\n", RUNS);
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        double ns = median_ns(benches[i].fn, benches[i].n);
+        printf("  %-24s %10.1f ns/op\n", benches[i].name, ns);
+        if (out)
+            fprintf(out, "%s,%.1f\n", benches[i].name, ns);
+        if (benches[i].fn == b_parser)
+            printf("  %-24s %10.0f requests/s, %.0f MB/s (%.0f bytes/request)\n", "parser",
+                   1e9 / ns, parser_bytes * 1e9 / ns / 1e6, parser_bytes);
+    }
+    if (out)
+        fclose(out);
+    weft_pool_stop(pool, 1000);
+    weft_pool_free(pool);
+    return 0;
+}
