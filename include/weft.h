@@ -9,6 +9,7 @@
 #include "weft/fiber.h"
 #include "weft/task.h"
 #include "weft/cancel.h"
+#include "weft/client.h"
 #include "weft/server.h"
 
 #endif

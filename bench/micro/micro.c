@@ -167,7 +167,7 @@ static double b_parser(long n)
         lens[i] = strlen(corpus[i]);
     uint64_t t0 = weft_now_ns();
     for (long i = 0; i < n; i++) {
-        weft_http_request req;
+        weft_http_req req;
         size_t j = (size_t)i % k;
         if (weft_http_parse_request(corpus[j], lens[j], &req, hdrs, 100, &lim) <= 0)
             abort();

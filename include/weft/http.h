@@ -26,7 +26,7 @@ typedef struct weft_http_limits {
 #define WEFT_HTTP_LIMITS_DEFAULT                                                                   \
     ((weft_http_limits){8192, 32768, 100, 8u << 20})
 
-typedef struct weft_http_request {
+typedef struct weft_http_req {
     weft_str method;
     weft_str target;  /* as sent: origin-form or absolute-form */
     weft_str path;    /* still percent-encoded, starts with '/' (or "*") */
@@ -42,7 +42,7 @@ typedef struct weft_http_request {
     weft_str host;
     /* On error: a short reason for the response body. */
     const char *error;
-} weft_http_request;
+} weft_http_req;
 
 /* Result of the parser when the head is not complete yet. Any other
  * negative result is minus the HTTP status to answer (-400, -413, -414,
@@ -55,7 +55,7 @@ typedef struct weft_http_request {
  * Leading empty lines are skipped (RFC 9112 section 2.2); they count in the
  * returned length. Limits are enforced even on incomplete input, so a
  * caller never buffers more than the limits allow. */
-int weft_http_parse_request(const char *buf, size_t len, weft_http_request *req,
+int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
 
 /* Decoder state for a chunked body. Zero it before the first call. */
@@ -79,7 +79,7 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
 
 /* Re-points every slice of req that lies in [old_base, old_base + len) at
  * the same offset from new_base: for moving a parsed request elsewhere. */
-void weft_http_rebase(weft_http_request *req, const char *old_base, size_t len,
+void weft_http_rebase(weft_http_req *req, const char *old_base, size_t len,
                       const char *new_base);
 weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base);
 
@@ -87,7 +87,7 @@ weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const cha
 const char *weft_http_status_text(int status);
 
 /* Finds a header by name (case-insensitive); NULL slice if absent. */
-weft_str weft_http_find_header(const weft_http_request *req, weft_str name);
+weft_str weft_http_find_header(const weft_http_req *req, weft_str name);
 
 /* True if the comma-separated list `list` contains `token`
  * (case-insensitive), as in Connection: keep-alive, Upgrade. */

@@ -7,6 +7,7 @@
 #ifndef WEFT_SERVER_H
 #define WEFT_SERVER_H
 
+#include "weft/client.h"
 #include "weft/fiber.h"
 #include "weft/http.h"
 #include "weft/loop.h"
@@ -53,6 +54,9 @@ typedef struct weft_config {
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (1), in 503 answers */
     int quiet;                  /* --quiet: no access log, warnings only */
+    int max_conns_per_endpoint; /* --max-conns-per-endpoint (1024), HTTP client */
+    int max_conns_total;        /* --max-conns-total (0 = unlimited), HTTP client */
+    int backend_http2;          /* --backend-http2: HTTP/2 to backends */
     const char *log_level;      /* --log-level (info) */
     weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
                                    --max-headers, --max-body */

@@ -77,6 +77,9 @@ int weft_scope_cancel(weft_scope *s, int reason);
 /* 0 while the scope runs, else why it was cancelled. */
 int weft_scope_reason(const weft_scope *s);
 weft_loop *weft_scope_loop(const weft_scope *s);
+/* The first error an operation in the scope failed with (0 if none), and
+ * its message: what a backend call reported, for error pages. */
+int weft_scope_failure(const weft_scope *s, const char **detail);
 
 /* ---- operations and combinators (all take the scope they belong to) ------- */
 

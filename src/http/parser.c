@@ -41,7 +41,7 @@ typedef struct cursor {
     const char *p, *end;
 } cursor;
 
-static int fail(weft_http_request *req, int status, const char *why)
+static int fail(weft_http_req *req, int status, const char *why)
 {
     req->error = why;
     return -status;
@@ -67,7 +67,7 @@ static int find_eol(const char *p, const char *end, const char **eol)
     return 0;
 }
 
-static int parse_version(weft_http_request *req, const char *v, size_t n)
+static int parse_version(weft_http_req *req, const char *v, size_t n)
 {
     if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' || v[5] > '9' ||
         v[7] < '0' || v[7] > '9')
@@ -79,7 +79,7 @@ static int parse_version(weft_http_request *req, const char *v, size_t n)
     return 0;
 }
 
-static int split_target(weft_http_request *req)
+static int split_target(weft_http_req *req)
 {
     weft_str t = req->target;
     const char *p = t.base, *end = t.base + t.len;
@@ -117,7 +117,7 @@ static int split_target(weft_http_request *req)
     return 0;
 }
 
-static int parse_request_line(cursor *c, weft_http_request *req, const weft_http_limits *lim)
+static int parse_request_line(cursor *c, weft_http_req *req, const weft_http_limits *lim)
 {
     const char *eol;
     int r = find_eol(c->p, c->end, &eol);
@@ -155,7 +155,7 @@ static int parse_request_line(cursor *c, weft_http_request *req, const weft_http
     return 0;
 }
 
-static int note_content_length(weft_http_request *req, weft_str v, const weft_http_limits *lim)
+static int note_content_length(weft_http_req *req, weft_str v, const weft_http_limits *lim)
 {
     if (req->has_content_length)
         return fail(req, 400, "duplicate Content-Length");
@@ -170,7 +170,7 @@ static int note_content_length(weft_http_request *req, weft_str v, const weft_ht
 }
 
 /* Interprets the fields the parser itself must act on. */
-static int note_header(weft_http_request *req, weft_str name, weft_str value,
+static int note_header(weft_http_req *req, weft_str name, weft_str value,
                        const weft_http_limits *lim, int *te_seen, int *conn_close,
                        int *conn_keep)
 {
@@ -214,7 +214,7 @@ static int note_header(weft_http_request *req, weft_str name, weft_str value,
 }
 
 static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_str *value,
-                             weft_http_request *req)
+                             weft_http_req *req)
 {
     const char *p = c->p;
     if (*p == ' ' || *p == '\t')
@@ -238,7 +238,7 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
     return 0;
 }
 
-static int finish_head(weft_http_request *req, int te_seen, int conn_close, int conn_keep)
+static int finish_head(weft_http_req *req, int te_seen, int conn_close, int conn_keep)
 {
     if (te_seen && req->has_content_length)
         return fail(req, 400, "both Content-Length and Transfer-Encoding");
@@ -255,7 +255,7 @@ static int finish_head(weft_http_request *req, int te_seen, int conn_close, int 
     return 0;
 }
 
-int weft_http_parse_request(const char *buf, size_t len, weft_http_request *req,
+int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim)
 {
     memset(req, 0, sizeof *req);
@@ -304,7 +304,7 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_request *req,
     return (int)(c.p - buf);
 }
 
-weft_str weft_http_find_header(const weft_http_request *req, weft_str name)
+weft_str weft_http_find_header(const weft_http_req *req, weft_str name)
 {
     for (size_t i = 0; i < req->nheaders; i++)
         if (weft_str_ieq(req->headers[i].name, name))
@@ -337,7 +337,7 @@ weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const cha
     return s;
 }
 
-void weft_http_rebase(weft_http_request *req, const char *old_base, size_t len,
+void weft_http_rebase(weft_http_req *req, const char *old_base, size_t len,
                       const char *new_base)
 {
     weft_str *fields[] = {&req->method, &req->target, &req->path, &req->query, &req->host};

@@ -134,6 +134,7 @@ static void on_release_msg(weft_post *p)
     uv_close((uv_handle_t *)&sl->tick, NULL);
     weft__loop_release(&sl->loop);
     weft_fiber_thread_cleanup(); /* runs on the loop's thread: its stack cache */
+    weft_client_thread_cleanup(); /* its multi handle and idle backend connections */
 }
 
 /* ---- binding --------------------------------------------------------------- */
@@ -317,6 +318,15 @@ static int start(weft_app *app)
         return 1;
     }
     weft_pool_set_default(app->pool); /* weft_run offloads here */
+    /* The client's limits are per loop (each loop has its own connection
+     * pool): each gets its share of the configured total, rounded up. */
+    int n = app->cfg.loops;
+    weft_client_config cc = {
+        .max_conns_per_endpoint = (app->cfg.max_conns_per_endpoint + n - 1) / n,
+        .max_conns_total = app->cfg.max_conns_total ? (app->cfg.max_conns_total + n - 1) / n : 0,
+        .http2 = app->cfg.backend_http2,
+    };
+    weft_client_configure(&cc);
     ctl_init(app);
     if (setup_loops(app))
         return 1;

@@ -274,7 +274,7 @@ void weft__conn_flush(weft_conn *c)
  * minus an HTTP status. */
 static int read_body(weft_conn *c)
 {
-    weft_http_request *req = &c->ctx.req;
+    weft_http_req *req = &c->ctx.req;
     size_t have = c->rend - c->rstart;
     if (!req->chunked) {
         if (have < c->head_len + req->content_length)

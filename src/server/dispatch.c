@@ -112,6 +112,24 @@ static int64_t deadline_of(weft_ctx *c)
 
 /* ---- WEFT_SYNC: a worker thread ------------------------------------------ */
 
+/* A handler returned without answering. If a backend call in its scope
+ * failed, that is the answer: 504 for a time-out, else 502, with the
+ * call's message. Otherwise the handler has a bug: 500. */
+static void answer_for_handler(weft_ctx *c, int on_loop)
+{
+    const char *detail;
+    int failure = weft_scope_failure(&c->scope, &detail);
+    /* The cancellation reason is the loop's to read: on a worker, a
+     * deadline's 504 has been claimed already and this reply just fails. */
+    int reason = on_loop ? weft_scope_reason(&c->scope) : 0;
+    if (reason)
+        weft_reply_error(c, reason == WEFT_ETIMEDOUT ? 504 : 503, weft_strerror(reason));
+    else if (failure)
+        weft_reply_error(c, failure == WEFT_ETIMEDOUT ? 504 : 502, detail);
+    else
+        weft_reply_error(c, 500, "the handler returned without an answer");
+}
+
 static void run_sync(weft_job *job)
 {
     weft_ctx *c = (weft_ctx *)((char *)job - offsetof(weft_ctx, job));
@@ -119,7 +137,7 @@ static void run_sync(weft_job *job)
     if (c->resp == RESP_STREAMING)
         weft_stream_end(c);
     else if (c->resp == RESP_NONE)
-        weft_reply_error(c, 500, "the handler returned without an answer");
+        answer_for_handler(c, 0);
 }
 
 static void sync_done(weft_job *job)
@@ -176,11 +194,8 @@ static void run_async(void *arg)
     c->match.route->fn(c);
     if (c->resp == RESP_STREAMING)
         weft_stream_end(c);
-    else if (c->resp == RESP_NONE && !weft_scope_reason(&c->scope))
-        weft_reply_error(c, 500, "the handler returned without an answer");
     else if (c->resp == RESP_NONE)
-        weft_reply_error(c, weft_scope_reason(&c->scope) == WEFT_ETIMEDOUT ? 504 : 503,
-                         weft_strerror(weft_scope_reason(&c->scope)));
+        answer_for_handler(c, 1);
 }
 
 /* A request parked in a fiber may wait for long. If the read buffer holds

@@ -49,6 +49,10 @@ static const common_opt common[] = {
     {"max-header-bytes", OPT_SIZE, CFG(limits.max_header_bytes), "bytes, else 431 (32768)"},
     {"max-headers", OPT_SIZE, CFG(limits.max_headers), "fields, else 431 (100)"},
     {"max-body", OPT_U64, CFG(limits.max_body), "bytes, else 413 (8388608)"},
+    {"max-conns-per-endpoint", OPT_INT, CFG(max_conns_per_endpoint),
+     "HTTP client: connections to one backend, all loops (1024)"},
+    {"max-conns-total", OPT_INT, CFG(max_conns_total), "HTTP client: connections in all, 0 = no limit"},
+    {"backend-http2", OPT_FLAG, CFG(backend_http2), "HTTP client: HTTP/2 to backends (h2c for http://)"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
 };
@@ -76,6 +80,7 @@ static void config_defaults(weft_config *cfg)
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 30000;
     cfg->request_timeout_ms = 30000;
+    cfg->max_conns_per_endpoint = 1024;
     cfg->retry_after_s = 1;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;

@@ -68,7 +68,7 @@ typedef struct weft_bag_item {
 struct weft_ctx {
     weft_conn *conn;
     weft_app *app;
-    weft_http_request req;
+    weft_http_req req;
     weft_route_match match;
     weft_scope scope;           /* arena, cancellation, task references */
     weft_header *resp_headers;  /* extra headers, in the arena */

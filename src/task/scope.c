@@ -41,6 +41,23 @@ void weft__scope_end(weft_scope *s)
         t = next;
     }
     weft_arena_reset(&s->arena);
+    s->failure = 0;
+    s->failure_detail = NULL;
+}
+
+void weft__scope_note_failure(weft_scope *s, int err, const char *detail)
+{
+    if (!s || s->failure)
+        return;
+    s->failure = err;
+    s->failure_detail = weft_arena_strndup(&s->arena, detail, strlen(detail));
+}
+
+int weft_scope_failure(const weft_scope *s, const char **detail)
+{
+    if (detail)
+        *detail = s && s->failure_detail ? s->failure_detail : "";
+    return s ? s->failure : 0;
 }
 
 void weft__scope_destroy(weft_scope *s)

@@ -21,7 +21,13 @@ struct weft_scope {
     weft_task *owned;   /* tasks this scope holds a reference on */
     weft_loop *loop;
     int allocated;      /* made by weft_scope_new */
+    int failure;        /* the first operation error noted (weft__scope_note_failure) */
+    const char *failure_detail; /* in the arena */
 };
+
+/* Records the first failed operation of a scope (a backend call), so a
+ * handler that does not handle the error still gets a precise answer. */
+void weft__scope_note_failure(weft_scope *s, int err, const char *detail);
 
 /* Embedded scopes (one per connection, reused per request). */
 void weft__scope_init(weft_scope *s, weft_loop *loop, size_t arena_chunk);

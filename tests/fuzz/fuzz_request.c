@@ -22,7 +22,7 @@ static int inside(weft_str s, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     weft_http_limits lim = {1024, 4096, 64, 1 << 20};
-    weft_http_request req;
+    weft_http_req req;
     int r = weft_http_parse_request((const char *)data, size, &req, hdrs, 128, &lim);
     if (r > 0) {
         if ((size_t)r > size)
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!inside(req.headers[i].name, data, size) ||
                 !inside(req.headers[i].value, data, size))
                 abort();
-        weft_http_request again;
+        weft_http_req again;
         if (weft_http_parse_request((const char *)data, (size_t)r, &again, hdrs, 128, &lim) != r)
             abort();
         /* feed what follows the head to the chunked decoder */

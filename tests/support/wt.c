@@ -471,3 +471,9 @@ void wt_burst(int port, int n, const char *raw, int timeout_ms, wt_burst_result 
     free(c);
     close(ep);
 }
+
+int wt_slow_build(void)
+{
+    const char *v = getenv("WT_SLOW_BUILD");
+    return v && *v == '1';
+}

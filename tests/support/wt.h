@@ -58,6 +58,10 @@ int wt_wait_closed(wt_conn *c, int timeout_ms);
 int wt_request(int port, const char *raw, wt_response *r);
 
 long wt_now_ms(void);
+/* True when the servers run under a sanitizer that slows them ~10x
+ * (WT_SLOW_BUILD=1, set by `make tsan`): scale and speed tests skip then,
+ * since their bounds are about speed, not correctness. */
+int wt_slow_build(void);
 
 /* Opens n connections at once, sends `raw` on each, and waits (up to
  * timeout_ms) for every response. Counts statuses; latencies are from the

@@ -12,7 +12,7 @@
 
 static weft_header hdrs[128];
 
-static int parse(const char *s, weft_http_request *req)
+static int parse(const char *s, weft_http_req *req)
 {
     weft_http_limits lim = WEFT_HTTP_LIMITS_DEFAULT;
     return weft_http_parse_request(s, strlen(s), req, hdrs, 128, &lim);
@@ -20,7 +20,7 @@ static int parse(const char *s, weft_http_request *req)
 
 static int parse_status(const char *s)
 {
-    weft_http_request req;
+    weft_http_req req;
     return parse(s, &req);
 }
 
@@ -34,7 +34,7 @@ static void simple_get(void **state)
 {
     (void)state;
     const char *s = "GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: h\r\nUser-Agent: t\r\n\r\n";
-    weft_http_request req;
+    weft_http_req req;
     assert_int_equal(parse(s, &req), (int)strlen(s));
     assert_slice(req.method, "GET");
     assert_slice(req.target, "/a/b?x=1&y=2");
@@ -55,7 +55,7 @@ static void simple_get(void **state)
 static void header_value_whitespace_trimmed(void **state)
 {
     (void)state;
-    weft_http_request req;
+    weft_http_req req;
     assert_true(parse("GET / HTTP/1.1\r\nHost:   h \t\r\nX-A:\r\n\r\n", &req) > 0);
     assert_slice(req.host, "h");
     assert_int_equal(req.headers[1].value.len, 0);
@@ -64,7 +64,7 @@ static void header_value_whitespace_trimmed(void **state)
 static void keep_alive_rules(void **state)
 {
     (void)state;
-    weft_http_request req;
+    weft_http_req req;
     assert_true(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", &req) > 0);
     assert_false(req.keep_alive);
     assert_true(parse("GET / HTTP/1.0\r\n\r\n", &req) > 0);
@@ -82,7 +82,7 @@ static void keep_alive_rules(void **state)
 static void bodies_and_expect(void **state)
 {
     (void)state;
-    weft_http_request req;
+    weft_http_req req;
     assert_true(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 42\r\n\r\n", &req) > 0);
     assert_true(req.has_content_length);
     assert_int_equal(req.content_length, 42);
@@ -97,7 +97,7 @@ static void bodies_and_expect(void **state)
 static void target_forms(void **state)
 {
     (void)state;
-    weft_http_request req;
+    weft_http_req req;
     assert_true(parse("GET http://example.com/p/q?z=9 HTTP/1.1\r\nHost: example.com\r\n\r\n",
                       &req) > 0);
     assert_slice(req.path, "/p/q");
@@ -116,7 +116,7 @@ static void leading_empty_lines_skipped(void **state)
 {
     (void)state;
     const char *s = "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
-    weft_http_request req;
+    weft_http_req req;
     assert_int_equal(parse(s, &req), (int)strlen(s));
     assert_slice(req.method, "GET");
 }
@@ -174,7 +174,7 @@ static void every_error_rule(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        weft_http_request req;
+        weft_http_req req;
         int r = parse(bad[i].in, &req);
         if (r != -bad[i].status)
             fail_msg("case %zu: got %d, want %d for %s", i, r, -bad[i].status, bad[i].in);
@@ -220,7 +220,7 @@ static void size_limits(void **state)
         for (int i = 1; i < n; i++)
             len += (size_t)snprintf(buf + len, sizeof buf - len, "X%d: v\r\n", i);
         snprintf(buf + len, sizeof buf - len, "\r\n");
-        weft_http_request req;
+        weft_http_req req;
         int r = parse(buf, &req);
         if (n == 100)
             assert_true(r > 0);
@@ -233,7 +233,7 @@ static void custom_limits(void **state)
 {
     (void)state;
     weft_http_limits lim = {64, 64, 2, 10};
-    weft_http_request req;
+    weft_http_req req;
     const char *s = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n";
     assert_int_equal(weft_http_parse_request(s, strlen(s), &req, hdrs, 128, &lim), -413);
     s = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
@@ -261,7 +261,7 @@ static void every_split_point(void **state)
         size_t len = strlen(s);
         weft_http_limits lim = WEFT_HTTP_LIMITS_DEFAULT;
         for (size_t k = 0; k < len; k++) {
-            weft_http_request req;
+            weft_http_req req;
             char *copy = malloc(k + 1); /* exact size: ASan catches over-reads */
             memcpy(copy, s, k);
             int r = weft_http_parse_request(copy, k, &req, hdrs, 128, &lim);
@@ -269,7 +269,7 @@ static void every_split_point(void **state)
             if (r != WEFT_HTTP_INCOMPLETE)
                 fail_msg("valid[%zu] prefix %zu: got %d", v, k, r);
         }
-        weft_http_request req;
+        weft_http_req req;
         assert_int_equal(weft_http_parse_request(s, len, &req, hdrs, 128, &lim), (int)len);
     }
 }
@@ -285,7 +285,7 @@ static void pipelined_batch(void **state)
     weft_http_limits lim = WEFT_HTTP_LIMITS_DEFAULT;
     size_t off = 0;
     for (int i = 0; i < 10; i++) {
-        weft_http_request req;
+        weft_http_req req;
         int r = weft_http_parse_request(batch + off, len - off, &req, hdrs, 128, &lim);
         assert_true(r > 0);
         char want[8];

@@ -1,0 +1,91 @@
+/* weft/client.h - the asynchronous HTTP client (HttpClient.GetStringAsync).
+ *
+ * Calls run on libcurl's multi interface, one multi handle per loop,
+ * driven by that loop: no thread is held while a call waits. A call is a
+ * task in a scope: when the scope is cancelled (the answer was sent, the
+ * deadline passed, the client left, shutdown) the transfer is removed at
+ * once and the task completes with the reason. Connections are kept alive
+ * and reused per endpoint, with a per-endpoint limit (ASP.NET's
+ * maxconnection); calls beyond it wait, in order, and that wait counts
+ * against the deadline. */
+#ifndef WEFT_CLIENT_H
+#define WEFT_CLIENT_H
+
+#include "weft/task.h"
+#include "weft/http.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A response: the value of a call's task, freed with the task. HTTP error
+ * statuses (4xx, 5xx) are responses, not errors. */
+typedef struct weft_http_response {
+    int status;
+    weft_header *headers; /* names and values NUL-terminated */
+    size_t nheaders;
+    char *body;           /* NUL-terminated (the NUL is not counted) */
+    size_t body_len;
+    double total_ms;      /* from the call to the last byte */
+    int reused;           /* the call used an already open connection */
+} weft_http_response;
+
+typedef struct weft_http_opts {
+    const char *method;              /* NULL = GET (or POST with a body) */
+    const char *const *headers;      /* "Name: value", NULL-terminated */
+    const void *body;
+    size_t body_len;
+    uint64_t timeout_ms;             /* 0 = only the scope's deadline; can only shorten it */
+    size_t max_body;                 /* 0 = the client default (8 MiB) */
+} weft_http_opts;
+
+/* Starts a call in scope s (on the current loop). The task's value is a
+ * weft_http_response *. Errors: WEFT_ECONNREFUSED, WEFT_ECONNRESET,
+ * WEFT_ETIMEDOUT, WEFT_ECANCELED, WEFT_EDNS, WEFT_ETLS, WEFT_EPROTO
+ * (malformed response), WEFT_ETOOBIG (body over the limit), WEFT_EIO; the
+ * scope records the message (weft_client_error_detail). */
+weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts);
+weft_task *weft_http_get(weft_scope *s, const char *url);
+
+/* The blocking variant, for WEFT_SYNC handlers on a worker thread (the
+ * seeds' synchronous WebClient.DownloadString): the call runs on the
+ * scope's loop, under the same limits, while this thread waits. Returns
+ * 0 and *out (valid until the scope ends), or an error. Never call it on a
+ * loop thread: it returns WEFT_ESTATE there. */
+int weft_http_request_blocking(weft_scope *s, const char *url, const weft_http_opts *opts,
+                               weft_http_response **out);
+
+/* The response's value of a header (case-insensitive), or NULL. */
+const char *weft_http_response_header(const weft_http_response *r, const char *name);
+
+/* Appends key=value to a query string being built in the arena, escaping
+ * both; returns the new string ("?k=v&k2=v2"), or NULL. */
+char *weft_url_add_query(weft_arena *a, const char *url, const char *key, const char *value);
+
+/* Client configuration, process-wide; set before the first call. */
+typedef struct weft_client_config {
+    long max_conns_per_endpoint; /* per loop share: ceil(total / loops); default 1024 */
+    long max_conns_total;        /* per loop, 0 = unlimited */
+    int http2;                   /* HTTP/2 to backends (h2c prior knowledge for http://) */
+    size_t max_body;             /* default response body limit (8 MiB) */
+    long connect_timeout_ms;     /* 0 = only the deadline */
+} weft_client_config;
+void weft_client_configure(const weft_client_config *cfg);
+
+typedef struct weft_client_stats {
+    uint64_t calls_started, calls_ok, calls_failed, calls_canceled;
+    uint64_t calls_active;       /* in the multi handle now */
+    uint64_t sockets_open;       /* connections to backends now */
+    uint64_t connections_opened; /* new connections made (the rest reused one) */
+    double latency_ms_sum, latency_ms_max;
+} weft_client_stats;
+/* The calling loop's counters. */
+void weft_client_get_stats(weft_client_stats *out);
+
+/* Frees the calling loop's client state (before the loop stops). */
+void weft_client_thread_cleanup(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,65 @@
+/* client_int.h - internal structures of the client layer. */
+#ifndef WEFT_SRC_CLIENT_INT_H
+#define WEFT_SRC_CLIENT_INT_H
+
+#include <curl/curl.h>
+#include <stdio.h>
+
+#include "weft/client.h"
+#include "weft/loop.h"
+
+/* One multi handle and its connection pool. A loop has one or more. */
+typedef struct client_shard {
+    CURLM *multi;
+    struct client_loop *cl;
+    weft_timer timer;  /* libcurl's own time-outs */
+    uint64_t active;   /* calls in this multi */
+} client_shard;
+
+#define CLIENT_MAX_SHARDS 64
+/* libcurl 7.88 finds a reusable connection by walking every connection to
+ * the host, so one multi with thousands of connections to one backend
+ * spends its time in that walk (O(n^2) for a burst). A shard holds at most
+ * this many connections per endpoint. */
+#define CLIENT_SHARD_CONNS 256
+
+typedef struct client_loop {
+    weft_loop *loop;
+    client_shard shards[CLIENT_MAX_SHARDS];
+    int nshards, max_shards;
+    long shard_host_limit;  /* CURLMOPT_MAX_HOST_CONNECTIONS per shard */
+    weft_client_stats st;
+} client_loop;
+
+typedef struct weft_call {
+    CURL *easy;
+    client_loop *cl;
+    client_shard *shard;
+    weft_task *task;
+    weft_scope *scope;
+    weft_cancel_reg reg;
+    weft_timer timer;       /* the per-call time-out */
+    uint64_t timeout_ms;
+    struct curl_slist *hdrs;
+    weft_buf body, head;
+    size_t max_body;
+    int too_big;
+    int in_multi;
+    int reused;
+    uint64_t t0;
+    char url[512];          /* for messages */
+    char errbuf[CURL_ERROR_SIZE];
+} weft_call;
+
+client_loop *weft__client_loop(void);
+/* call.c */
+int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *opts,
+                     const weft_client_config *cfg);
+int weft__map_curl_error(const weft_call *c, CURLcode rc);
+void weft__describe_error(const weft_call *c, CURLcode rc, char *out, size_t cap);
+weft_http_response *weft__response_build(weft_call *c, double ms);
+void weft__response_free(void *r);
+size_t weft__call_on_body(char *d, size_t s, size_t n, void *a);
+size_t weft__call_on_header(char *d, size_t s, size_t n, void *a);
+
+#endif

@@ -1,0 +1,269 @@
+/* test_client.c - weft's HTTP client, driven through weft-client-app (a
+ * weft server whose handlers call backends) against real backends on
+ * loopback: weft-hello, and misbehaving ones on threads of this test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "wt.h"
+#include "wt_fault.h"
+
+static wt_server backend, front;
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max; /* inherited by the servers this test starts */
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    raise_fd_limit();
+    static const char *const bargs[] = {"--loops", "2", "--quiet", NULL};
+    wt_start(&backend, "weft-hello", bargs);
+    static const char *const fargs[] = {"--loops", "1", "--max-conns-per-endpoint", "10000",
+                                        NULL};
+    wt_start(&front, "weft-client-app", fargs);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(wt_stop(&front, 15, 10000), 0);
+    assert_int_equal(wt_stop(&backend, 15, 10000), 0);
+    return 0;
+}
+
+/* GET path on the front with ?url=http://127.0.0.1:port<path> (encoded). */
+static int front_get(const wt_server *fr, const char *route, int port, const char *path,
+                     const char *extra, wt_response *r)
+{
+    char url[512], req[1024];
+    size_t n = 0;
+    char target[256];
+    snprintf(target, sizeof target, "http://127.0.0.1:%d%s", port, path);
+    for (const char *p = target; *p && n < sizeof url - 4; p++) {
+        if (*p == '?' || *p == '&' || *p == '=' || *p == '%' || *p == ' ')
+            n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", (unsigned char)*p);
+        else
+            url[n++] = *p;
+    }
+    url[n] = '\0';
+    snprintf(req, sizeof req, "GET %s?url=%s%s HTTP/1.1\r\nHost: t\r\n\r\n", route, url,
+             extra ? extra : "");
+    return wt_request(fr->port, req, r);
+}
+
+static long client_stat(const char *name)
+{
+    wt_response r;
+    assert_int_equal(wt_request(front.port, "GET /client-stats HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+                     200);
+    char key[32];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *p = strstr(r.body, key);
+    long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
+    wt_response_free(&r);
+    return v;
+}
+
+static void get_post_chunked_and_statuses(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(front_get(&front, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "status=200"));
+    assert_non_null(strstr(r.body, "Hello, World!"));
+    wt_response_free(&r);
+    /* chunked body from the backend */
+    assert_int_equal(front_get(&front, "/fetch", backend.port, "/stream?n=3", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "chunk 0\nchunk 1\nchunk 2\n"));
+    wt_response_free(&r);
+    /* an HTTP error status is a response, passed through */
+    assert_int_equal(front_get(&front, "/fetch", backend.port, "/nope", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "status=404"));
+    wt_response_free(&r);
+    /* POST with a body and headers */
+    char req[512];
+    snprintf(req, sizeof req,
+             "POST /fetch-post?url=http://127.0.0.1:%d/echo HTTP/1.1\r\nHost: t\r\n"
+             "Content-Length: 11\r\n\r\nhello there",
+             backend.port);
+    assert_int_equal(wt_request(front.port, req, &r), 200);
+    assert_string_equal(r.body, "status=200\nhello there");
+    wt_response_free(&r);
+    /* the blocking variant on a worker thread */
+    assert_int_equal(front_get(&front, "/fetch-sync", backend.port, "/json", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "status=200 len=27"));
+    wt_response_free(&r);
+}
+
+static void keep_alive_reuses_one_connection(void **state)
+{
+    (void)state;
+    long before = client_stat("opened");
+    for (int i = 0; i < 20; i++) {
+        wt_response r;
+        assert_int_equal(front_get(&front, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
+        if (i > 0)
+            assert_non_null(strstr(r.body, "reused=1"));
+        wt_response_free(&r);
+    }
+    assert_true(client_stat("opened") - before <= 1);
+}
+
+/* Each fault gives its documented error, with a readable message. */
+static void expect_error(int port, const char *path, const char *extra, const char *name,
+                         const char *words)
+{
+    wt_response r;
+    assert_int_equal(front_get(&front, "/fetch-err", port, path, extra, &r), 200);
+    if (strncmp(r.body, name, strlen(name)) != 0 || !strstr(r.body, words))
+        fail_msg("want %s (%s), got: %s", name, words, r.body);
+    wt_response_free(&r);
+}
+
+static void faults_map_to_errors(void **state)
+{
+    (void)state;
+    expect_error(wt_refusing_port(), "/", NULL, "WEFT_ECONNREFUSED", "127.0.0.1");
+    wt_fault *silent = wt_fault_start(WT_FAULT_SILENT);
+    long t0 = wt_now_ms();
+    expect_error(wt_fault_port(silent), "/", "&timeout=300", "WEFT_ETIMEDOUT", "within 300 ms");
+    long dt = wt_now_ms() - t0;
+    assert_true(dt >= 290 && dt < 1500);
+    wt_fault *garbage = wt_fault_start(WT_FAULT_GARBAGE);
+    expect_error(wt_fault_port(garbage), "/", NULL, "WEFT_EPROTO", "127.0.0.1");
+    wt_fault *reset = wt_fault_start(WT_FAULT_RESET);
+    expect_error(wt_fault_port(reset), "/", NULL, "WEFT_ECONNRESET", "127.0.0.1");
+    expect_error(backend.port, "/stream?n=10000", "&max=1000", "WEFT_ETOOBIG", "larger than 1000");
+    /* nothing is left in flight */
+    assert_int_equal(client_stat("active"), 0);
+    wt_fault_stop(silent);
+    wt_fault_stop(garbage);
+    wt_fault_stop(reset);
+}
+
+/* A handler that lets the error through: the server answers 502 (or 504
+ * for a time-out) with the call's message, never a crash or a hang. */
+static void unhandled_errors_become_502_504(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(front_get(&front, "/fetch", wt_refusing_port(), "/", NULL, &r), 502);
+    assert_non_null(strstr(r.body, "502 Bad Gateway: http://127.0.0.1:"));
+    wt_response_free(&r);
+    wt_fault *silent = wt_fault_start(WT_FAULT_SILENT);
+    assert_int_equal(front_get(&front, "/fetch", wt_fault_port(silent), "/", "&timeout=200", &r),
+                     504);
+    assert_non_null(strstr(r.body, "within 200 ms"));
+    wt_response_free(&r);
+    assert_int_equal(front_get(&front, "/fetch-sync", wt_refusing_port(), "/", NULL, &r), 502);
+    wt_response_free(&r);
+    wt_fault_stop(silent);
+}
+
+/* The client of the front goes away: the backend call is aborted - the
+ * backend sees its connection closed. */
+static void client_disconnect_aborts_backend_call(void **state)
+{
+    (void)state;
+    wt_fault *silent = wt_fault_start(WT_FAULT_SILENT);
+    char req[256];
+    snprintf(req, sizeof req, "GET /fetch?url=http://127.0.0.1:%d/ HTTP/1.1\r\nHost: t\r\n\r\n",
+             wt_fault_port(silent));
+    wt_conn *c = wt_connect(front.port);
+    wt_send_str(c, req);
+    for (int i = 0; i < 100 && wt_fault_accepted(silent) == 0; i++)
+        usleep(10000);
+    assert_int_equal(wt_fault_accepted(silent), 1);
+    long canceled = client_stat("canceled");
+    wt_close(c);
+    for (int i = 0; i < 200 && wt_fault_peer_closed(silent) == 0; i++)
+        usleep(10000);
+    assert_int_equal(wt_fault_peer_closed(silent), 1);
+    assert_int_equal(client_stat("canceled"), canceled + 1);
+    wt_fault_stop(silent);
+}
+
+/* A deadline shorter than the backend: the call is cut at the deadline. */
+static void deadline_shorter_than_backend(void **state)
+{
+    (void)state;
+    long t0 = wt_now_ms();
+    wt_response r;
+    assert_int_equal(front_get(&front, "/fetch-err", backend.port, "/delay?ms=3000",
+                               "&timeout=250", &r),
+                     200);
+    assert_non_null(strstr(r.body, "WEFT_ETIMEDOUT"));
+    wt_response_free(&r);
+    assert_true(wt_now_ms() - t0 < 1500);
+}
+
+/* 8,000 calls at once to a backend with 500 ms latency all complete. */
+static void eight_thousand_concurrent_calls(void **state)
+{
+    (void)state;
+    if (wt_slow_build())
+        skip();
+    wt_response r;
+    long t0 = wt_now_ms();
+    assert_int_equal(front_get(&front, "/fetch-many", backend.port, "/delay?ms=500", "&n=8000", &r),
+                     200);
+    long dt = wt_now_ms() - t0;
+    printf("# 8000 concurrent calls to a 500 ms backend: %s# wall %ld ms\n", r.body, dt);
+    assert_non_null(strstr(r.body, "ok=8000 failed=0"));
+    wt_response_free(&r);
+    assert_true(dt < 5000);
+}
+
+/* With --max-conns-per-endpoint 4, 20 calls of 200 ms need 5 rounds, and
+ * no more than 4 connections are ever opened. */
+static void connection_limit_respected(void **state)
+{
+    (void)state;
+    wt_server limited;
+    static const char *const args[] = {"--loops", "1", "--max-conns-per-endpoint", "4", NULL};
+    wt_start(&limited, "weft-client-app", args);
+    wt_response r;
+    long t0 = wt_now_ms();
+    assert_int_equal(front_get(&limited, "/fetch-many", backend.port, "/delay?ms=200", "&n=20", &r),
+                     200);
+    long dt = wt_now_ms() - t0;
+    assert_non_null(strstr(r.body, "ok=20 failed=0"));
+    wt_response_free(&r);
+    assert_true(dt >= 950); /* 5 rounds of 200 ms, not 1 */
+    assert_int_equal(wt_request(limited.port, "GET /client-stats HTTP/1.1\r\nHost: t\r\n\r\n", &r),
+                     200);
+    const char *p = strstr(r.body, "opened=");
+    assert_non_null(p);
+    assert_true(strtol(p + 7, NULL, 10) <= 4);
+    wt_response_free(&r);
+    assert_int_equal(wt_stop(&limited, 15, 5000), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(get_post_chunked_and_statuses),
+        cmocka_unit_test(keep_alive_reuses_one_connection),
+        cmocka_unit_test(faults_map_to_errors),
+        cmocka_unit_test(unhandled_errors_become_502_504),
+        cmocka_unit_test(client_disconnect_aborts_backend_call),
+        cmocka_unit_test(deadline_shorter_than_backend),
+        cmocka_unit_test(eight_thousand_concurrent_calls),
+        cmocka_unit_test(connection_limit_respected),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

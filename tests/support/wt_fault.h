@@ -1,0 +1,23 @@
+/* wt_fault.h - a misbehaving backend for client tests, on a thread of the
+ * test process: it accepts on loopback and then does one bad thing. */
+#ifndef WT_FAULT_H
+#define WT_FAULT_H
+
+typedef enum wt_fault_mode {
+    WT_FAULT_SILENT,  /* reads the request, never answers (holds the connection) */
+    WT_FAULT_GARBAGE, /* answers with bytes that are not HTTP */
+    WT_FAULT_RESET,   /* answers a head and part of the body, then resets */
+} wt_fault_mode;
+
+typedef struct wt_fault wt_fault;
+
+wt_fault *wt_fault_start(wt_fault_mode mode);
+int wt_fault_port(const wt_fault *f);
+/* Connections accepted so far, and how many of them the peer closed. */
+int wt_fault_accepted(const wt_fault *f);
+int wt_fault_peer_closed(const wt_fault *f);
+void wt_fault_stop(wt_fault *f);
+/* A loopback port with nothing listening on it. */
+int wt_refusing_port(void);
+
+#endif
