@@ -57,7 +57,7 @@ start_nginx() {
     modules="load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;"
   cat > "$dir/nginx.conf" <<CONF
 $modules
-worker_processes $(nproc);
+worker_processes ${NGINX_WORKERS:-$(nproc)};
 worker_rlimit_nofile 20000;
 error_log $dir/logs/error.log warn;
 pid $dir/nginx.pid;

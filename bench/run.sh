@@ -11,9 +11,10 @@ source "$HERE/lib.sh"
 source "$HERE/s1_plaintext.sh"
 source "$HERE/s5_memory.sh"
 source "$HERE/s6_micro.sh"
+source "$HERE/s7_client.sh"
 
 ulimit -n 20000 2>/dev/null || true
-SCENARIOS=(s1 s5 s6)
+SCENARIOS=(s1 s5 s6 s7)
 want=("${@:-all}")
 [[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
 for s in "${want[@]}"; do
