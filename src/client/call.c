@@ -29,11 +29,14 @@ int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *o,
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     if (cfg->connect_timeout_ms)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-    if (cfg->http2)
+    if (cfg->http2) {
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                          strncasecmp(url, "https:", 6) == 0 ? (long)CURL_HTTP_VERSION_2TLS
                                                             : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-    else
+        /* Wait for a connection that can multiplex rather than open one
+         * per call while the first is still connecting. */
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    } else
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (o->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
