@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
-# Starts the demo server(s) from a build's bin/ folder, prints where to
-# point a browser or curl, and stops them cleanly on Ctrl-C.
+# Starts the seeds' sample application - pgw-backend (a slow web service)
+# and pgw-front (pages calling it sync and async) - prints where to look,
+# and stops both cleanly on Ctrl-C.
 set -euo pipefail
 BIN=${1:-build/bin}
-PORT=${PORT:-8080}
+FRONT_PORT=${PORT:-8080}
+BACKEND_PORT=${BACKEND_PORT:-9001}
 
 pids=()
 stop() {
+  trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop INT TERM EXIT
 
-"$BIN/weft-hello" --port "$PORT" &
+"$BIN/pgw-backend" --port "$BACKEND_PORT" --quiet &
 pids+=($!)
-sleep 0.3
+BACKEND_URL="http://127.0.0.1:$BACKEND_PORT" "$BIN/pgw-front" --port "$FRONT_PORT" &
+pids+=($!)
+sleep 0.5
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "demo: a server failed to start (ports $FRONT_PORT, $BACKEND_PORT in use?)"; exit 1; }
+done
 cat <<MSG
 
-  weft-hello is running on http://127.0.0.1:$PORT
-    curl http://127.0.0.1:$PORT/plaintext
-    curl http://127.0.0.1:$PORT/json
-    curl 'http://127.0.0.1:$PORT/sleep?ms=500'      (a synchronous handler on the worker pool)
-    curl 'http://127.0.0.1:$PORT/stream?n=5'        (a chunked response)
-    curl -d 'some body' http://127.0.0.1:$PORT/echo
+  weft sample application (the seeds' products/widgets/gizmos):
 
-  Ctrl-C stops it (graceful: in-flight requests finish).
+    front end   http://127.0.0.1:$FRONT_PORT/          <- open this
+    backend     http://127.0.0.1:$BACKEND_PORT/api/gizmos   (500 ms simulated latency)
+
+    http://127.0.0.1:$FRONT_PORT/pwg          three calls in sequence (~1500 ms)
+    http://127.0.0.1:$FRONT_PORT/pwg-async    the same in parallel (~500 ms), no thread held
+    http://127.0.0.1:$FRONT_PORT/gizmos-cancel-async   150 ms timeout demo
+
+  Ctrl-C stops both (graceful: in-flight requests finish).
 
 MSG
-wait "${pids[0]}"
+wait -n "${pids[@]}" || true

@@ -41,6 +41,7 @@ typedef enum weft_handler_kind {
 typedef struct weft_config {
     const char *host;           /* --host (127.0.0.1) */
     int port;                   /* --port, or $PORT (8080); 0 = any free port */
+    int port_given;             /* set by --port or $PORT */
     int loops;                  /* --loops (number of CPUs) */
     int workers;                /* --workers (64) */
     int queue_length;           /* --queue-length (1000) */
@@ -74,6 +75,8 @@ void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *he
 void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
 /* The parsed configuration; may be changed before weft_app_run. */
 weft_config *weft_app_config(weft_app *app);
+/* The port to use when neither --port nor $PORT was given. */
+void weft_app_default_port(weft_app *app, int port);
 void weft_app_set_user(weft_app *app, void *user);
 void *weft_app_user(const weft_app *app);
 

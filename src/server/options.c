@@ -69,6 +69,7 @@ static void config_defaults(weft_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->host = "127.0.0.1";
     cfg->port = port && *port ? atoi(port) : 8080;
+    cfg->port_given = port && *port;
     cfg->loops = cpu_count();
     cfg->workers = 64;
     cfg->queue_length = 1000;
@@ -126,9 +127,11 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
     return 0;
 }
 
-/* Finds --name / --name=value in the unclaimed arguments and claims it. */
-static void claim(weft_app *app, const char *name, opt_type type, void *var)
+/* Finds --name / --name=value in the unclaimed arguments and claims it;
+ * returns whether it was there. */
+static int claim(weft_app *app, const char *name, opt_type type, void *var)
 {
+    int found = 0;
     size_t n = strlen(name);
     for (int i = 1; i < app->argc; i++) {
         const char *a = app->argv[i];
@@ -140,8 +143,10 @@ static void claim(weft_app *app, const char *name, opt_type type, void *var)
                 die_usage(app, "--%s takes no value", name);
             set_value(app, name, type, var, rest + 1);
             app->argv[i] = NULL;
+            found = 1;
         } else if (*rest == '\0') {
             app->argv[i] = NULL;
+            found = 1;
             if (type == OPT_FLAG) {
                 set_value(app, name, type, var, NULL);
                 continue;
@@ -152,13 +157,22 @@ static void claim(weft_app *app, const char *name, opt_type type, void *var)
             app->argv[++i] = NULL;
         }
     }
+    return found;
 }
 
 void weft__options_parse_common(weft_app *app)
 {
     config_defaults(&app->cfg);
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
-        claim(app, common[i].name, common[i].type, (char *)&app->cfg + common[i].offset);
+        if (claim(app, common[i].name, common[i].type, (char *)&app->cfg + common[i].offset) &&
+            common[i].offset == CFG(port))
+            app->cfg.port_given = 1;
+}
+
+void weft_app_default_port(weft_app *app, int port)
+{
+    if (!app->cfg.port_given)
+        app->cfg.port = port;
 }
 
 static void add_opt(weft_app *app, const char *name, opt_type type, void *var, const char *help)

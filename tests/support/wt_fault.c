@@ -16,6 +16,7 @@
 struct wt_fault {
     int fd, port;
     wt_fault_mode mode;
+    const char *fixed;
     pthread_t thread;
     _Atomic int stop, accepted, peer_closed, threads;
 };
@@ -40,7 +41,11 @@ static void *serve(void *arg)
     int fd = a->fd;
     free(a);
     read_request(fd);
-    if (f->mode == WT_FAULT_GARBAGE) {
+    if (f->mode == WT_FAULT_FIXED) {
+        (void)!send(fd, f->fixed, strlen(f->fixed), MSG_NOSIGNAL);
+        shutdown(fd, SHUT_WR);
+        read_request(fd);
+    } else if (f->mode == WT_FAULT_GARBAGE) {
         static const char junk[] = "NONSENSE 42 bananas\r\nwhat: is this\r\n\r\n";
         (void)!send(fd, junk, sizeof junk - 1, MSG_NOSIGNAL);
     } else if (f->mode == WT_FAULT_RESET) {
@@ -102,6 +107,13 @@ wt_fault *wt_fault_start(wt_fault_mode mode)
     getsockname(f->fd, (struct sockaddr *)&a, &len);
     f->port = ntohs(a.sin_port);
     pthread_create(&f->thread, NULL, acceptor, f);
+    return f;
+}
+
+wt_fault *wt_fault_start_fixed(const char *response)
+{
+    wt_fault *f = wt_fault_start(WT_FAULT_FIXED);
+    f->fixed = response; /* read by connection threads started after this */
     return f;
 }
 

@@ -7,11 +7,15 @@ typedef enum wt_fault_mode {
     WT_FAULT_SILENT,  /* reads the request, never answers (holds the connection) */
     WT_FAULT_GARBAGE, /* answers with bytes that are not HTTP */
     WT_FAULT_RESET,   /* answers a head and part of the body, then resets */
+    WT_FAULT_FIXED,   /* answers every request with a given response */
 } wt_fault_mode;
 
 typedef struct wt_fault wt_fault;
 
 wt_fault *wt_fault_start(wt_fault_mode mode);
+/* WT_FAULT_FIXED: answers each request with `response` (raw bytes, head
+ * and body), then closes. */
+wt_fault *wt_fault_start_fixed(const char *response);
 int wt_fault_port(const wt_fault *f);
 /* Connections accepted so far, and how many of them the peer closed. */
 int wt_fault_accepted(const wt_fault *f);

@@ -1,0 +1,210 @@
+/* test_pgw.c - the seeds' sample application over real HTTP: pgw-backend
+ * and pgw-front started on free loopback ports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wt.h"
+#include "wt_fault.h"
+
+static wt_server backend, front;
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const bargs[] = {"--quiet", NULL};
+    wt_start(&backend, "pgw-backend", bargs);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", backend.port);
+    const char *fargs[] = {"--backend", url, NULL};
+    wt_start(&front, "pgw-front", fargs);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(wt_stop(&front, 15, 10000), 0);
+    if (backend.pid)
+        assert_int_equal(wt_stop(&backend, 15, 10000), 0);
+    return 0;
+}
+
+static int get(const wt_server *s, const char *target, wt_response *r, long *ms)
+{
+    char req[256];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target);
+    long t0 = wt_now_ms();
+    int st = wt_request(s->port, req, r);
+    if (ms)
+        *ms = wt_now_ms() - t0;
+    return st;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void backend_api(void **state)
+{
+    (void)state;
+    wt_response r;
+    long ms;
+    assert_int_equal(get(&backend, "/api/gizmos?delay=20", &r, &ms), 200);
+    assert_true(ms >= 18);
+    assert_int_equal(r.body[0], '[');
+    assert_int_equal(count(r.body, "\"id\":"), 10);
+    assert_non_null(strstr(r.body, "\"weight\":"));
+    wt_response_free(&r);
+    assert_int_equal(get(&backend, "/api/widgets/3?delay=0", &r, NULL), 200);
+    assert_non_null(strstr(r.body, "\"id\":3"));
+    assert_non_null(strstr(r.body, "\"color\":"));
+    wt_response_free(&r);
+    assert_int_equal(get(&backend, "/api/products/11?delay=0", NULL, NULL), 404);
+    assert_int_equal(get(&backend, "/api/nothing", NULL, NULL), 404);
+    assert_int_equal(get(&backend, "/api/gizmos?delay=soon", NULL, NULL), 400);
+    /* the default delay is 500 ms */
+    assert_int_equal(get(&backend, "/api/products", &r, &ms), 200);
+    assert_true(ms >= 495 && ms < 1500);
+    wt_response_free(&r);
+}
+
+static void each_page_has_its_tables(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        int tables;
+    } pages[] = {
+        {"/gizmos?delay=10", 1}, {"/gizmos-async?delay=10", 1}, {"/pwg?delay=10", 3},
+        {"/pwg-async?delay=10", 3}, {"/pwg-callback?delay=10", 3},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        wt_response r;
+        assert_int_equal(get(&front, pages[i].path, &r, NULL), 200);
+        char v[64];
+        assert_string_equal(wt_header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+        assert_int_equal(count(r.body, "<table>"), pages[i].tables);
+        assert_int_equal(count(r.body, "<tr><td>"), 10 * pages[i].tables);
+        assert_non_null(strstr(r.body, "Elapsed time: <span class=\"elapsed\""));
+        assert_non_null(strstr(r.body, "Flux Capacitor") ? "gizmo" : NULL);
+        wt_response_free(&r);
+    }
+    wt_response r;
+    assert_int_equal(get(&front, "/", &r, NULL), 200);
+    assert_int_equal(count(r.body, "<li><a href="), 6);
+    wt_response_free(&r);
+}
+
+/* The seeds' point: ~1500 ms in sequence, ~500 ms in parallel. */
+static void parallel_beats_sequential(void **state)
+{
+    (void)state;
+    long seq, par, cb;
+    wt_response r;
+    assert_int_equal(get(&front, "/pwg?delay=500", &r, &seq), 200);
+    wt_response_free(&r);
+    assert_int_equal(get(&front, "/pwg-async?delay=500", &r, &par), 200);
+    wt_response_free(&r);
+    assert_int_equal(get(&front, "/pwg-callback?delay=500", &r, &cb), 200);
+    wt_response_free(&r);
+    printf("# /pwg %ld ms, /pwg-async %ld ms, /pwg-callback %ld ms\n", seq, par, cb);
+    assert_true(seq >= 1500);
+    assert_true(par < 1000);
+    assert_true(cb < 1000);
+}
+
+static void cancel_demo_both_ways(void **state)
+{
+    (void)state;
+    wt_response r;
+    long ms;
+    assert_int_equal(get(&front, "/gizmos-cancel-async?delay=20", &r, &ms), 200);
+    assert_int_equal(count(r.body, "<tr><td>"), 10);
+    wt_response_free(&r);
+    assert_int_equal(get(&front, "/gizmos-cancel-async?delay=600", &r, &ms), 504);
+    assert_non_null(strstr(r.body, "Timeout Error"));
+    assert_non_null(strstr(r.body, "150 ms timeout"));
+    assert_true(ms >= 140 && ms < 600);
+    wt_response_free(&r);
+}
+
+static void json_twins(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/json/gizmos?delay=10", "/json/gizmos-async?delay=10",
+                                        "/json/pwg?delay=10", "/json/pwg-async?delay=10"};
+    for (size_t i = 0; i < 4; i++) {
+        wt_response r;
+        assert_int_equal(get(&front, paths[i], &r, NULL), 200);
+        assert_true(strncmp(r.body, "{\"elapsed_ms\":", 14) == 0);
+        assert_non_null(strstr(r.body, "\"gizmos\":[{"));
+        if (strstr(paths[i], "pwg"))
+            assert_non_null(strstr(r.body, "\"widgets\":[{"));
+        wt_response_free(&r);
+    }
+}
+
+/* Values from the backend are HTML-escaped: nothing it sends becomes
+ * markup. A fake backend serves a gizmo named with HTML in it. */
+static void values_are_escaped(void **state)
+{
+    (void)state;
+    static const char evil[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65\r\n"
+        "Connection: close\r\n\r\n"
+        "[{\"id\":1,\"name\":\"<script>alert(1)</script> & co\",\"price\":1.5}]   ";
+    wt_fault *fake = wt_fault_start_fixed(evil);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", wt_fault_port(fake));
+    const char *args[] = {"--backend", url, NULL};
+    wt_server f2;
+    wt_start(&f2, "pgw-front", args);
+    wt_response r;
+    assert_int_equal(get(&f2, "/gizmos-async", &r, NULL), 200);
+    assert_null(strstr(r.body, "<script>alert"));
+    assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+    wt_response_free(&r);
+    assert_int_equal(wt_stop(&f2, 15, 5000), 0);
+    wt_fault_stop(fake);
+}
+
+/* Last: the backend goes away; pages answer 502 with a readable page. */
+static void backend_down_gives_502_page(void **state)
+{
+    (void)state;
+    assert_int_equal(wt_stop(&backend, 15, 10000), 0);
+    static const char *const paths[] = {"/gizmos", "/gizmos-async", "/pwg", "/pwg-async",
+                                        "/pwg-callback", "/json/gizmos-async", "/json/pwg"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        wt_response r;
+        int st = get(&front, paths[i], &r, NULL);
+        if (st != 502)
+            fail_msg("%s: %d", paths[i], st);
+        assert_non_null(strstr(r.body, "onnect"));
+        wt_response_free(&r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(backend_api),
+        cmocka_unit_test(each_page_has_its_tables),
+        cmocka_unit_test(parallel_beats_sequential),
+        cmocka_unit_test(cancel_demo_both_ways),
+        cmocka_unit_test(json_twins),
+        cmocka_unit_test(values_are_escaped),
+        cmocka_unit_test(backend_down_gives_502_page),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
