@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang
   libuv1-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev
   curl
+  chromium nodejs               # the browser test of the sample application
 )
 # Benchmarks only (bench/run.sh); installed on request: scripts/deps.sh --bench
 BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo gnuplot-nox linux-perf)
@@ -23,11 +24,23 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-echo "deps: installing ${missing[*]}"
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Some nodejs builds carry npm, Debian's own splits it out: add it if absent.
+if ! command -v npm >/dev/null 2>&1; then
+  ${SUDO:-} apt-get install -y -qq --no-install-recommends npm
+fi
+
+# playwright-core (npm) drives the system chromium; it downloads no browser.
+BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]]; then
+  echo "deps: installing playwright-core for the browser test"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --silent)
+fi

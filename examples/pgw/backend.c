@@ -40,7 +40,9 @@ static const char *const names[3][10] = {
      "Cable Tray", "Footrest", "Keyboard Tray", "Whiteboard", "Bookshelf"},
 };
 static const char *const colors[] = {"red", "blue", "green", "black", "silver", "orange"};
-static const char *const categories[] = {"Office", "Furniture", "Lighting", "Storage"};
+static const char *const categories[10] = {"Office",    "Lighting", "Furniture", "Furniture",
+                                            "Office",    "Office",   "Furniture", "Office",
+                                            "Office",    "Storage"};
 
 static json_t *make_record(int k, int i)
 {
@@ -54,7 +56,7 @@ static json_t *make_record(int k, int i)
                          "color", colors[i % 6]);
     default: /* products: id, name, category, price */
         return json_pack("{s:i,s:s,s:s,s:f}", "id", i + 1, "name", names[2][i], "category",
-                         categories[i % 4], "price", price);
+                         categories[i], "price", price);
     }
 }
 
