@@ -32,6 +32,34 @@ long wt_now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Servers still running when the test process exits (an assertion failed
+ * before wt_stop) are killed then: a failing test leaves nothing behind. */
+static pid_t live[64];
+static int nlive;
+
+static void kill_leftovers(void)
+{
+    for (int i = 0; i < nlive; i++)
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+        }
+}
+
+static void track(pid_t pid, int add)
+{
+    if (add) {
+        if (nlive == 0)
+            atexit(kill_leftovers);
+        if (nlive < 64)
+            live[nlive++] = pid;
+        return;
+    }
+    for (int i = 0; i < nlive; i++)
+        if (live[i] == pid)
+            live[i] = 0;
+}
+
 void wt_start(wt_server *s, const char *bin, const char *const *args)
 {
     char path[512];
@@ -58,6 +86,7 @@ void wt_start(wt_server *s, const char *bin, const char *const *args)
         _exit(127);
     }
     close(logfd);
+    track(s->pid, 1);
     long until = wt_now_ms() + 10000;
     s->port = 0;
     while (wt_now_ms() < until && !s->port) {
@@ -104,6 +133,7 @@ int wt_stop(wt_server *s, int sig, int timeout_ms)
     while (wt_now_ms() < until) {
         pid_t r = waitpid(s->pid, &status, WNOHANG);
         if (r == s->pid) {
+            track(s->pid, 0);
             s->pid = 0;
             int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             if (code != 0)
@@ -115,6 +145,7 @@ int wt_stop(wt_server *s, int sig, int timeout_ms)
     }
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &status, 0);
+    track(s->pid, 0);
     s->pid = 0;
     dump_log(s, -1);
     unlink(s->log_path);
