@@ -114,3 +114,46 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 machine_line() {
   echo "$(nproc) cores, $(uname -sr), $(date -u +%Y-%m-%dT%H:%MZ)"
 }
+
+# start_pgw NAME FRONT-ARGS... -> starts pgw-backend (once) and a pgw-front
+# pointed at it; sets BACKEND_PORT, FRONT_PID, FRONT_PORT.
+start_pgw_backend() {
+  if [[ -z "${BACKEND_PORT:-}" ]]; then
+    start_weft pgw-backend pgw-backend
+    BACKEND_PORT=$WEFT_PORT
+    BACKEND_PID=$WEFT_PID
+  fi
+}
+start_pgw_front() {
+  local name=$1; shift
+  start_pgw_backend
+  start_weft "$name" pgw-front --backend "http://127.0.0.1:$BACKEND_PORT" "$@"
+  FRONT_PID=$WEFT_PID
+  FRONT_PORT=$WEFT_PORT
+}
+
+# peak_stats PID SECONDS: "peak_rss_kb max_threads", sampled every 100 ms
+peak_stats() {
+  local pid=$1 secs=$2 rss=0 thr=0 v t
+  local end=$(( $(date +%s%N) + secs * 1000000000 ))
+  while (( $(date +%s%N) < end )); do
+    v=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    t=$(awk '/^Threads/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    (( v > rss )) && rss=$v
+    (( t > thr )) && thr=$t
+    sleep 0.1
+  done
+  echo "$rss $thr"
+}
+
+# 2xx responses per second from a wrk report (wrk's Requests/sec counts all)
+wrk_ok_rps() {
+  awk '/requests in/ {n=$1; d=$4; sub(/s,?$/, "", d)} /Non-2xx or 3xx/ {bad=$5}
+       END {if (d > 0) printf "%.1f", (n - bad) / d; else print 0}' "$1"
+}
+
+plot() { # plot SCRIPT OUT-BASENAME: PNG and SVG from one gnuplot script
+  local script=$1 out=$2
+  gnuplot -e "set terminal pngcairo size 900,560 font 'sans,11'; set output '$out.png'" "$script"
+  gnuplot -e "set terminal svg size 900,560 font 'sans,11'; set output '$out.svg'" "$script"
+}

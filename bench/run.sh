@@ -12,9 +12,13 @@ source "$HERE/s1_plaintext.sh"
 source "$HERE/s5_memory.sh"
 source "$HERE/s6_micro.sh"
 source "$HERE/s7_client.sh"
+source "$HERE/s3_starvation.sh"
+source "$HERE/s2_fanout.sh"
+source "$HERE/s4_bystanders.sh"
+source "$HERE/s8_fanout_load.sh"
 
 ulimit -n 20000 2>/dev/null || true
-SCENARIOS=(s1 s5 s6 s7)
+SCENARIOS=(s1 s2 s3 s4 s5 s6 s7 s8)
 want=("${@:-all}")
 [[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
 for s in "${want[@]}"; do
