@@ -34,9 +34,9 @@ static void plaintext(weft_ctx *c)
     weft_reply(c, 200, "text/plain", hello, sizeof hello - 1);
 }
 
-static void json(weft_ctx *c)
+/* Answers with o serialised (and releases it); 500 if it is NULL. */
+static void reply_json(weft_ctx *c, json_t *o)
 {
-    json_t *o = json_pack("{s:s}", "message", "Hello, World!");
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (s)
         weft_reply_str(c, 200, "application/json", s);
@@ -44,6 +44,11 @@ static void json(weft_ctx *c)
         weft_reply_error(c, 500, "cannot build JSON");
     free(s);
     json_decref(o);
+}
+
+static void json(weft_ctx *c)
+{
+    reply_json(c, json_pack("{s:s}", "message", "Hello, World!"));
 }
 
 static void sleep_sync(weft_ctx *c)
@@ -240,13 +245,7 @@ static void stats(weft_ctx *c)
                           (json_int_t)st.client_gone, "fibers_live_this_loop",
                           (json_int_t)fs.live, "stacks_mapped_this_loop",
                           (json_int_t)fs.stacks_mapped, "timeouts", (json_int_t)st.timeouts);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (s)
-        weft_reply_str(c, 200, "application/json", s);
-    else
-        weft_reply_error(c, 500, "cannot build JSON");
-    free(s);
-    json_decref(o);
+    reply_json(c, o);
 }
 
 int main(int argc, char **argv)

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,10 +19,7 @@ static wt_server srv;
 static int setup(void **state)
 {
     (void)state;
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max; /* the burst needs ~5000 descriptors */
-    setrlimit(RLIMIT_NOFILE, &rl);
+    wt_raise_fd_limit(); /* the burst needs ~5000 descriptors */
     static const char *const args[] = {"--loops", "1", "--workers", "1", NULL};
     wt_start(&srv, "weft-hello", args);
     return 0;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,18 +16,10 @@
 
 static wt_server backend, front;
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max; /* inherited by the servers this test starts */
-    setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    raise_fd_limit();
+    wt_raise_fd_limit();
     static const char *const bargs[] = {"--loops", "2", "--quiet", NULL};
     wt_start(&backend, "weft-hello", bargs);
     static const char *const fargs[] = {"--loops", "1", "--max-conns-per-endpoint", "10000",

@@ -62,6 +62,9 @@ long wt_now_ms(void);
  * (WT_SLOW_BUILD=1, set by `make tsan`): scale and speed tests skip then,
  * since their bounds are about speed, not correctness. */
 int wt_slow_build(void);
+/* Raises this process's open-file limit to its hard limit; the servers a
+ * test starts inherit it (bursts of thousands of connections). */
+void wt_raise_fd_limit(void);
 
 /* Opens n connections at once, sends `raw` on each, and waits (up to
  * timeout_ms) for every response. Counts statuses; latencies are from the
