@@ -7,7 +7,12 @@
  * once and the task completes with the reason. Connections are kept alive
  * and reused per endpoint, with a per-endpoint limit (ASP.NET's
  * maxconnection); calls beyond it wait, in order, and that wait counts
- * against the deadline. */
+ * against the deadline.
+ *
+ * Plain http:// calls to an IP address (or localhost) go through weft's
+ * own HTTP/1.1 client (a pool of keep-alive connections per endpoint,
+ * responses parsed in place); everything else - https, HTTP/2, host
+ * names - through libcurl's multi interface. */
 #ifndef WEFT_CLIENT_H
 #define WEFT_CLIENT_H
 
@@ -69,6 +74,7 @@ typedef struct weft_client_config {
     int http2;                   /* HTTP/2 to backends (h2c prior knowledge for http://) */
     size_t max_body;             /* default response body limit (8 MiB) */
     long connect_timeout_ms;     /* 0 = only the deadline */
+    int curl_only;               /* never weft's own HTTP/1.1 client */
 } weft_client_config;
 void weft_client_configure(const weft_client_config *cfg);
 

@@ -58,6 +58,24 @@ typedef struct weft_http_req {
 int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
 
+/* A parsed response head (for clients). */
+typedef struct weft_http_resp_head {
+    int status;
+    int minor;
+    weft_header *headers;
+    size_t nheaders;
+    uint64_t content_length; /* valid when has_content_length */
+    unsigned has_content_length : 1;
+    unsigned chunked : 1;
+    unsigned keep_alive : 1;  /* the connection may carry another request */
+} weft_http_resp_head;
+
+/* Parses a response head from buf[0..len): the length of the head,
+ * WEFT_HTTP_INCOMPLETE, or -502 when it is not a valid HTTP/1.x response
+ * (or is longer than max_head bytes / has more than hdr_cap fields). */
+int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h,
+                             weft_header *hdrs, size_t hdr_cap, size_t max_head);
+
 /* Decoder state for a chunked body. Zero it before the first call. */
 typedef struct weft_chunked {
     int state;

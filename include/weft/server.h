@@ -58,6 +58,7 @@ typedef struct weft_config {
     int max_conns_per_endpoint; /* --max-conns-per-endpoint (1024), HTTP client */
     int max_conns_total;        /* --max-conns-total (0 = unlimited), HTTP client */
     int backend_http2;          /* --backend-http2: HTTP/2 to backends */
+    int backend_curl;           /* --backend-curl: every call through libcurl */
     const char *log_level;      /* --log-level (info) */
     weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
                                    --max-headers, --max-body */

@@ -18,7 +18,7 @@
 #include "../task/task_int.h"
 #include "client_int.h"
 
-static weft_client_config config = {1024, 0, 0, 8u << 20, 0};
+static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0};
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static __thread client_loop *CL;
 
@@ -150,6 +150,7 @@ client_loop *weft__client_loop(void)
      * open, so all of them together still respect it. A small limit means
      * few connections: one shard, and every idle connection reusable. */
     long limit = config.max_conns_per_endpoint > 0 ? config.max_conns_per_endpoint : 0;
+    cl->host_limit = limit;
     cl->max_shards = limit == 0 ? CLIENT_MAX_SHARDS
                                 : (int)((limit + CLIENT_SHARD_CONNS - 1) / CLIENT_SHARD_CONNS);
     if (cl->max_shards > CLIENT_MAX_SHARDS)
@@ -184,6 +185,7 @@ void weft_client_thread_cleanup(void)
     client_loop *cl = CL;
     if (!cl)
         return;
+    weft__native_cleanup(cl);
     for (int i = 0; i < cl->nshards; i++) {
         weft_timer_stop(cl->loop, &cl->shards[i].timer);
         curl_multi_cleanup(cl->shards[i].multi); /* closes idle connections */
@@ -333,6 +335,10 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
         opts = &none;
     int reason = weft_scope_reason(s);
     client_loop *cl = reason ? NULL : weft__client_loop();
+    /* Plain http:// to an IP address: weft's own client (native.c). */
+    if (cl && !config.http2 && !config.curl_only &&
+        weft__native_request(s, t, cl, url, opts, config.max_body))
+        return t;
     weft_call *c = cl ? calloc(1, sizeof *c) : NULL;
     if (!c) {
         weft_task_reject(t, reason ? reason : cl ? WEFT_ENOMEM : WEFT_ESTATE);

@@ -28,6 +28,8 @@ typedef struct client_loop {
     client_shard shards[CLIENT_MAX_SHARDS];
     int nshards, max_shards;
     long shard_host_limit;  /* CURLMOPT_MAX_HOST_CONNECTIONS per shard */
+    long host_limit;        /* this loop's per-endpoint limit (0 = none) */
+    void *native;           /* native.c: endpoints and their connections */
     weft_client_stats st;
 } client_loop;
 
@@ -52,6 +54,10 @@ typedef struct weft_call {
 } weft_call;
 
 client_loop *weft__client_loop(void);
+/* native.c: takes the call if it is plain http:// to an IP (returns 1). */
+int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
+                         const weft_http_opts *o, uint64_t default_max_body);
+void weft__native_cleanup(client_loop *cl);
 /* call.c */
 int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *opts,
                      const weft_client_config *cfg);

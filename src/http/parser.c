@@ -304,6 +304,86 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
     return (int)(c.p - buf);
 }
 
+/* ---- responses (for weft's own client) ------------------------------------ */
+
+/* Not a valid response: the status a proxy would answer with. */
+#define BAD_RESPONSE (-502)
+
+static int parse_status_line(cursor *c, weft_http_resp_head *h, weft_http_req *scratch)
+{
+    const char *eol;
+    int r = find_eol(c->p, c->end, &eol);
+    if (r <= 0)
+        return r == 0 ? WEFT_HTTP_INCOMPLETE : BAD_RESPONSE;
+    const char *p = c->p;
+    /* HTTP/1.x SP 3DIGIT SP reason */
+    if (eol - p < 12 || parse_version(scratch, p, 8) || p[8] != ' ')
+        return BAD_RESPONSE;
+    int st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return BAD_RESPONSE;
+        st = st * 10 + (p[i] - '0');
+    }
+    if (st < 100 || (eol - p > 12 && p[12] != ' '))
+        return BAD_RESPONSE;
+    h->status = st;
+    h->minor = scratch->minor;
+    c->p = eol + 2;
+    return 0;
+}
+
+int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h,
+                             weft_header *hdrs, size_t hdr_cap, size_t max_head)
+{
+    memset(h, 0, sizeof *h);
+    h->headers = hdrs;
+    weft_http_req scratch;
+    memset(&scratch, 0, sizeof scratch);
+    cursor c = {buf, buf + (len > max_head ? max_head : len)};
+    int r = parse_status_line(&c, h, &scratch);
+    if (r)
+        return r == WEFT_HTTP_INCOMPLETE && len >= max_head ? BAD_RESPONSE : r;
+    int conn_close = 0, conn_keep = 0;
+    for (;;) {
+        const char *eol;
+        r = find_eol(c.p, c.end, &eol);
+        if (r == 0)
+            return len >= max_head ? BAD_RESPONSE : WEFT_HTTP_INCOMPLETE;
+        if (r < 0)
+            return BAD_RESPONSE;
+        if (eol == c.p) {
+            c.p += 2;
+            break;
+        }
+        if (h->nheaders >= hdr_cap)
+            return BAD_RESPONSE;
+        weft_header *f = &hdrs[h->nheaders];
+        if (parse_header_line(&c, eol, &f->name, &f->value, &scratch))
+            return BAD_RESPONSE;
+        h->nheaders++;
+        if (weft_str_ieq(f->name, WEFT_STRLIT("content-length"))) {
+            uint64_t n;
+            if (h->has_content_length || weft_str_to_u64(f->value, UINT64_MAX, &n))
+                return BAD_RESPONSE;
+            h->content_length = n;
+            h->has_content_length = 1;
+        } else if (weft_str_ieq(f->name, WEFT_STRLIT("transfer-encoding"))) {
+            if (!weft_http_list_has(f->value, WEFT_STRLIT("chunked")))
+                return BAD_RESPONSE; /* a coding we cannot undo */
+            h->chunked = 1;
+        } else if (weft_str_ieq(f->name, WEFT_STRLIT("connection"))) {
+            conn_close |= weft_http_list_has(f->value, WEFT_STRLIT("close"));
+            conn_keep |= weft_http_list_has(f->value, WEFT_STRLIT("keep-alive"));
+        }
+        c.p = eol + 2;
+    }
+    if (h->chunked && h->has_content_length)
+        return BAD_RESPONSE;
+    h->keep_alive = h->minor == 1 ? !conn_close : (conn_keep && !conn_close);
+    return (int)(c.p - buf);
+}
+
 weft_str weft_http_find_header(const weft_http_req *req, weft_str name)
 {
     for (size_t i = 0; i < req->nheaders; i++)

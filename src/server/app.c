@@ -325,6 +325,7 @@ static int start(weft_app *app)
         .max_conns_per_endpoint = (app->cfg.max_conns_per_endpoint + n - 1) / n,
         .max_conns_total = app->cfg.max_conns_total ? (app->cfg.max_conns_total + n - 1) / n : 0,
         .http2 = app->cfg.backend_http2,
+        .curl_only = app->cfg.backend_curl,
     };
     weft_client_configure(&cc);
     ctl_init(app);

@@ -53,6 +53,7 @@ static const common_opt common[] = {
      "HTTP client: connections to one backend, all loops (1024)"},
     {"max-conns-total", OPT_INT, CFG(max_conns_total), "HTTP client: connections in all, 0 = no limit"},
     {"backend-http2", OPT_FLAG, CFG(backend_http2), "HTTP client: HTTP/2 to backends (h2c for http://)"},
+    {"backend-curl", OPT_FLAG, CFG(backend_curl), "HTTP client: libcurl for every call, not weft's own"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
 };

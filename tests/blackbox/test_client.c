@@ -15,6 +15,9 @@
 #include "wt_fault.h"
 
 static wt_server backend, front;
+/* "curl" as the first argument: the same tests with every call through
+ * libcurl (--backend-curl) instead of weft's own HTTP/1.1 client. */
+static int use_curl;
 
 static int setup(void **state)
 {
@@ -23,8 +26,10 @@ static int setup(void **state)
     static const char *const bargs[] = {"--loops", "2", "--quiet", NULL};
     wt_start(&backend, "weft-hello", bargs);
     static const char *const fargs[] = {"--loops", "1", "--max-conns-per-endpoint", "10000",
-                                        NULL};
-    wt_start(&front, "weft-client-app", fargs);
+                                        NULL, NULL};
+    static const char *fargs_curl[] = {"--loops", "1", "--max-conns-per-endpoint", "10000",
+                                       "--backend-curl", NULL};
+    wt_start(&front, "weft-client-app", use_curl ? fargs_curl : fargs);
     return 0;
 }
 
@@ -225,8 +230,11 @@ static void connection_limit_respected(void **state)
 {
     (void)state;
     wt_server limited;
-    static const char *const args[] = {"--loops", "1", "--max-conns-per-endpoint", "4", NULL};
-    wt_start(&limited, "weft-client-app", args);
+    static const char *const args[] = {"--loops", "1", "--max-conns-per-endpoint", "4", NULL,
+                                       NULL};
+    static const char *args_curl[] = {"--loops", "1", "--max-conns-per-endpoint", "4",
+                                      "--backend-curl", NULL};
+    wt_start(&limited, "weft-client-app", use_curl ? args_curl : args);
     wt_response r;
     long t0 = wt_now_ms();
     assert_int_equal(front_get(&limited, "/fetch-many", backend.port, "/delay?ms=200", "&n=20", &r),
@@ -244,8 +252,9 @@ static void connection_limit_respected(void **state)
     assert_int_equal(wt_stop(&limited, 15, 5000), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    use_curl = argc > 1 && strcmp(argv[1], "curl") == 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(get_post_chunked_and_statuses),
         cmocka_unit_test(keep_alive_reuses_one_connection),
