@@ -119,7 +119,9 @@ machine_line() {
 # pointed at it; sets BACKEND_PORT, FRONT_PID, FRONT_PORT.
 start_pgw_backend() {
   if [[ -z "${BACKEND_PORT:-}" ]]; then
-    start_weft pgw-backend pgw-backend
+    # The backend must never be the bottleneck: S8 sends it 12,000
+    # concurrent calls, past its default --max-concurrent (5000 per CPU).
+    start_weft pgw-backend pgw-backend --max-concurrent 100000
     BACKEND_PORT=$WEFT_PORT
     BACKEND_PID=$WEFT_PID
   fi
