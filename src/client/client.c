@@ -325,6 +325,23 @@ static void on_call_timeout(weft_timer *t)
 
 /* ---- starting a call ------------------------------------------------------- */
 
+/* The per-call time-out can only shorten the scope's deadline; the scope's
+ * deadline itself cancels the call through its registration, and counts
+ * from the request's start, waiting for a connection slot included.
+ * Returns the effective time-out in ms (0 = none). */
+uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call)
+{
+    uint64_t timeout = per_call;
+    int64_t deadline = weft_cancel_deadline(weft_scope_token(s));
+    if (deadline >= 0) {
+        int64_t left = deadline - (int64_t)weft_loop_now(cl->loop);
+        uint64_t l = left > 0 ? (uint64_t)left : 1;
+        if (!timeout || l < timeout)
+            timeout = l;
+    }
+    return timeout;
+}
+
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
 {
     weft_task *t = weft_task_new(s);
@@ -360,17 +377,7 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
         call_finish(c, err, "invalid request (URL, method, header or option)");
         return t;
     }
-    /* The per-call time-out can only shorten the scope's deadline; the
-     * scope's deadline itself cancels the call through its registration,
-     * and counts from the request's start, waiting for a slot included. */
-    uint64_t timeout = opts->timeout_ms;
-    int64_t deadline = weft_cancel_deadline(weft_scope_token(s));
-    if (deadline >= 0) {
-        int64_t left = deadline - (int64_t)weft_loop_now(cl->loop);
-        uint64_t l = left > 0 ? (uint64_t)left : 1;
-        if (!timeout || l < timeout)
-            timeout = l;
-    }
+    uint64_t timeout = weft__call_timeout(cl, s, opts->timeout_ms);
     c->timeout_ms = timeout;
     if (opts->timeout_ms)
         weft_timer_start(cl->loop, &c->timer, c->timeout_ms, on_call_timeout);

@@ -54,6 +54,7 @@ typedef struct weft_call {
 } weft_call;
 
 client_loop *weft__client_loop(void);
+uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
 /* native.c: takes the call if it is plain http:// to an IP (returns 1). */
 int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
                          const weft_http_opts *o, uint64_t default_max_body);

@@ -668,17 +668,9 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
         call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
-    uint64_t timeout = o->timeout_ms;
-    int64_t deadline = weft_cancel_deadline(weft_scope_token(s));
-    if (deadline >= 0) {
-        int64_t left = deadline - (int64_t)weft_loop_now(cl->loop);
-        uint64_t l = left > 0 ? (uint64_t)left : 1;
-        if (!timeout || l < timeout)
-            timeout = l;
-    }
-    k->timeout_ms = timeout;
+    k->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
     if (o->timeout_ms)
-        weft_timer_start(cl->loop, &k->timer, o->timeout_ms, on_timeout);
+        weft_timer_start(cl->loop, &k->timer, k->timeout_ms, on_timeout);
     weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
     k->waiting = 1;
     if (ep->wait_tail)
