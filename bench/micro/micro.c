@@ -72,8 +72,10 @@ static double b_await(long n)
 {
     uint64_t t0 = weft_now_ns();
     weft_fiber_spawn(awaiter, &n, NULL);
-    while (pending)
+    while (pending) {
         weft_task_resolve(pending, NULL, NULL);
+        weft_fiber_run_ready(); /* what the loop's check phase does */
+    }
     return per_op(t0, n);
 }
 

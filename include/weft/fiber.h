@@ -35,12 +35,19 @@ typedef struct weft_fiber_opts {
 
 /* Starts fn(arg) in a new fiber on the current loop. From the loop's own
  * stack it runs at once until its first await (or its end); from inside a
- * fiber it is queued and starts when the loop regains control. Returns 0,
+ * fiber it is queued and starts in the loop's next check phase. Returns 0,
  * WEFT_ENOMEM, or WEFT_EINVAL off a loop thread. */
 int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts);
 
+/* Fibers made ready by completions run in the loop's check phase, at most
+ * 64 per loop iteration, so that I/O keeps being served between batches.
+ * This runs every ready fiber now, from the loop's own stack (for code
+ * that drives a loop by hand, such as tests and benchmarks). */
+void weft_fiber_run_ready(void);
+
 /* Parks the calling fiber until t completes, or until the fiber's scope is
- * cancelled; returns t's outcome (0 or WEFT_E*) or the scope's reason.
+ * cancelled; returns t's outcome (0 or WEFT_E*) or the scope's reason. The
+ * fiber resumes in the loop's check phase after the completion.
  * Never blocks the thread. Outside a fiber it returns WEFT_ENOTFIBER at
  * once (unless t is already complete: then its outcome). */
 int weft_await(weft_task *t);

@@ -117,6 +117,8 @@ static void scope_cancel_ends_await_and_runs_defers(void **state)
     weft_fiber_spawn(cancelled_waiter, &j, &o);
     assert_int_equal(j.done, 0);
     weft_scope_cancel(s, WEFT_ECANCELED);
+    assert_int_equal(j.done, 0); /* ready, resumed in the loop's check phase */
+    weft_fiber_run_ready();
     assert_int_equal(j.done, 1);
     assert_int_equal(j.err, WEFT_ECANCELED);
     assert_int_equal(cleaned, 2);
@@ -171,6 +173,7 @@ static void run_offloads_to_pool(void **state)
     job k = {s, -1, 0, 0};
     weft_fiber_spawn(offloader, &k, &o);
     weft_scope_cancel(s, WEFT_ECANCELED);
+    weft_fiber_run_ready();
     assert_int_equal(k.done, 1);
     assert_int_equal(k.err, WEFT_ECANCELED);
     weft_scope_free(s);
