@@ -197,7 +197,6 @@ static void ensure_handles(void)
     uv_unref((uv_handle_t *)c); /* the check alone must not keep a loop alive */
     S->check = c;
     S->idle = i;
-    S->loop = loop;
 }
 
 /* Makes f run: in the loop's next check phase (or now, without a loop). */

@@ -75,7 +75,6 @@ struct weft_fiber {
 
 typedef struct weft__sched {
     weft__ctx main_ctx;
-    void *loop;           /* weft_loop: where the ready queue is drained */
     void *check, *idle;   /* uv_check_t / uv_idle_t, allocated with the loop */
     weft_fiber *current;
     weft_fiber *ready_head, *ready_tail;

@@ -17,14 +17,11 @@ struct weft_loop {
     int running;
     void (*on_start)(weft_loop *loop, void *arg);
     void *start_arg;
-    void *server; /* the server's per-loop state */
     /* timers: a min-heap on (due, seq) driving one uv timer */
     uv_timer_t heap_timer;
     weft_timer **heap;
     size_t heap_len, heap_cap;
     uint64_t timer_seq;
-    /* per-loop state of upper layers, opaque here */
-    void *fiber_sched;
 };
 
 /* Frees the timer heap; after the loop has stopped. */

@@ -192,7 +192,6 @@ static int setup_loops(weft_app *app)
         if (weft__loop_init(&sl->loop, i))
             return WEFT_ENOMEM;
         sl->app = app;
-        sl->loop.server = sl;
         sl->max_inflight = share;
         sl->hdr_scratch = calloc(app->cfg.limits.max_headers, sizeof(weft_header));
         if (!sl->hdr_scratch)

@@ -92,14 +92,12 @@ static void on_deadline(weft_timer *t)
  * request: a worker may already own the response state. */
 static void arm_deadline(weft_ctx *c)
 {
-    int ms = c->match.route->opts.timeout_ms;
-    if (ms == 0)
-        ms = c->app->cfg.request_timeout_ms;
-    if (ms <= 0)
+    int64_t deadline = c->scope.cancel.deadline; /* set by weft__dispatch */
+    if (deadline < 0)
         return;
-    uint64_t elapsed = uv_now(&c->conn->sl->loop.uv) - c->started_ms;
+    int64_t now = (int64_t)uv_now(&c->conn->sl->loop.uv);
     weft_timer_start(&c->conn->sl->loop, &c->deadline,
-                     elapsed >= (uint64_t)ms ? 0 : (uint64_t)ms - elapsed, on_deadline);
+                     deadline > now ? (uint64_t)(deadline - now) : 0, on_deadline);
 }
 
 static int64_t deadline_of(weft_ctx *c)

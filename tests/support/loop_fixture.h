@@ -4,6 +4,7 @@
 #define WT_LOOP_FIXTURE_H
 
 #include "../../src/loop/loop.h"
+#include "weft/fiber.h"
 
 static weft_loop fixture_loop;
 
@@ -42,6 +43,23 @@ static inline void loop_teardown(void)
     weft__timers_free(&fixture_loop);
     uv_loop_close(&fixture_loop.uv);
     weft__loop_set_current(NULL);
+}
+
+/* cmocka set-up and tear-down around one test: a fresh loop, and the
+ * thread's fiber stacks and ready-queue handles released after it. */
+static inline int loop_fixture_up(void **state)
+{
+    (void)state;
+    loop_setup();
+    return 0;
+}
+
+static inline int loop_fixture_down(void **state)
+{
+    (void)state;
+    weft_fiber_thread_cleanup();
+    loop_teardown();
+    return 0;
 }
 
 #endif

@@ -16,21 +16,6 @@
 #include "weft/fiber.h"
 #include "weft/pool.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    loop_setup();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    weft_fiber_thread_cleanup();
-    loop_teardown();
-    return 0;
-}
-
 static char trace[64];
 static size_t ntrace;
 static void mark(char c)
@@ -338,15 +323,15 @@ static void stack_overflow_reported(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(await_parks_and_resumes, setup, teardown),
-        cmocka_unit_test_setup_teardown(await_outside_fiber, setup, teardown),
-        cmocka_unit_test_setup_teardown(scope_cancel_ends_await_and_runs_defers, setup, teardown),
-        cmocka_unit_test_setup_teardown(deadline_reaches_await, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_offloads_to_pool, setup, teardown),
-        cmocka_unit_test_setup_teardown(spawn_from_fiber_is_queued, setup, teardown),
-        cmocka_unit_test_setup_teardown(many_fibers_no_growth, setup, teardown),
-        cmocka_unit_test_setup_teardown(parked_fibers, setup, teardown),
-        cmocka_unit_test_setup_teardown(stack_overflow_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(await_parks_and_resumes, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(await_outside_fiber, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(scope_cancel_ends_await_and_runs_defers, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(deadline_reaches_await, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(run_offloads_to_pool, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(spawn_from_fiber_is_queued, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(many_fibers_no_growth, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(parked_fibers, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(stack_overflow_reported, loop_fixture_up, loop_fixture_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

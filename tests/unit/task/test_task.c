@@ -10,20 +10,6 @@
 #include "../../support/loop_fixture.h"
 #include "weft/task.h"
 
-static int setup(void **state)
-{
-    (void)state;
-    loop_setup();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    loop_teardown();
-    return 0;
-}
-
 typedef struct counter {
     int calls;
     int last_err;
@@ -298,18 +284,18 @@ static void tokens_and_deadlines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(resolve_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(unwait_detaches, setup, teardown),
-        cmocka_unit_test_setup_teardown(delay_completes, setup, teardown),
-        cmocka_unit_test_setup_teardown(cancel_beats_delay, setup, teardown),
-        cmocka_unit_test_setup_teardown(deadline_races_delay, setup, teardown),
-        cmocka_unit_test_setup_teardown(scope_deadline_is_timedout, setup, teardown),
-        cmocka_unit_test_setup_teardown(when_all_fail_fast_and_cancel, setup, teardown),
-        cmocka_unit_test_setup_teardown(when_all_success_and_settled, setup, teardown),
-        cmocka_unit_test_setup_teardown(when_any_picks_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(with_timeout_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(nested_scopes_and_links, setup, teardown),
-        cmocka_unit_test_setup_teardown(tokens_and_deadlines, setup, teardown),
+        cmocka_unit_test_setup_teardown(resolve_once, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(unwait_detaches, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(delay_completes, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(cancel_beats_delay, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(deadline_races_delay, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(scope_deadline_is_timedout, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(when_all_fail_fast_and_cancel, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(when_all_success_and_settled, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(when_any_picks_first, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(with_timeout_both_ways, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(nested_scopes_and_links, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(tokens_and_deadlines, loop_fixture_up, loop_fixture_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
