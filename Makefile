@@ -37,9 +37,11 @@ tsan: deps
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DWEFT_FUZZ=ON -DBUILD_TESTING=OFF
-	cmake --build build-fuzz --target fuzz_request
-	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	cmake --build build-fuzz --target fuzz_request fuzz_json
+	mkdir -p build-fuzz/corpus build-fuzz/json_corpus
+	cp tests/fuzz/corpus/* build-fuzz/corpus/ && cp tests/fuzz/json_corpus/* build-fuzz/json_corpus/
 	build-fuzz/bin/fuzz_request -dict=tests/fuzz/http.dict -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus
+	build-fuzz/bin/fuzz_json -dict=tests/fuzz/json.dict -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/json_corpus
 
 bench: build
 	bench/run.sh all

@@ -3,6 +3,7 @@
 #define WEFT_H
 
 #include "weft/base.h"
+#include "weft/json.h"
 #include "weft/http.h"
 #include "weft/loop.h"
 #include "weft/pool.h"
