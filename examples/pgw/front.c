@@ -25,11 +25,19 @@ static const char *const gizmo_cols[] = {"id", "name", "price", "weight", NULL};
 static const char *const widget_cols[] = {"id", "name", "price", "color", NULL};
 static const char *const product_cols[] = {"id", "name", "category", "price", NULL};
 
+static size_t backend_len;
+
 /* The backend URL for kind, with ?delay= passed through (or forced). */
 static const char *api_url(weft_ctx *c, const char *kind, const char *force_delay)
 {
     weft_arena *a = weft_ctx_arena(c);
-    const char *url = weft_arena_printf(a, "%s/api/%s", backend, kind);
+    size_t kind_len = strlen(kind);
+    char *url = weft_arena_alloc(a, backend_len + 5 + kind_len + 1);
+    if (url) { /* backend + "/api/" + kind, without printf: every page does it */
+        memcpy(url, backend, backend_len);
+        memcpy(url + backend_len, "/api/", 5);
+        memcpy(url + backend_len + 5, kind, kind_len + 1);
+    }
     const char *delay = weft_query(c, "delay");
     if (!delay)
         delay = force_delay;
@@ -373,6 +381,7 @@ int main(int argc, char **argv)
     while (n > 0 && backend[n - 1] == '/') /* "http://host:9001/" works too */
         n--;
     backend = strndup(backend, n);
+    backend_len = n;
 
     weft_route(app, "GET /", index_page, WEFT_CALLBACK);
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);

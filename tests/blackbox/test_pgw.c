@@ -156,6 +156,21 @@ static void json_twins(void **state)
 
 /* Values from the backend are HTML-escaped: nothing it sends becomes
  * markup. A fake backend serves a gizmo named with HTML in it. */
+/* GET path from a pgw-front whose backend always answers `response`. */
+static int get_with_fake_backend(const char *response, const char *path, wt_response *r)
+{
+    wt_fault *fake = wt_fault_start_fixed(response);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", wt_fault_port(fake));
+    const char *args[] = {"--backend", url, NULL};
+    wt_server f2;
+    wt_start(&f2, "pgw-front", args);
+    int status = get(&f2, path, r, NULL);
+    assert_int_equal(wt_stop(&f2, 15, 5000), 0);
+    wt_fault_stop(fake);
+    return status;
+}
+
 static void values_are_escaped(void **state)
 {
     (void)state;
@@ -163,19 +178,62 @@ static void values_are_escaped(void **state)
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65\r\n"
         "Connection: close\r\n\r\n"
         "[{\"id\":1,\"name\":\"<script>alert(1)</script> & co\",\"price\":1.5}]   ";
-    wt_fault *fake = wt_fault_start_fixed(evil);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", wt_fault_port(fake));
-    const char *args[] = {"--backend", url, NULL};
-    wt_server f2;
-    wt_start(&f2, "pgw-front", args);
     wt_response r;
-    assert_int_equal(get(&f2, "/gizmos-async", &r, NULL), 200);
+    assert_int_equal(get_with_fake_backend(evil, "/gizmos-async", &r), 200);
     assert_null(strstr(r.body, "<script>alert"));
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
     wt_response_free(&r);
-    assert_int_equal(wt_stop(&f2, 15, 5000), 0);
-    wt_fault_stop(fake);
+}
+
+/* The table is read with weft's JSON reader: escapes are decoded (and
+ * then HTML-escaped), member names may be escaped too, anything that is
+ * not an object's scalar member is an empty cell. */
+static void json_escapes_and_odd_rows(void **state)
+{
+    (void)state;
+    static const char body[] =
+        "[{\"id\":-3,\"na\\u006de\":\"caf\\u00e9 \\u003cb\\u003e\\ud83d\\ude00\","
+        "\"price\":2.005e1,\"weight\":{\"kg\":1},\"extra\":[1,2]},"
+        "7,{\"id\":1,\"id\":2,\"name\":null,\"price\":true}]";
+    char response[512];
+    snprintf(response, sizeof response,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             sizeof body - 1, body);
+    wt_response r;
+    assert_int_equal(get_with_fake_backend(response, "/gizmos-async", &r), 200);
+    const char *want = "<tbody><tr><td>-3</td><td>caf\xc3\xa9 &lt;b&gt;\xf0\x9f\x98\x80</td>"
+                       "<td>20.05</td><td></td></tr>"
+                       "<tr><td></td><td></td><td></td><td></td></tr>"
+                       "<tr><td>2</td><td></td><td>true</td><td></td></tr></tbody>";
+    if (!strstr(r.body, want))
+        fail_msg("table not as expected:\n%s", r.body);
+    wt_response_free(&r);
+}
+
+/* Broken JSON from the backend is the 502 page, naming what is wrong. */
+static void invalid_json_is_a_502(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "[{\"id\":1,\"name\":\"cut", "{\"id\":1}", "[{\"id\":01}]", "[{\"id\":1}] [",
+        "[{\"name\":\"\xff\"}]",
+    };
+    static const char *const says[] = {"unterminated string", "not a JSON array",
+                                       "leading zero", "after the end", "invalid UTF-8"};
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        char response[256];
+        snprintf(response, sizeof response,
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                 "Content-Length: %zu\r\n\r\n%s",
+                 strlen(bodies[i]), bodies[i]);
+        wt_response r;
+        assert_int_equal(get_with_fake_backend(response, "/gizmos-async", &r), 502);
+        if (!strstr(r.body, says[i]))
+            fail_msg("%s: page does not say '%s':\n%s", bodies[i], says[i], r.body);
+        assert_null(strstr(r.body, "<tbody>"));
+        wt_response_free(&r);
+    }
 }
 
 /* Last: the backend goes away; pages answer 502 with a readable page. */
@@ -204,6 +262,8 @@ int main(void)
         cmocka_unit_test(cancel_demo_both_ways),
         cmocka_unit_test(json_twins),
         cmocka_unit_test(values_are_escaped),
+        cmocka_unit_test(json_escapes_and_odd_rows),
+        cmocka_unit_test(invalid_json_is_a_502),
         cmocka_unit_test(backend_down_gives_502_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
