@@ -117,7 +117,20 @@ typedef struct weft_buf {
 
 /* Makes room for at least `extra` more bytes; 0 or WEFT_ENOMEM. */
 int weft_buf_reserve(weft_buf *b, size_t extra);
-int weft_buf_append(weft_buf *b, const void *data, size_t len);
+/* Out of line: grows b, then appends. */
+int weft__buf_append_slow(weft_buf *b, const void *data, size_t len);
+
+/* Inline because pages and heads are built from many small appends: with
+ * room in the buffer this is a copy the compiler can see (a constant
+ * length becomes a few moves), not two calls. */
+static inline int weft_buf_append(weft_buf *b, const void *data, size_t len)
+{
+    if (b->cap - b->len < len || !b->data)
+        return weft__buf_append_slow(b, data, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
 int weft_buf_printf(weft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int weft_buf_vprintf(weft_buf *b, const char *fmt, va_list ap);
 void weft_buf_free(weft_buf *b);

@@ -76,11 +76,19 @@ char *weft_arena_printf(weft_arena *a, const char *fmt, ...)
     va_list ap, ap2;
     va_start(ap, fmt);
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    /* One pass when the text fits in what is left of the current chunk
+     * (the usual case); measure and format again only when it does not. */
+    size_t room = (size_t)(a->end - a->ptr);
+    int n = vsnprintf(room ? a->ptr : NULL, room, fmt, ap);
     va_end(ap);
-    char *p = n < 0 ? NULL : weft_arena_alloc(a, (size_t)n + 1);
-    if (p)
-        vsnprintf(p, (size_t)n + 1, fmt, ap2);
+    char *p = NULL;
+    if (n >= 0 && (((size_t)n + 1 + 15) & ~(size_t)15) <= room) {
+        p = weft_arena_alloc(a, (size_t)n + 1); /* the bytes just written: it fits */
+    } else if (n >= 0) {
+        p = weft_arena_alloc(a, (size_t)n + 1);
+        if (p)
+            vsnprintf(p, (size_t)n + 1, fmt, ap2);
+    }
     va_end(ap2);
     return p;
 }

@@ -210,24 +210,26 @@ static weft_http_response *build_response(nconn *c, double ms)
     weft_http_resp_head head;
     if (weft_http_parse_response(c->in.data, c->head_len, &head, fields, MAX_FIELDS, MAX_HEAD) <= 0)
         return NULL;
-    weft_http_response *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->status = head.status;
-    r->total_ms = ms;
-    r->reused = c->reused;
+    /* One block: the response, its header array and text, its body (the
+     * task frees it with free()). */
     size_t text = 0;
     for (size_t i = 0; i < head.nheaders; i++)
         text += head.headers[i].name.len + head.headers[i].value.len + 2;
-    weft_header *h = malloc(head.nheaders * sizeof *h + text + 1);
-    r->body = malloc(c->body_len + 1);
-    if (!h || !r->body) {
-        free(h);
-        free(r->body);
-        free(r);
+    size_t hdr_at = (sizeof(weft_http_response) + _Alignof(weft_header) - 1) &
+                    ~(_Alignof(weft_header) - 1);
+    size_t text_at = hdr_at + head.nheaders * sizeof(weft_header);
+    size_t body_at = text_at + text;
+    char *block = malloc(body_at + c->body_len + 1);
+    if (!block)
         return NULL;
-    }
-    char *p = (char *)(h + head.nheaders);
+    weft_http_response *r = (weft_http_response *)block;
+    memset(r, 0, sizeof *r);
+    r->status = head.status;
+    r->total_ms = ms;
+    r->reused = c->reused;
+    weft_header *h = (weft_header *)(block + hdr_at);
+    r->body = block + body_at;
+    char *p = block + text_at;
     for (size_t i = 0; i < head.nheaders; i++) {
         weft_str n = head.headers[i].name, v = head.headers[i].value;
         memcpy(p, n.base, n.len);
@@ -279,7 +281,7 @@ static void response_done(nconn *c)
         cl->st.latency_ms_sum += ms;
         if (ms > cl->st.latency_ms_max)
             cl->st.latency_ms_max = ms;
-        weft_task_resolve(t, r, weft__response_free);
+        weft_task_resolve(t, r, free); /* one block: see build_response */
     }
     weft_task_unref(t);
 }
@@ -610,7 +612,14 @@ static int build_request(ncall *k, const char *method, const char *path, const c
                          const weft_http_opts *o)
 {
     weft_buf *b = &k->req;
-    int r = weft_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, host);
+    /* Appends, not printf: this is on every backend call's path. */
+    weft_buf_reserve(b, 256);
+    int r = weft_buf_append(b, method, strlen(method));
+    r = r ? r : weft_buf_append(b, " ", 1);
+    r = r ? r : weft_buf_append(b, path, strlen(path));
+    r = r ? r : weft_buf_append(b, " HTTP/1.1\r\nHost: ", 17);
+    r = r ? r : weft_buf_append(b, host, strlen(host));
+    r = r ? r : weft_buf_append(b, "\r\n", 2);
     int has_ct = 0;
     for (const char *const *h = o->headers; !r && h && *h; h++) {
         if (strpbrk(*h, "\r\n") || !strchr(*h, ':'))
@@ -622,7 +631,8 @@ static int build_request(ncall *k, const char *method, const char *path, const c
         if (!*v)
             continue; /* "Name:" removes a header in curl's convention */
         has_ct |= strncasecmp(*h, "content-type:", 13) == 0;
-        r = weft_buf_printf(b, "%s\r\n", *h);
+        r = weft_buf_append(b, *h, strlen(*h));
+        r = r ? r : weft_buf_append(b, "\r\n", 2);
     }
     if (!r && o->body) {
         if (!has_ct)
@@ -660,7 +670,9 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
     k->max_body = o->max_body ? o->max_body : default_max_body;
     k->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     k->head_request = strcmp(method, "HEAD") == 0;
-    snprintf(k->url, sizeof k->url, "%s", url);
+    size_t url_len = strnlen(url, sizeof k->url - 1); /* kept for messages; may be cut */
+    memcpy(k->url, url, url_len);
+    k->url[url_len] = '\0';
     weft_task_ref(t);
     cl->st.calls_started++;
     cl->st.calls_active++;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -57,6 +58,38 @@ static void arena(void **state)
     weft_arena_free(&a);
 }
 
+/* weft_arena_printf formats in place when the text fits the current
+ * chunk and again in a new one when it does not; the result must not
+ * depend on which. */
+static void arena_printf_in_place_or_not(void **state)
+{
+    (void)state;
+    weft_arena a;
+    weft_arena_init(&a, 64);
+    char *first = weft_arena_printf(&a, "%s", "fresh arena"); /* no chunk yet */
+    assert_string_equal(first, "fresh arena");
+    char long_text[200];
+    memset(long_text, 'z', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    for (int fill = 0; fill < 70; fill++) {
+        weft_arena_reset(&a);
+        /* leave fill bytes used, so the formatted text meets every boundary */
+        if (fill)
+            assert_non_null(weft_arena_alloc(&a, (size_t)fill));
+        char *s = weft_arena_printf(&a, "%d:%.*s", fill, fill % 40, long_text);
+        char want[64];
+        snprintf(want, sizeof want, "%d:%.*s", fill, fill % 40, long_text);
+        assert_string_equal(s, want);
+        /* what comes next does not overlap it */
+        char *next = weft_arena_alloc(&a, 16);
+        memset(next, 'n', 16);
+        assert_string_equal(s, want);
+    }
+    char *big = weft_arena_printf(&a, "%s", long_text);
+    assert_int_equal(strlen(big), sizeof long_text - 1);
+    weft_arena_free(&a);
+}
+
 static void buffers(void **state)
 {
     (void)state;
@@ -88,6 +121,7 @@ int main(void)
         cmocka_unit_test(errors_have_names_and_messages),
         cmocka_unit_test(slices),
         cmocka_unit_test(arena),
+        cmocka_unit_test(arena_printf_in_place_or_not),
         cmocka_unit_test(buffers),
         cmocka_unit_test(clock_and_date),
     };
