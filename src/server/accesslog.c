@@ -58,7 +58,10 @@ void weft__access_log(weft_ctx *c)
     } else {
         weft_buf_append(b, "-", 1);
     }
-    weft_buf_printf(b, "\" %d %llu \"", c->status, (unsigned long long)c->bytes_out);
+    /* 499 (nginx's "client closed request"): whatever the handler made of
+     * its canceled scope went to a peer that had already left. */
+    weft_buf_printf(b, "\" %d %llu \"", c->client_gone ? 499 : c->status,
+                    (unsigned long long)c->bytes_out);
     put_escaped(b, weft_http_find_header(&c->req, WEFT_STRLIT("Referer")));
     weft_buf_append(b, "\" \"", 3);
     put_escaped(b, weft_http_find_header(&c->req, WEFT_STRLIT("User-Agent")));

@@ -416,6 +416,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
          * half-closed client may read it). In every other state there is
          * nothing left to do. */
         if (c->state == CONN_HANDLING) {
+            c->ctx.client_gone = 1;
             if (!weft_scope_reason(&c->ctx.scope)) {
                 atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
                 weft_debug("client %s went away: canceling its request", c->peer);

@@ -32,6 +32,7 @@ void weft__ctx_begin(weft_ctx *c, weft_conn *conn)
     c->stream_chunked = 0;
     c->on_worker = 0;
     c->answered_at_deadline = 0;
+    c->client_gone = 0;
     c->in_request = 1;
     c->holds = 0;
     c->bytes_out = 0;

@@ -86,6 +86,7 @@ struct weft_ctx {
     uint8_t on_worker;          /* the handler runs on a pool thread (loop-owned) */
     uint8_t in_request;         /* dispatched and not yet cleaned up (loop-owned) */
     uint8_t answered_at_deadline; /* the loop sent the 504 for a worker (loop-owned) */
+    uint8_t client_gone;          /* the peer left before the answer was done: log 499 */
     int holds;                  /* fiber alive, job running, deadline firing */
     uint64_t bytes_out;         /* body bytes, for the access log */
     uint64_t started_ms;

@@ -45,6 +45,25 @@ static void plaintext_and_json(void **state)
     wt_response_free(&r);
 }
 
+/* One combined-format line per request; what the client sent cannot
+ * break out of its quotes or start a line of its own. */
+static void access_log_lines(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(wt_request(srv.port,
+                                "GET /plaintext?from=log HTTP/1.1\r\nHost: t\r\n"
+                                "Referer: http://r.example/\r\n"
+                                "User-Agent: evil\" \"forged\\agent\t1\r\n\r\n",
+                                &r),
+                     200);
+    wt_response_free(&r);
+    assert_true(wt_wait_log(&srv,
+                            "\"GET /plaintext?from=log HTTP/1.1\" 200 13 \"http://r.example/\" "
+                            "\"evil\\x22 \\x22forged\\x5Cagent\\x091\"\n",
+                            3000));
+}
+
 static void keep_alive_many_requests(void **state)
 {
     (void)state;
@@ -276,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plaintext_and_json),
+        cmocka_unit_test(access_log_lines),
         cmocka_unit_test(keep_alive_many_requests),
         cmocka_unit_test(pipelined_in_order),
         cmocka_unit_test(pipelined_mixed_kinds),

@@ -81,7 +81,7 @@ void wt_start(wt_server *s, const char *bin, const char *const *args)
     if (s->pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
-        dup2(devnull, 1);
+        dup2(logfd, 1); /* the access log, next to the error log */
         dup2(logfd, 2);
         execv(path, (char *const *)argv);
         _exit(127);
@@ -164,6 +164,17 @@ int wt_log_contains(const wt_server *s, const char *text)
         found = strstr(line, text) != NULL;
     fclose(f);
     return found;
+}
+
+int wt_wait_log(const wt_server *s, const char *text, int timeout_ms)
+{
+    long until = wt_now_ms() + timeout_ms;
+    while (!wt_log_contains(s, text)) {
+        if (wt_now_ms() >= until)
+            return 0;
+        usleep(20000);
+    }
+    return 1;
 }
 
 wt_conn *wt_connect(int port)

@@ -9,7 +9,7 @@
 typedef struct wt_server {
     pid_t pid;
     int port;
-    char log_path[64]; /* the server's stderr */
+    char log_path[64]; /* the server's stderr and stdout (access log) */
 } wt_server;
 
 /* Starts bin (a name under WEFT_BIN_DIR) with args (NULL-terminated) plus
@@ -18,8 +18,11 @@ void wt_start(wt_server *s, const char *bin, const char *const *args);
 /* Sends sig and waits up to timeout_ms; returns the exit status, or -1 if
  * it did not exit (it is then killed). */
 int wt_stop(wt_server *s, int sig, int timeout_ms);
-/* Whether the server's stderr contains text. */
+/* Whether the server's output (error and access log) contains text. */
 int wt_log_contains(const wt_server *s, const char *text);
+/* The same, waiting up to timeout_ms for the line to be written (the
+ * logs go out through a writer thread). */
+int wt_wait_log(const wt_server *s, const char *text, int timeout_ms);
 
 typedef struct wt_conn {
     int fd;
