@@ -258,8 +258,10 @@ static void response_done(nconn *c)
     weft_http_response *r = build_response(c, ms);
     int keep = c->head.keep_alive && r;
     /* Anything after the response on an idle connection is a protocol
-     * error; start clean for the next request. */
-    c->in.len = 0;
+     * error; start clean for the next request. The read buffer goes too:
+     * the body is in r now, and a connection idling or waiting 500 ms for
+     * its next answer should not hold it (S5: per waiting call). */
+    weft_buf_free(&c->in);
     c->head_len = c->body_len = 0;
     weft_task *t = k->task;
     call_release(k);
@@ -328,7 +330,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     nconn *c = h->data;
-    if (weft_buf_reserve(&c->in, 16384))
+    /* 4 KiB holds a typical answer; a larger one grows the buffer. */
+    if (weft_buf_reserve(&c->in, 4096))
         *buf = uv_buf_init(NULL, 0);
     else
         *buf = uv_buf_init(c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
@@ -475,17 +478,20 @@ static int start_request(nconn *c)
     c->in.len = 0;
     c->head_len = c->body_len = 0;
     c->out.len = 0;
-    if (weft_buf_append(&c->out, k->req.data, k->req.len))
-        return WEFT_ENOMEM;
-    uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+    /* Usually the whole request leaves at once, straight from the call's
+     * buffer. A rest that must wait is copied to the connection: the call
+     * may end (canceled) while the write is still queued. */
+    uv_buf_t b = uv_buf_init(k->req.data, (unsigned)k->req.len);
     int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)c->out.len)
+    if (n == (int)k->req.len)
         return 0;
     if (n < 0 && n != UV_EAGAIN)
         return WEFT_ECONNRESET;
     if (n < 0)
         n = 0;
-    b = uv_buf_init(c->out.data + n, (unsigned)(c->out.len - (size_t)n));
+    if (weft_buf_append(&c->out, k->req.data + n, k->req.len - (size_t)n))
+        return WEFT_ENOMEM;
+    b = uv_buf_init(c->out.data, (unsigned)c->out.len);
     c->wreq.data = c;
     return uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) ? WEFT_ECONNRESET : 0;
 }
