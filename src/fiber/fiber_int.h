@@ -81,6 +81,8 @@ typedef struct weft__sched {
     int in_exit;
     weft_fiber *cache;    /* finished fibers with their default-size stacks */
     uint64_t ncached, mapped;
+    char *slab_next;      /* default-size stacks mapped but not yet handed out */
+    size_t slab_left;
     uint64_t spawned, finished, live;
     void *main_stack_lo;
     size_t main_stack_size;
