@@ -84,18 +84,10 @@ void html_end(weft_buf *b, uint64_t elapsed_ms)
     LIT(b, " ms</span> - served by weft</footer></body></html>\n");
 }
 
-/* Decimal digits of v, most significant first; returns the count. */
+/* Decimal digits of v; returns the count. */
 static int digits(char *out, unsigned long long v)
 {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
+    return (int)weft_u64_to_dec(out, v);
 }
 
 /* A price-like real with two decimals (halves round away from zero),

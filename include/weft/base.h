@@ -88,6 +88,10 @@ int weft_str_ieq(weft_str a, weft_str b);
 /* Parses an unsigned decimal made only of digits; 0 or WEFT_EINVAL (empty,
  * other characters, or overflow past max). */
 int weft_str_to_u64(weft_str s, uint64_t max, uint64_t *out);
+/* Writes v in decimal to out (room for 20 digits; not NUL-terminated) and
+ * returns the number of digits. For hot paths that would otherwise call
+ * printf for one number (response heads, pages). */
+size_t weft_u64_to_dec(char *out, uint64_t v);
 
 /* ---- arena ----------------------------------------------------------------
  * A bump allocator: many allocations, one free. Request-lifetime memory

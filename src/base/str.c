@@ -32,3 +32,16 @@ int weft_str_to_u64(weft_str s, uint64_t max, uint64_t *out)
     *out = v;
     return 0;
 }
+
+size_t weft_u64_to_dec(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}

@@ -199,15 +199,7 @@ static char *put(char *p, const char *s, size_t n)
 
 static char *put_u64(char *p, uint64_t v)
 {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
+    return p + weft_u64_to_dec(p, v);
 }
 
 static int has_body_status(int status)

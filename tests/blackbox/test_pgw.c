@@ -156,6 +156,16 @@ static void json_twins(void **state)
 
 /* Values from the backend are HTML-escaped: nothing it sends becomes
  * markup. A fake backend serves a gizmo named with HTML in it. */
+/* A backend's 200 answer with a JSON body, for a fake backend. */
+static const char *json_answer(char *out, size_t cap, const char *body)
+{
+    snprintf(out, cap,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    return out;
+}
+
 /* GET path from a pgw-front whose backend always answers `response`. */
 static int get_with_fake_backend(const char *response, const char *path, wt_response *r)
 {
@@ -196,12 +206,10 @@ static void json_escapes_and_odd_rows(void **state)
         "\"price\":2.005e1,\"weight\":{\"kg\":1},\"extra\":[1,2]},"
         "7,{\"id\":1,\"id\":2,\"name\":null,\"price\":true}]";
     char response[512];
-    snprintf(response, sizeof response,
-             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-             "Content-Length: %zu\r\n\r\n%s",
-             sizeof body - 1, body);
     wt_response r;
-    assert_int_equal(get_with_fake_backend(response, "/gizmos-async", &r), 200);
+    assert_int_equal(
+        get_with_fake_backend(json_answer(response, sizeof response, body), "/gizmos-async", &r),
+        200);
     const char *want = "<tbody><tr><td>-3</td><td>caf\xc3\xa9 &lt;b&gt;\xf0\x9f\x98\x80</td>"
                        "<td>20.05</td><td></td></tr>"
                        "<tr><td></td><td></td><td></td><td></td></tr>"
@@ -223,12 +231,10 @@ static void invalid_json_is_a_502(void **state)
                                        "leading zero", "after the end", "invalid UTF-8"};
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         char response[256];
-        snprintf(response, sizeof response,
-                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                 "Content-Length: %zu\r\n\r\n%s",
-                 strlen(bodies[i]), bodies[i]);
         wt_response r;
-        assert_int_equal(get_with_fake_backend(response, "/gizmos-async", &r), 502);
+        assert_int_equal(get_with_fake_backend(json_answer(response, sizeof response, bodies[i]),
+                                               "/gizmos-async", &r),
+                         502);
         if (!strstr(r.body, says[i]))
             fail_msg("%s: page does not say '%s':\n%s", bodies[i], says[i], r.body);
         assert_null(strstr(r.body, "<tbody>"));

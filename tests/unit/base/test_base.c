@@ -34,6 +34,13 @@ static void slices(void **state)
     assert_int_equal(weft_str_to_u64(WEFT_STRLIT("12a"), UINT64_MAX, &v), WEFT_EINVAL);
     assert_int_equal(weft_str_to_u64(WEFT_STRLIT(""), UINT64_MAX, &v), WEFT_EINVAL);
     assert_int_equal(weft_str_to_u64(WEFT_STRLIT("101"), 100, &v), WEFT_EINVAL);
+    char dec[20];
+    assert_int_equal(weft_u64_to_dec(dec, 0), 1);
+    assert_memory_equal(dec, "0", 1);
+    assert_int_equal(weft_u64_to_dec(dec, 1234567890), 10);
+    assert_memory_equal(dec, "1234567890", 10);
+    assert_int_equal(weft_u64_to_dec(dec, UINT64_MAX), 20);
+    assert_memory_equal(dec, "18446744073709551615", 20);
 }
 
 static void arena(void **state)
