@@ -37,7 +37,7 @@ uint64_t weft_loop_now(const weft_loop *loop);
  * libuv timer: starting or stopping one is O(log n) and allocates nothing.
  * Loop thread only. Zero the struct before first use. */
 typedef struct weft_timer {
-    uint64_t due;    /* loop clock, ms */
+    uint64_t due;    /* monotonic clock (uv_hrtime), ns */
     uint64_t seq;    /* start order: equal deadlines fire in start order */
     size_t idx;      /* position in the heap + 1; 0 = not active */
     void (*cb)(struct weft_timer *t);

@@ -58,10 +58,7 @@ int weft__loop_init(weft_loop *loop, int index)
         return WEFT_ENOMEM;
     loop->wake.data = loop;
     loop->uv.data = loop;
-    if (uv_timer_init(&loop->uv, &loop->heap_timer))
-        return WEFT_ENOMEM;
-    loop->heap_timer.data = loop;
-    return 0;
+    return weft__timers_init(loop);
 }
 
 void weft_loop_post(weft_loop *loop, weft_post *p)
@@ -125,5 +122,5 @@ void weft__loop_join(weft_loop *loop)
 void weft__loop_release(weft_loop *loop)
 {
     uv_close((uv_handle_t *)&loop->wake, NULL);
-    uv_close((uv_handle_t *)&loop->heap_timer, NULL);
+    uv_close((uv_handle_t *)&loop->timer_poll, NULL);
 }

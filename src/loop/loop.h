@@ -17,14 +17,20 @@ struct weft_loop {
     int running;
     void (*on_start)(weft_loop *loop, void *arg);
     void *start_arg;
-    /* timers: a min-heap on (due, seq) driving one uv timer */
-    uv_timer_t heap_timer;
+    /* timers: a min-heap on (due, seq) driving one timerfd, watched by a
+     * uv poll handle (active only while the heap is not empty) */
+    int timer_fd;
+    uv_poll_t timer_poll;
+    uint64_t armed_due;   /* what the timerfd is set to; 0 = disarmed */
     weft_timer **heap;
     size_t heap_len, heap_cap;
     uint64_t timer_seq;
 };
 
-/* Frees the timer heap; after the loop has stopped. */
+/* Creates the timerfd and its poll handle; 0 or WEFT_E*. */
+int weft__timers_init(weft_loop *loop);
+/* Frees the timer heap and closes the timerfd; after the loop has stopped
+ * (weft__loop_release closed the poll handle). */
 void weft__timers_free(weft_loop *loop);
 
 /* Initialises the loop on the calling thread; the uv loop may be used to

@@ -1,11 +1,21 @@
 /* timer.c - per-loop heap of intrusive one-shot timers.
  *
- * Owns the heap array and the loop's single uv timer, which is always armed
- * for the earliest deadline (and stopped when the heap is empty, so an idle
- * loop can exit). Delays, request deadlines and time-outs all live here:
- * none of them creates a libuv handle, so none needs an asynchronous close.
- * Loop thread only. */
+ * Owns the heap array and the loop's timerfd, which is always set to the
+ * earliest deadline (and its poll handle stopped when the heap is empty,
+ * so an idle loop can exit). Delays, request deadlines and time-outs all
+ * live here: none of them creates a libuv handle, so none needs an
+ * asynchronous close. Loop thread only.
+ *
+ * Deadlines are kept in nanoseconds of the monotonic clock, taken when
+ * the timer starts, and the timerfd wakes the loop at that instant. A uv
+ * timer counts in the loop's cached milliseconds and epoll waits whole
+ * milliseconds, so a 500 ms delay used to end 500.8 ms after it started
+ * on average (S2 in docs/benchmarks.md); now it ends within the kernel's
+ * timer slack (~50 us) of 500 ms. */
 #include <stdlib.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 
@@ -50,16 +60,29 @@ static void sift_down(weft_loop *l, size_t i)
     place(l, i, t);
 }
 
-static void on_heap_timer(uv_timer_t *h);
+static void on_timerfd(uv_poll_t *h, int status, int events);
 
+/* Makes sure the timerfd goes off no later than the heap's first deadline,
+ * and watches it while the heap is not empty. It is set again only when
+ * the first deadline moved earlier: when the first timer is stopped (a
+ * request's deadline, removed as the request ends - every request), the
+ * old setting is left to go off early, find nothing due, and set the real
+ * one, which costs a wake-up now and then instead of a syscall each time. */
 static void rearm(weft_loop *l)
 {
     if (l->heap_len == 0) {
-        uv_timer_stop(&l->heap_timer);
+        uv_poll_stop(&l->timer_poll);
         return;
     }
-    uint64_t now = uv_now(&l->uv), due = l->heap[0]->due;
-    uv_timer_start(&l->heap_timer, on_heap_timer, due > now ? due - now : 0, 0);
+    uint64_t due = l->heap[0]->due ? l->heap[0]->due : 1; /* 0 would disarm */
+    if (!l->armed_due || due < l->armed_due) {
+        struct itimerspec at = {.it_value = {(time_t)(due / 1000000000u),
+                                             (long)(due % 1000000000u)}};
+        timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &at, NULL);
+        l->armed_due = due;
+    }
+    if (!uv_is_active((uv_handle_t *)&l->timer_poll))
+        uv_poll_start(&l->timer_poll, UV_READABLE, on_timerfd);
 }
 
 static void remove_at(weft_loop *l, size_t i)
@@ -74,10 +97,15 @@ static void remove_at(weft_loop *l, size_t i)
     sift_up(l, l->heap[i]->idx - 1);
 }
 
-static void on_heap_timer(uv_timer_t *h)
+static void on_timerfd(uv_poll_t *h, int status, int events)
 {
+    (void)status;
+    (void)events;
     weft_loop *l = h->data;
-    uint64_t now = uv_now(&l->uv);
+    uint64_t expirations;
+    if (read(l->timer_fd, &expirations, sizeof expirations) == sizeof expirations)
+        l->armed_due = 0; /* it went off: a one-shot timerfd is now disarmed */
+    uint64_t now = uv_hrtime();
     /* Fire everything due; a callback may start or stop other timers. */
     while (l->heap_len > 0 && l->heap[0]->due <= now) {
         weft_timer *t = l->heap[0];
@@ -85,6 +113,21 @@ static void on_heap_timer(uv_timer_t *h)
         t->cb(t);
     }
     rearm(l);
+}
+
+int weft__timers_init(weft_loop *l)
+{
+    l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->timer_fd < 0)
+        return WEFT_EIO;
+    if (uv_poll_init(&l->uv, &l->timer_poll, l->timer_fd)) {
+        close(l->timer_fd);
+        l->timer_fd = -1;
+        return WEFT_ENOMEM;
+    }
+    l->timer_poll.data = l;
+    l->armed_due = 0;
+    return 0;
 }
 
 void weft_timer_start(weft_loop *l, weft_timer *t, uint64_t delay_ms, void (*cb)(weft_timer *))
@@ -99,7 +142,7 @@ void weft_timer_start(weft_loop *l, weft_timer *t, uint64_t delay_ms, void (*cb)
         l->heap = h;
         l->heap_cap = cap;
     }
-    t->due = uv_now(&l->uv) + delay_ms;
+    t->due = uv_hrtime() + delay_ms * 1000000u;
     t->seq = ++l->timer_seq;
     t->cb = cb;
     place(l, l->heap_len++, t);
@@ -123,4 +166,7 @@ void weft__timers_free(weft_loop *l)
     free(l->heap);
     l->heap = NULL;
     l->heap_len = l->heap_cap = 0;
+    if (l->timer_fd >= 0)
+        close(l->timer_fd);
+    l->timer_fd = -1;
 }

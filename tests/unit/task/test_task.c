@@ -84,6 +84,36 @@ static void delay_completes(void **state)
     assert_int_equal(c.calls, 1);
 }
 
+/* Timers keep nanosecond deadlines and a timerfd: a delay never ends
+ * before its time (the old millisecond clock allowed up to 1 ms early). */
+static uint64_t fired_ns;
+static int fired;
+static void note_time(weft_task *t, void *arg)
+{
+    (void)t;
+    (void)arg;
+    fired_ns = uv_hrtime();
+    fired = 1;
+}
+
+static void delay_never_early(void **state)
+{
+    (void)state;
+    static const uint64_t delays[] = {1, 3, 7, 30, 100};
+    for (size_t i = 0; i < sizeof delays / sizeof *delays; i++) {
+        weft_scope *s = weft_scope_new(NULL, -1);
+        fired = 0;
+        uint64_t t0 = uv_hrtime();
+        weft_task_then(weft_delay(s, delays[i]), note_time, NULL);
+        assert_true(loop_run_until(&fired, 2000));
+        uint64_t took = fired_ns - t0;
+        if (took < delays[i] * 1000000u || took > (delays[i] + 50) * 1000000u)
+            fail_msg("delay of %llu ms took %.3f ms", (unsigned long long)delays[i],
+                     (double)took / 1e6);
+        weft_scope_free(s);
+    }
+}
+
 static void cancel_beats_delay(void **state)
 {
     (void)state;
@@ -287,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(resolve_once, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(unwait_detaches, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(delay_completes, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(delay_never_early, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(cancel_beats_delay, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(deadline_races_delay, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(scope_deadline_is_timedout, loop_fixture_up, loop_fixture_down),
