@@ -74,20 +74,12 @@ void html_begin(weft_buf *b, const char *title, const char *subtitle)
     LIT(b, "</p>");
 }
 
-static int digits(char *out, unsigned long long v);
-
 void html_end(weft_buf *b, uint64_t elapsed_ms)
 {
     char num[24];
     LIT(b, "<footer>Elapsed time: <span class=\"elapsed\" id=\"elapsed\">");
-    weft_buf_append(b, num, (size_t)digits(num, elapsed_ms));
+    weft_buf_append(b, num, weft_u64_to_dec(num, elapsed_ms));
     LIT(b, " ms</span> - served by weft</footer></body></html>\n");
-}
-
-/* Decimal digits of v; returns the count. */
-static int digits(char *out, unsigned long long v)
-{
-    return (int)weft_u64_to_dec(out, v);
 }
 
 /* A price-like real with two decimals (halves round away from zero),
@@ -101,7 +93,7 @@ static int two_decimals(char *out, size_t cap, double v)
     int n = 0;
     if (v < 0 && cents)
         out[n++] = '-';
-    n += digits(out + n, cents / 100);
+    n += (int)weft_u64_to_dec(out + n, cents / 100);
     out[n++] = '.';
     out[n++] = (char)('0' + cents / 10 % 10);
     out[n++] = (char)('0' + cents % 10);
@@ -135,7 +127,7 @@ static void cell(weft_buf *b, weft_json_type type, const weft_json_reader *at)
             n = 0;
             if (i < 0)
                 num[n++] = '-';
-            n += digits(num + n, i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i);
+            n += (int)weft_u64_to_dec(num + n, i < 0 ? 0ull - (uint64_t)i : (uint64_t)i);
         } else if (weft_json_double(at, &d) == 0) {
             n = two_decimals(num, sizeof num, d);
         } else {
