@@ -16,6 +16,7 @@
  * the other loop threads) and left two VMAs per stack, so
  * vm.max_map_count (65,530) capped a process near 32,000 fibers. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -40,13 +41,14 @@ static size_t page_size(void)
 /* Makes the page at p fault on any access. */
 static int install_guard(char *p, size_t ps)
 {
-    static int no_madvise_guard; /* set once the kernel said no (racy but idempotent) */
-    if (!no_madvise_guard) {
+    /* Set once the kernel said no; loop threads may race to set it. */
+    static atomic_int no_madvise_guard;
+    if (!atomic_load_explicit(&no_madvise_guard, memory_order_relaxed)) {
         if (madvise(p, ps, MADV_GUARD_INSTALL) == 0)
             return 0;
         if (errno != EINVAL)
             return -1;
-        no_madvise_guard = 1;
+        atomic_store_explicit(&no_madvise_guard, 1, memory_order_relaxed);
     }
     return mprotect(p, ps, PROT_NONE);
 }
