@@ -185,11 +185,12 @@ static void values_are_escaped(void **state)
 {
     (void)state;
     static const char evil[] =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65\r\n"
-        "Connection: close\r\n\r\n"
         "[{\"id\":1,\"name\":\"<script>alert(1)</script> & co\",\"price\":1.5}]   ";
+    char response[256];
     wt_response r;
-    assert_int_equal(get_with_fake_backend(evil, "/gizmos-async", &r), 200);
+    assert_int_equal(
+        get_with_fake_backend(json_answer(response, sizeof response, evil), "/gizmos-async", &r),
+        200);
     assert_null(strstr(r.body, "<script>alert"));
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
     wt_response_free(&r);

@@ -2,6 +2,7 @@
  * may block, servers may not. */
 #define _GNU_SOURCE
 #include "wt.h"
+#include "proc_rss.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -403,16 +404,7 @@ int wt_request(int port, const char *raw, wt_response *r)
 
 long wt_rss_kb(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
+    return proc_rss_kb(pid);
 }
 
 typedef struct burst_conn {

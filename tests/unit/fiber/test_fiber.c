@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../support/loop_fixture.h"
+#include "../../support/proc_rss.h"
 #include "weft/fiber.h"
 #include "weft/pool.h"
 
@@ -201,18 +202,6 @@ static void nothing(void *arg)
     (*(int *)arg)++;
 }
 
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 /* 100,000 fibers spawned and finished: stacks are reused, nothing grows. */
 static void many_fibers_no_growth(void **state)
@@ -223,7 +212,7 @@ static void many_fibers_no_growth(void **state)
         weft_fiber_spawn(nothing, &n, NULL);
     weft_fiber_stats before;
     weft_fiber_get_stats(&before);
-    long rss_before = rss_kb();
+    long rss_before = proc_rss_kb(0);
     for (int i = 0; i < 100000; i++)
         weft_fiber_spawn(nothing, &n, NULL);
     weft_fiber_stats after;
@@ -231,7 +220,7 @@ static void many_fibers_no_growth(void **state)
     assert_int_equal(n, 101000);
     assert_int_equal(after.live, 0);
     assert_true(after.stacks_mapped == before.stacks_mapped);
-    assert_true(rss_kb() - rss_before < 512);
+    assert_true(proc_rss_kb(0) - rss_before < 512);
 }
 
 /* Fibers parked at once (as requests waiting on a backend) each map one
