@@ -54,11 +54,17 @@ static void *worker_main(void *arg)
 
         job->status = 0;
         job->work(job);
-        send_home(job);
 
+        /* Counted before the job goes home: once its completion runs, the
+         * loop may read the stats (or stop the pool) at once. Counting
+         * after the post let a caller see completed one short (a TSan run
+         * of test_pool caught it). */
         pthread_mutex_lock(&pool->mu);
         pool->busy--;
         pool->completed++;
+        pthread_mutex_unlock(&pool->mu);
+        send_home(job);
+        pthread_mutex_lock(&pool->mu);
     }
     pool->exited++;
     pthread_cond_broadcast(&pool->idle);
