@@ -2,12 +2,15 @@
  * task, await, when_all, fiber and weft_run paths, and the request parser's
  * throughput on a fixed corpus. Each figure is the median of RUNS runs.
  *
- *   build/bin/weft-micro [--csv FILE]
- */
+ *   build/bin/weft-micro [--csv FILE] [NAME...]
+ *
+ * With NAMEs, only the benchmarks whose names contain one of them run (for
+ * perf record on one path). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/fiber/switch.h"
 #include "../../src/loop/loop.h"
 #include "weft/fiber.h"
 #include "weft/http.h"
@@ -84,6 +87,28 @@ static double b_await(long n)
 static double b_await_net(long n)
 {
     return b_await(n) - b_task(n);
+}
+
+/* the floor under any await: two bare stack switches (there and back),
+ * no scheduler, no task; what the hardware charges for a context switch */
+static weft__ctx raw_main, raw_fiber;
+static void raw_entry(void *arg)
+{
+    (void)arg;
+    for (;;)
+        weft__ctx_switch(&raw_fiber, &raw_main);
+}
+
+static double b_raw_switch(long n)
+{
+    static char *stack;
+    if (!stack && !(stack = aligned_alloc(64, 65536)))
+        abort();
+    weft__ctx_make(&raw_fiber, stack, 65536, raw_entry, NULL);
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++)
+        weft__ctx_switch(&raw_main, &raw_fiber);
+    return per_op(t0, n);
 }
 
 static double b_when_all3(long n)
@@ -181,7 +206,12 @@ static double b_parser(long n)
 
 int main(int argc, char **argv)
 {
-    const char *csv = argc > 2 && strcmp(argv[1], "--csv") == 0 ? argv[2] : NULL;
+    const char *csv = NULL;
+    int first_name = 1;
+    if (argc > 2 && strcmp(argv[1], "--csv") == 0) {
+        csv = argv[2];
+        first_name = 3;
+    }
     weft__loop_init(&loop, 0);
     weft__loop_set_current(&loop);
     weft_pool *pool = weft_pool_new(1, 1024, 0);
@@ -195,6 +225,7 @@ int main(int argc, char **argv)
         {"task_create_complete", b_task, 2000000},
         {"await_round_trip", b_await, 2000000},
         {"await_switch_pair_net", b_await_net, 2000000},
+        {"raw_switch_pair", b_raw_switch, 2000000},
         {"when_all_of_3", b_when_all3, 500000},
         {"fiber_spawn_finish", b_fiber, 2000000},
         {"weft_run_round_trip", b_run, 50000},
@@ -205,6 +236,11 @@ int main(int argc, char **argv)
         fprintf(out, "benchmark,ns_per_op\n");
     printf("S6 micro-benchmarks (median of %d runs)\n", RUNS);
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        int wanted = first_name >= argc;
+        for (int a = first_name; a < argc && !wanted; a++)
+            wanted = strstr(benches[i].name, argv[a]) != NULL;
+        if (!wanted)
+            continue;
         double ns = median_ns(benches[i].fn, benches[i].n);
         printf("  %-24s %10.1f ns/op\n", benches[i].name, ns);
         if (out)

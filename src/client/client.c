@@ -17,6 +17,7 @@
 #include "../loop/loop.h"
 #include "../task/task_int.h"
 #include "client_int.h"
+#include "../base/alloc.h"
 
 static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0};
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -356,7 +357,7 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
     if (cl && !config.http2 && !config.curl_only &&
         weft__native_request(s, t, cl, url, opts, config.max_body))
         return t;
-    weft_call *c = cl ? calloc(1, sizeof *c) : NULL;
+    weft_call *c = cl ? weft__zalloc(sizeof *c) : NULL;
     if (!c) {
         weft_task_reject(t, reason ? reason : cl ? WEFT_ENOMEM : WEFT_ESTATE);
         return t;

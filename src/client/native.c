@@ -25,6 +25,7 @@
 #include "../loop/loop.h"
 #include "../task/task_int.h"
 #include "client_int.h"
+#include "../base/alloc.h"
 
 #define MAX_HEAD (64u * 1024u)
 #define MAX_FIELDS 100
@@ -522,7 +523,7 @@ static void on_connect(uv_connect_t *req, int status)
 
 static nconn *conn_open(endpoint *ep, client_loop *cl)
 {
-    nconn *c = calloc(1, sizeof *c);
+    nconn *c = weft__zalloc(sizeof *c);
     if (!c)
         return NULL;
     c->ep = ep;
@@ -665,7 +666,7 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
         if (*p < 'A' || *p > 'Z')
             return 0;
     endpoint *ep = endpoint_for(cl, &addr, host);
-    ncall *k = ep ? calloc(1, sizeof *k) : NULL;
+    ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
     k->task = t;

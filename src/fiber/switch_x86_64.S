@@ -8,7 +8,14 @@
  *
  * The control words are reloaded only when they differ from the current
  * ones: ldmxcsr and fldcw cost ~14 ns a switch pair on this machine and
- * almost never change anything (measured in docs/benchmarks.md, S6). */
+ * almost never change anything (measured in docs/benchmarks.md, S6).
+ * They are read back as 4 and 2 bytes, the sizes they were stored at:
+ * one 8-byte load over the two fresh stores cannot be forwarded from the
+ * store buffer and stalled each switch (perf annotate put half of the
+ * function's samples there). Only MXCSR's control bits are compared: its
+ * low six bits are sticky exception flags, which the ABI leaves
+ * caller-saved; comparing them too made almost every switch take the slow
+ * reload, as any inexact floating-point operation sets one. */
     .text
     .globl weft__ctx_switch
     .type weft__ctx_switch, @function
@@ -23,13 +30,16 @@ weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
     pushq $0                    /* slot: mxcsr in bytes 0-3, x87 cw in 4-5 */
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
-    movq (%rsp), %rcx           /* the current words */
+    movl (%rsp), %ecx           /* the current words, each read back at the */
+    movzwl 4(%rsp), %edx        /* size it was stored (see below) */
     movq %rsp, (%rdi)
     movq (%rsi), %rsp
-    cmpq (%rsp), %rcx
-    je 1f
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
+    movl (%rsp), %eax
+    xorl %ecx, %eax
+    testl $0xffc0, %eax         /* MXCSR control bits only: the status */
+    jne 2f                      /* flags (0-5) are caller-saved, sticky */
+    cmpw 4(%rsp), %dx
+    jne 2f
 1:
     addq $8, %rsp
     popq %r15
@@ -39,6 +49,10 @@ weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
     popq %rbx
     popq %rbp
     ret
+2:
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    jmp 1b
     .cfi_endproc
     .size weft__ctx_switch, .-weft__ctx_switch
 

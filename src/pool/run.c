@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "weft/pool.h"
+#include "../base/alloc.h"
 
 static _Atomic(weft_pool *) default_pool;
 
@@ -63,7 +64,7 @@ weft_task *weft_run(weft_scope *s, void *(*fn)(void *arg), void *arg, weft_dtor 
         return NULL;
     int reason = weft_scope_reason(s);
     weft_pool *pool = weft_pool_default();
-    run_op *op = reason || !pool ? NULL : calloc(1, sizeof *op);
+    run_op *op = reason || !pool ? NULL : weft__zalloc(sizeof *op);
     if (!op) {
         weft_task_reject(t, reason ? reason : pool ? WEFT_ENOMEM : WEFT_ESTATE);
         return t;

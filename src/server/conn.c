@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "server.h"
+#include "../base/alloc.h"
 
 #define RBUF_INITIAL 4096
 #define RBUF_MIN_FREE 1024
@@ -476,7 +477,7 @@ static void on_connection(uv_stream_t *server, int status)
         weft_warn("accept failed: %s", uv_strerror(status));
         return;
     }
-    weft_conn *c = calloc(1, sizeof *c);
+    weft_conn *c = weft__zalloc(sizeof *c);
     if (!c)
         return;
     c->sl = sl;

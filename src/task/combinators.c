@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "task_int.h"
+#include "../base/alloc.h"
 
 typedef enum { ALL_FAIL_FAST, ALL_SETTLED, ANY } combine_kind;
 
@@ -139,7 +140,7 @@ weft_task *weft_with_timeout(weft_scope *s, weft_task *t, uint64_t ms)
     weft_task *result = weft_task_new(s);
     if (!result)
         return NULL;
-    timeout_op *op = t ? calloc(1, sizeof *op) : NULL;
+    timeout_op *op = t ? weft__zalloc(sizeof *op) : NULL;
     if (!op) {
         weft_task_reject(result, WEFT_ENOMEM);
         return result;

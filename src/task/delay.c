@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "task_int.h"
+#include "../base/alloc.h"
 
 typedef struct delay_op {
     weft_task *task;
@@ -43,7 +44,7 @@ weft_task *weft_delay(weft_scope *s, uint64_t ms)
     if (!t)
         return NULL;
     int reason = weft_scope_reason(s);
-    delay_op *op = reason ? NULL : calloc(1, sizeof *op);
+    delay_op *op = reason ? NULL : weft__zalloc(sizeof *op);
     if (!op) {
         weft_task_reject(t, reason ? reason : WEFT_ENOMEM);
         return t;

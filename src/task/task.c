@@ -9,10 +9,11 @@
 #include <stdlib.h>
 
 #include "task_int.h"
+#include "../base/alloc.h"
 
 weft_task *weft_task_new(weft_scope *scope)
 {
-    weft_task *t = calloc(1, sizeof *t);
+    weft_task *t = weft__zalloc(sizeof *t);
     if (!t)
         return NULL;
     t->refs = 1;

@@ -1,5 +1,6 @@
 /* test_fiber.c - fibers and weft_await: parking, resuming, cancellation,
  * defers, offload to the pool, stack reuse, and the overflow report. */
+#include <fenv.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -58,6 +59,42 @@ static void await_parks_and_resumes(void **state)
     assert_string_equal(trace, "abc");
     assert_int_equal(j.err, 0);
     weft_scope_free(s);
+}
+
+/* The floating-point control modes are callee-saved state: a fiber that
+ * changes its rounding mode keeps it across a park, and the loop (and every
+ * other fiber) never sees it. Sticky exception flags may travel. */
+typedef struct fp_job {
+    weft_scope *scope;
+    int mode_before, mode_after, done;
+} fp_job;
+
+static void fp_changer(void *arg)
+{
+    fp_job *j = arg;
+    fesetround(FE_UPWARD);
+    j->mode_before = fegetround();
+    weft_await(weft_delay(j->scope, 5));
+    j->mode_after = fegetround();
+    volatile double x = 1.0;
+    x /= 3.0; /* inexact: sets a sticky flag in this fiber */
+    fesetround(FE_TONEAREST);
+    j->done = 1;
+}
+
+static void fiber_keeps_its_rounding_mode(void **state)
+{
+    (void)state;
+    fp_job j = {weft_scope_new(NULL, -1), -1, -1, 0};
+    weft_fiber_opts o = {.scope = j.scope};
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    assert_int_equal(weft_fiber_spawn(fp_changer, &j, &o), 0);
+    assert_int_equal(fegetround(), FE_TONEAREST); /* parked: the loop's mode */
+    assert_true(loop_run_until(&j.done, 2000));
+    assert_int_equal(j.mode_before, FE_UPWARD);
+    assert_int_equal(j.mode_after, FE_UPWARD);
+    assert_int_equal(fegetround(), FE_TONEAREST);
+    weft_scope_free(j.scope);
 }
 
 static void await_outside_fiber(void **state)
@@ -373,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(await_parks_and_resumes, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(await_outside_fiber, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(fiber_keeps_its_rounding_mode, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(scope_cancel_ends_await_and_runs_defers, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(deadline_reaches_await, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(run_offloads_to_pool, loop_fixture_up, loop_fixture_down),
