@@ -7,6 +7,7 @@
  *                      up and answer 503 + Retry-After when its queue is full
  *   POST /echo         echoes the request body (Content-Length or chunked)
  *   GET /stream?n=N    N chunks of a streamed (chunked) response
+ *   GET /peer          the client's address, as weft_req_peer gives it
  *
  * and the asynchronous ones (WEFT_ASYNC: a fiber that holds no thread
  * while it waits):
@@ -24,6 +25,7 @@
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "weft.h"
@@ -32,6 +34,12 @@ static void plaintext(weft_ctx *c)
 {
     static const char hello[] = "Hello, World!";
     weft_reply(c, 200, "text/plain", hello, sizeof hello - 1);
+}
+
+static void peer(weft_ctx *c)
+{
+    const char *p = weft_req_peer(c);
+    weft_reply(c, 200, "text/plain", p, strlen(p));
 }
 
 /* Answers with o serialised (and releases it); 500 if it is NULL. */
@@ -256,6 +264,7 @@ int main(int argc, char **argv)
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);
+    weft_route(app, "GET /peer", peer, WEFT_CALLBACK);
     weft_route(app, "GET /delay", delay_async, WEFT_ASYNC);
     weft_route(app, "GET /fanout", fanout_async, WEFT_ASYNC);
     weft_route_opt(app, "GET /deadline", deadline_async, WEFT_ASYNC, .timeout_ms = 150);

@@ -49,7 +49,7 @@ void weft__access_log(weft_ctx *c)
         return;
     weft_buf *b = &c->conn->sl->logline;
     b->len = 0;
-    weft_buf_printf(b, "%s - - [%s] \"", c->conn->peer[0] ? c->conn->peer : "-", log_time());
+    weft_buf_printf(b, "%s - - [%s] \"", weft__conn_peer(c->conn), log_time());
     if (c->req.target.base) {
         put_escaped(b, c->req.method);
         weft_buf_append(b, " ", 1);

@@ -14,6 +14,7 @@
  * buffer, so the buffer never moves (no compaction, no realloc) until the
  * request is done; reads during that time may only fill the free tail. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "server.h"
 #include "../base/alloc.h"
@@ -420,7 +421,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             c->ctx.client_gone = 1;
             if (!weft_scope_reason(&c->ctx.scope)) {
                 atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
-                weft_debug("client %s went away: canceling its request", c->peer);
+                weft_debug("client %s went away: canceling its request", weft__conn_peer(c));
             }
             weft_scope_cancel(&c->ctx.scope, WEFT_ECANCELED);
         } else {
@@ -470,6 +471,27 @@ void weft__conn_request_end(weft_conn *c)
 
 /* ---- accepting, time limits, draining ------------------------------------- */
 
+/* The peer's address, asked of the kernel on first use: a server without
+ * an access log rarely needs it, and getpeername was one syscall of the
+ * eight a connection costs in a burst of new ones (strace of S8's first
+ * wave). With the access log on it is asked at accept, because after a
+ * reset the kernel no longer knows it. */
+const char *weft__conn_peer(weft_conn *c)
+{
+    if (c->peer[0])
+        return c->peer;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int ok = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0;
+    if (ok && ss.ss_family == AF_INET6)
+        ok = uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof c->peer) == 0;
+    else if (ok)
+        ok = uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof c->peer) == 0;
+    if (!ok || !c->peer[0])
+        memcpy(c->peer, "-", 2);
+    return c->peer;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     weft_sloop *sl = server->data;
@@ -488,14 +510,8 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6)
-            uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof c->peer);
-        else
-            uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof c->peer);
-    }
+    if (!sl->app->cfg.quiet)
+        weft__conn_peer(c); /* the access log will name it: ask while it is there */
     c->refs = 1; /* the socket handle */
     weft__ctx_init(&c->ctx, c);
     c->state = CONN_HEAD;
@@ -518,7 +534,7 @@ void weft__conn_accept(weft_sloop *sl)
 static void timed_out(weft_conn *c, const char *what)
 {
     atomic_fetch_add_explicit(&c->sl->stats.timeouts, 1, memory_order_relaxed);
-    weft_debug("closing connection from %s: %s", c->peer, what);
+    weft_debug("closing connection from %s: %s", weft__conn_peer(c), what);
 }
 
 /* Checks one connection's time limits; called from the loop's tick. */

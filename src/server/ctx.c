@@ -112,7 +112,7 @@ int weft_req_http_minor(const weft_ctx *c)
 
 const char *weft_req_peer(const weft_ctx *c)
 {
-    return c->conn->peer;
+    return weft__conn_peer(c->conn);
 }
 
 weft_arena *weft_ctx_arena(weft_ctx *c)

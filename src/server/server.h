@@ -133,7 +133,7 @@ struct weft_conn {
     uint8_t in_process;
     uint8_t out_paused;     /* too much unsent output: not parsing */
     unsigned requests_seen;
-    char peer[48];
+    char peer[48];          /* "" until asked: weft__conn_peer */
     weft_ctx ctx;
 };
 
@@ -190,6 +190,8 @@ struct weft_app {
 
 /* conn.c */
 void weft__conn_accept(weft_sloop *sl);
+/* The peer's address as text ("-" if unknown), looked up once. */
+const char *weft__conn_peer(weft_conn *c);
 void weft__conn_sweep(weft_sloop *sl, uint64_t now);
 void weft__conn_drain(weft_sloop *sl);
 void weft__conn_close_all(weft_sloop *sl);

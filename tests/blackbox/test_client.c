@@ -105,6 +105,17 @@ static void get_post_chunked_and_statuses(void **state)
     wt_response_free(&r);
 }
 
+/* Without an access log the server asks for the peer's address only when
+ * a handler wants it (weft_req_peer). */
+static void quiet_server_knows_its_peer(void **state)
+{
+    (void)state;
+    wt_response r;
+    assert_int_equal(wt_request(backend.port, "GET /peer HTTP/1.1\r\nHost: t\r\n\r\n", &r), 200);
+    assert_string_equal(r.body, "127.0.0.1");
+    wt_response_free(&r);
+}
+
 static void keep_alive_reuses_one_connection(void **state)
 {
     (void)state;
@@ -257,6 +268,7 @@ int main(int argc, char **argv)
     use_curl = argc > 1 && strcmp(argv[1], "curl") == 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(get_post_chunked_and_statuses),
+        cmocka_unit_test(quiet_server_knows_its_peer),
         cmocka_unit_test(keep_alive_reuses_one_connection),
         cmocka_unit_test(faults_map_to_errors),
         cmocka_unit_test(unhandled_errors_become_502_504),

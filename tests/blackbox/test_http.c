@@ -62,6 +62,12 @@ static void access_log_lines(void **state)
                             "\"GET /plaintext?from=log HTTP/1.1\" 200 13 \"http://r.example/\" "
                             "\"evil\\x22 \\x22forged\\x5Cagent\\x091\"\n",
                             3000));
+    /* the peer, asked of the kernel at accept because the log is on */
+    assert_int_equal(wt_request(srv.port, "GET /peer HTTP/1.1\r\nHost: t\r\n\r\n", &r), 200);
+    assert_string_equal(r.body, "127.0.0.1");
+    wt_response_free(&r);
+    assert_true(wt_wait_log(&srv, "\"GET /peer HTTP/1.1\" 200 9 ", 3000));
+    assert_true(wt_log_contains(&srv, "127.0.0.1 - - ["));
 }
 
 static void keep_alive_many_requests(void **state)
