@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bench/ab.sh BIN_A BIN_B [CLIENTS] [PATH] [ROUNDS] - compares two builds of
+# pgw-front/pgw-backend on one page, alternating A and B ROUNDS times (a
+# fresh backend and front each time), wrk -t2 -cCLIENTS -d15s. On a shared
+# machine whose load drifts, alternating is what makes two builds
+# comparable. Defaults: 8000 clients, /gizmos-async, 3 rounds. Loopback
+# only; stops what it started. A diagnostic, not a scenario of BENCH.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
+ulimit -n 20000 2>/dev/null || true
+[[ $# -ge 2 ]] || { echo "usage: bench/ab.sh BIN_A BIN_B [CLIENTS] [PATH] [ROUNDS]" >&2; exit 2; }
+a=$(cd "$1" && pwd) b=$(cd "$2" && pwd)
+clients=${3:-8000} path=${4:-/gizmos-async} rounds=${5:-3}
+echo "ab: $clients clients on $path, $rounds rounds ($(machine_line))"
+echo "  A = $a"
+echo "  B = $b"
+for ((r = 1; r <= rounds; r++)); do
+  for side in A B; do
+    if [[ $side == A ]]; then BIN=$a; else BIN=$b; fi
+    BACKEND_PORT=""
+    start_pgw_front ab --max-conns-per-endpoint 20000
+    wrk -t2 -c"$clients" -d15s --timeout 10s --latency \
+      "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt"
+    echo "  round $r $side: $(wrk_ok_rps "$WORK/ab.txt") ok req/s, p99 $(wrk_p99 "$WORK/ab.txt") ms, $(( $(wrk_non2xx "$WORK/ab.txt") + $(wrk_sockerr "$WORK/ab.txt") )) errors"
+    stop_pid "$FRONT_PID"
+    stop_pid "$BACKEND_PID"
+    sleep 1
+  done
+done
