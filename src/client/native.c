@@ -543,7 +543,10 @@ static nconn *conn_open(endpoint *ep, client_loop *cl)
      * on_connect cost a failed EPOLL_CTL_ADD and a MOD more per connection
      * (strace of S8's first wave: 35,000 epoll_ctl for 16,000 sockets).
      * libuv reads nothing before the connect has completed. */
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+        conn_close(c);
+        return NULL;
+    }
     return c;
 }
 
