@@ -46,11 +46,17 @@ static int add_chunk(weft_arena *a, size_t need)
     return 0;
 }
 
-void *weft_arena_alloc(weft_arena *a, size_t size)
+/* What an allocation of size takes from a chunk: whole 16-byte units,
+ * at least one. */
+static size_t taken(size_t size)
 {
     size = (size + 15) & ~(size_t)15;
-    if (size == 0)
-        size = 16;
+    return size ? size : 16;
+}
+
+void *weft_arena_alloc(weft_arena *a, size_t size)
+{
+    size = taken(size);
     if ((size_t)(a->end - a->ptr) < size || !a->ptr) {
         if (add_chunk(a, size))
             return NULL;
@@ -82,7 +88,7 @@ char *weft_arena_printf(weft_arena *a, const char *fmt, ...)
     int n = vsnprintf(room ? a->ptr : NULL, room, fmt, ap);
     va_end(ap);
     char *p = NULL;
-    if (n >= 0 && (((size_t)n + 1 + 15) & ~(size_t)15) <= room) {
+    if (n >= 0 && taken((size_t)n + 1) <= room) {
         p = weft_arena_alloc(a, (size_t)n + 1); /* the bytes just written: it fits */
     } else if (n >= 0) {
         p = weft_arena_alloc(a, (size_t)n + 1);
