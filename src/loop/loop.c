@@ -46,6 +46,44 @@ static void drain_posts(uv_async_t *h)
     }
 }
 
+static void run_flushes(uv_prepare_t *h)
+{
+    weft_loop *loop = h->data;
+    /* Whatever a flush queues runs in this round too: the poll that
+     * follows may block, and nothing would wake it for that. */
+    weft_flush *f;
+    while ((f = loop->flush_head) != NULL) {
+        loop->flush_head = f->next;
+        f->next = NULL;
+        f->queued = 0;
+        f->fn(f);
+    }
+    uv_prepare_stop(&loop->before_poll);
+}
+
+void weft__loop_flush_later(weft_loop *loop, weft_flush *f)
+{
+    if (f->queued)
+        return;
+    f->queued = 1;
+    f->next = loop->flush_head;
+    loop->flush_head = f;
+    uv_prepare_start(&loop->before_poll, run_flushes);
+}
+
+void weft__loop_flush_cancel(weft_loop *loop, weft_flush *f)
+{
+    if (!f->queued)
+        return;
+    for (weft_flush **pp = &loop->flush_head; *pp; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    f->queued = 0;
+    f->next = NULL;
+}
+
 int weft__loop_init(weft_loop *loop, int index)
 {
     memset(loop, 0, sizeof *loop);
@@ -58,6 +96,11 @@ int weft__loop_init(weft_loop *loop, int index)
         return WEFT_ENOMEM;
     loop->wake.data = loop;
     loop->uv.data = loop;
+    uv_prepare_init(&loop->uv, &loop->before_poll);
+    loop->before_poll.data = loop;
+    /* A pending flush never keeps a loop alive by itself: what it writes
+     * to has a handle of its own. */
+    uv_unref((uv_handle_t *)&loop->before_poll);
     return weft__timers_init(loop);
 }
 
@@ -123,4 +166,5 @@ void weft__loop_release(weft_loop *loop)
 {
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_close((uv_handle_t *)&loop->timer_poll, NULL);
+    uv_close((uv_handle_t *)&loop->before_poll, NULL);
 }

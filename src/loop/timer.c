@@ -19,45 +19,47 @@
 
 #include "loop.h"
 
-static int before(const weft_timer *a, const weft_timer *b)
+typedef struct weft_timer_ent ent;
+
+static int before(const ent *a, const ent *b)
 {
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static void place(weft_loop *l, size_t i, weft_timer *t)
+static void place(weft_loop *l, size_t i, ent e)
 {
-    l->heap[i] = t;
-    t->idx = i + 1;
+    l->heap[i] = e;
+    e.t->idx = i + 1;
 }
 
 static void sift_up(weft_loop *l, size_t i)
 {
-    weft_timer *t = l->heap[i];
+    ent e = l->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!before(t, l->heap[parent]))
+        if (!before(&e, &l->heap[parent]))
             break;
         place(l, i, l->heap[parent]);
         i = parent;
     }
-    place(l, i, t);
+    place(l, i, e);
 }
 
 static void sift_down(weft_loop *l, size_t i)
 {
-    weft_timer *t = l->heap[i];
+    ent e = l->heap[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= l->heap_len)
             break;
-        if (c + 1 < l->heap_len && before(l->heap[c + 1], l->heap[c]))
+        if (c + 1 < l->heap_len && before(&l->heap[c + 1], &l->heap[c]))
             c++;
-        if (!before(l->heap[c], t))
+        if (!before(&l->heap[c], &e))
             break;
         place(l, i, l->heap[c]);
         i = c;
     }
-    place(l, i, t);
+    place(l, i, e);
 }
 
 static void on_timerfd(uv_poll_t *h, int status, int events);
@@ -80,7 +82,7 @@ static void rearm(weft_loop *l)
      * in one wake-up (never early, at most SLACK_NS late). Without it a
      * busy backend woke once per request - an epoll_wait, a read and a
      * timerfd_settime for each of thousands of timers a second. */
-    uint64_t due = (l->heap[0]->due / SLACK_NS + 1) * SLACK_NS;
+    uint64_t due = (l->heap[0].due / SLACK_NS + 1) * SLACK_NS;
     if (!l->armed_due || due < l->armed_due) {
         struct itimerspec at = {.it_value = {(time_t)(due / 1000000000u),
                                              (long)(due % 1000000000u)}};
@@ -93,14 +95,16 @@ static void rearm(weft_loop *l)
 
 static void remove_at(weft_loop *l, size_t i)
 {
-    weft_timer *t = l->heap[i];
-    t->idx = 0;
+    l->heap[i].t->idx = 0;
     l->heap_len--;
     if (i == l->heap_len)
         return;
     place(l, i, l->heap[l->heap_len]);
-    sift_down(l, i);
-    sift_up(l, l->heap[i]->idx - 1);
+    /* The moved entry goes down or up, not both. */
+    if (i > 0 && before(&l->heap[i], &l->heap[(i - 1) / 2]))
+        sift_up(l, i);
+    else
+        sift_down(l, i);
 }
 
 static void on_timerfd(uv_poll_t *h, int status, int events)
@@ -113,8 +117,8 @@ static void on_timerfd(uv_poll_t *h, int status, int events)
         l->armed_due = 0; /* it went off: a one-shot timerfd is now disarmed */
     uint64_t now = uv_hrtime();
     /* Fire everything due; a callback may start or stop other timers. */
-    while (l->heap_len > 0 && l->heap[0]->due <= now) {
-        weft_timer *t = l->heap[0];
+    while (l->heap_len > 0 && l->heap[0].due <= now) {
+        weft_timer *t = l->heap[0].t;
         remove_at(l, 0);
         t->cb(t);
     }
@@ -142,7 +146,7 @@ void weft_timer_start(weft_loop *l, weft_timer *t, uint64_t delay_ms, void (*cb)
         weft_timer_stop(l, t);
     if (l->heap_len == l->heap_cap) {
         size_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
-        weft_timer **h = realloc(l->heap, cap * sizeof *h);
+        ent *h = realloc(l->heap, cap * sizeof *h);
         if (!h)
             abort(); /* a timer that silently never fires would be worse */
         l->heap = h;
@@ -151,9 +155,9 @@ void weft_timer_start(weft_loop *l, weft_timer *t, uint64_t delay_ms, void (*cb)
     t->due = uv_hrtime() + delay_ms * 1000000u;
     t->seq = ++l->timer_seq;
     t->cb = cb;
-    place(l, l->heap_len++, t);
+    place(l, l->heap_len++, (ent){t->due, t->seq, t});
     sift_up(l, l->heap_len - 1);
-    if (l->heap[0] == t)
+    if (l->heap[0].t == t)
         rearm(l);
 }
 

@@ -1,0 +1,115 @@
+/* test_loop.c - the loop layer: the timer heap fires in deadline order and
+ * never fires a stopped timer; work queued for before the next poll runs
+ * once, including work queued while those run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "../../support/loop_fixture.h"
+
+#define N 2000
+
+typedef struct tt {
+    weft_timer t;
+    int ms, order, stopped;
+} tt;
+
+static tt timers[N];
+static int fired;
+
+static void on_fire(weft_timer *t)
+{
+    tt *x = (tt *)t;
+    assert_false(x->stopped);
+    assert_int_equal(x->order, 0);
+    assert_true(uv_hrtime() >= x->t.due); /* never early */
+    x->order = ++fired;
+}
+
+/* Thousands of timers with clashing deadlines, a third stopped from all
+ * over the heap (the root, leaves, the middle): the rest fire once each,
+ * never before their delay, in (deadline, start) order. */
+static void timers_fire_in_order(void **state)
+{
+    (void)state;
+    srand(7);
+    fired = 0;
+    for (int i = 0; i < N; i++) {
+        timers[i] = (tt){.ms = rand() % 40};
+        weft_timer_start(&fixture_loop, &timers[i].t, (uint64_t)timers[i].ms, on_fire);
+    }
+    int expected = N;
+    for (int i = 0; i < N; i += 3) {
+        weft_timer_stop(&fixture_loop, &timers[i].t);
+        timers[i].stopped = 1;
+        expected--;
+    }
+    /* stopping twice, or an inactive timer, is harmless */
+    weft_timer_stop(&fixture_loop, &timers[0].t);
+    assert_false(weft_timer_active(&timers[0].t));
+    uint64_t until = uv_now(&fixture_loop.uv) + 2000;
+    while (fired < expected && uv_now(&fixture_loop.uv) < until)
+        loop_step();
+    assert_int_equal(fired, expected);
+    for (int i = 0; i < N; i++) {
+        if (timers[i].stopped)
+            continue;
+        for (int j = 0; j < N; j++) {
+            if (timers[j].stopped || j == i)
+                continue;
+            /* equal delays were started in index order, so fire in it */
+            if (timers[i].t.due < timers[j].t.due ||
+                (timers[i].t.due == timers[j].t.due && i < j))
+                assert_true(timers[i].order < timers[j].order);
+        }
+    }
+}
+
+typedef struct job {
+    weft_flush f;
+    int runs;
+    struct job *then; /* queued by this one's run */
+} job;
+
+static void run_job(weft_flush *f)
+{
+    job *j = (job *)f;
+    j->runs++;
+    if (j->then)
+        weft__loop_flush_later(&fixture_loop, &j->then->f);
+}
+
+static void flush_runs_once_before_poll(void **state)
+{
+    (void)state;
+    job a = {.f.fn = run_job}, b = {.f.fn = run_job}, c = {.f.fn = run_job};
+    a.then = &b;
+    weft__loop_flush_later(&fixture_loop, &a.f);
+    weft__loop_flush_later(&fixture_loop, &a.f); /* already queued: once */
+    weft__loop_flush_later(&fixture_loop, &c.f);
+    weft__loop_flush_cancel(&fixture_loop, &c.f); /* taken back: never runs */
+    uv_run(&fixture_loop.uv, UV_RUN_NOWAIT);
+    assert_int_equal(a.runs, 1);
+    assert_int_equal(b.runs, 1); /* queued by a, run in the same round */
+    assert_int_equal(c.runs, 0);
+    uv_run(&fixture_loop.uv, UV_RUN_NOWAIT);
+    assert_int_equal(a.runs, 1);
+    assert_int_equal(b.runs, 1);
+    /* after running, an item may be queued again */
+    weft__loop_flush_later(&fixture_loop, &c.f);
+    uv_run(&fixture_loop.uv, UV_RUN_NOWAIT);
+    assert_int_equal(c.runs, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(timers_fire_in_order, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(flush_runs_once_before_poll, loop_fixture_up,
+                                        loop_fixture_down),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
