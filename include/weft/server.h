@@ -59,6 +59,8 @@ typedef struct weft_config {
     int max_conns_total;        /* --max-conns-total (0 = unlimited), HTTP client */
     int backend_http2;          /* --backend-http2: HTTP/2 to backends */
     int backend_curl;           /* --backend-curl: every call through libcurl */
+    int h2c;                    /* --h2c: HTTP/2 with prior knowledge on plain connections */
+    int h2_max_streams;         /* --h2-max-streams (1024): concurrent streams per connection */
     const char *log_level;      /* --log-level (info) */
     weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
                                    --max-headers, --max-body */

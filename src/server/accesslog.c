@@ -54,7 +54,10 @@ void weft__access_log(weft_ctx *c)
         put_escaped(b, c->req.method);
         weft_buf_append(b, " ", 1);
         put_escaped(b, c->req.target);
-        weft_buf_printf(b, " HTTP/1.%d", c->req.minor);
+        if (c->conn->h2s)
+            weft_buf_append(b, " HTTP/2.0", 9);
+        else
+            weft_buf_printf(b, " HTTP/1.%d", c->req.minor);
     } else {
         weft_buf_append(b, "-", 1);
     }

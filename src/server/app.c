@@ -300,6 +300,7 @@ static void app_free(weft_app *app)
     }
     for (int i = 0; i < app->nloops; i++) {
         free(app->loops[i].hdr_scratch);
+        weft__h2_pool_free(&app->loops[i]);
         weft_buf_free(&app->loops[i].logline);
     }
     free(app->loops);

@@ -97,6 +97,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         if (!c->rbuf && rbuf_make_room(c, 0))
             return;
         break;
+    case CONN_H2: /* nghttp2 takes every byte it is given */
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
         if (!c->rbuf && rbuf_make_room(c, 0))
@@ -129,12 +130,18 @@ static void stop_reading(weft_conn *c)
 static void conn_free(weft_conn *c)
 {
     weft_sloop *sl = c->sl;
+    if (c->h2s)
+        weft__h2_stream_free(c);
+    weft__h2_free(c);
     free(c->rbuf);
     weft_buf_free(&c->obuf);
     weft_buf_free(&c->wbuf);
     weft_buf_free(&c->ctx.sync_out);
     weft__scope_destroy(&c->ctx.scope);
-    free(c);
+    if (c->h2s)
+        weft__h2_stream_recycle(c);
+    else
+        free(c);
     if (sl->draining && !sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
 }
@@ -158,6 +165,11 @@ static void on_closed(uv_handle_t *h)
     weft__conn_unref(h->data);
 }
 
+void weft__conn_close(weft_conn *c)
+{
+    conn_close(c);
+}
+
 static void conn_close(weft_conn *c)
 {
     if (c->state == CONN_CLOSED)
@@ -165,6 +177,15 @@ static void conn_close(weft_conn *c)
     weft_sloop *sl = c->sl;
     int handling = c->state == CONN_HANDLING;
     c->state = CONN_CLOSED;
+    if (c->h2s) { /* an HTTP/2 stream: no socket of its own */
+        weft__h2_stream_detach(c);
+        if (handling)
+            weft__ctx_abort(&c->ctx);
+        weft__conn_unref(c);
+        return;
+    }
+    if (c->h2)
+        weft__h2_closed(c); /* its streams end with it */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -226,6 +247,8 @@ static void on_write(uv_write_t *req, int status)
     if (c->state == CONN_CLOSED)
         return;
     weft__conn_flush(c);
+    if (c->h2)
+        weft__h2_writable(c);
     if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
         c->out_paused = 0;
         start_reading(c);
@@ -235,6 +258,11 @@ static void on_write(uv_write_t *req, int status)
 
 void weft__conn_flush(weft_conn *c)
 {
+    if (c->h2s) {
+        if (c->state != CONN_CLOSED)
+            weft__h2_stream_flush(c);
+        return;
+    }
     if (c->writing || c->state == CONN_CLOSED)
         return;
     if (c->obuf.len == 0) {
@@ -330,6 +358,16 @@ static int step_head(weft_conn *c)
     }
     if (!c->head_started)
         c->head_started = now_of(c);
+    if (c->requests_seen == 0 && c->rstart == 0 && !c->h2s && c->sl->app->cfg.h2c) {
+        int p = weft__h2_is_preface(c->rbuf, c->rend);
+        if (p == 0)
+            return 0; /* part of the preface so far */
+        if (p == 1) {
+            if (weft__h2_start(c))
+                conn_close(c);
+            return 0;
+        }
+    }
     int r = parse_head(c);
     if (r == WEFT_HTTP_INCOMPLETE)
         return 0;
@@ -399,6 +437,11 @@ static void process(weft_conn *c)
     weft__conn_unref(c);
 }
 
+void weft__conn_process(weft_conn *c)
+{
+    process(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
@@ -431,6 +474,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->state == CONN_LINGER)
         return;
+    if (c->state == CONN_H2) {
+        weft__h2_recv(c, c->rbuf, (size_t)nread);
+        return;
+    }
     c->rend += (size_t)nread;
     if (c->state == CONN_BODY)
         c->since = now_of(c);
@@ -452,6 +499,10 @@ void weft__conn_request_end(weft_conn *c)
         return;
     c->rstart += c->head_len + c->body_len;
     c->head_len = c->body_len = 0;
+    if (c->h2s) {
+        weft__h2_stream_end(c); /* the stream ends when its answer has left */
+        return;
+    }
     weft__conn_flush(c);
     if (!keep) {
         begin_linger(c);
@@ -480,6 +531,8 @@ const char *weft__conn_peer(weft_conn *c)
 {
     if (c->peer[0])
         return c->peer;
+    if (c->h2s)
+        return weft__h2_peer(c);
     struct sockaddr_storage ss;
     int len = sizeof ss;
     int ok = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0;
@@ -568,6 +621,11 @@ static void check_deadline(weft_conn *c, uint64_t now)
         if (now - c->since >= LINGER_MS)
             conn_close(c);
         break;
+    case CONN_H2:
+        if (weft__h2_streams(c) == 0 && !c->writing &&
+            now - c->since >= (uint64_t)cfg->keepalive_timeout_ms)
+            conn_close(c); /* idle */
+        break;
     default:
         break;
     }
@@ -590,6 +648,8 @@ void weft__conn_drain(weft_sloop *sl)
         weft_conn *next = c->next;
         if (c->state == CONN_HEAD && c->rstart == c->rend && !c->writing)
             conn_close(c);
+        else if (c->state == CONN_H2)
+            weft__h2_drain(c);
         c = next;
     }
 }

@@ -247,7 +247,7 @@ static int write_head(weft_ctx *c, weft_buf *out, int status, const char *ctype,
             p = PUT_LIT(p, "\r\nContent-Length: ");
             p = put_u64(p, (uint64_t)content_length);
         }
-    } else if (c->req.minor == 1) {
+    } else if (c->req.minor == 1 && !conn->h2s) { /* HTTP/2 frames the body itself */
         p = PUT_LIT(p, "\r\nTransfer-Encoding: chunked");
         c->stream_chunked = 1;
     }

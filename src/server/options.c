@@ -54,6 +54,8 @@ static const common_opt common[] = {
     {"max-conns-total", OPT_INT, CFG(max_conns_total), "HTTP client: connections in all, 0 = no limit"},
     {"backend-http2", OPT_FLAG, CFG(backend_http2), "HTTP client: HTTP/2 to backends (h2c for http://)"},
     {"backend-curl", OPT_FLAG, CFG(backend_curl), "HTTP client: libcurl for every call, not weft's own"},
+    {"h2c", OPT_FLAG, CFG(h2c), "accept HTTP/2 with prior knowledge (h2c) besides HTTP/1.1"},
+    {"h2-max-streams", OPT_INT, CFG(h2_max_streams), "HTTP/2: concurrent streams per connection (1024)"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
 };
@@ -83,6 +85,7 @@ static void config_defaults(weft_config *cfg)
     cfg->shutdown_grace_ms = 30000;
     cfg->request_timeout_ms = 30000;
     cfg->max_conns_per_endpoint = 1024;
+    cfg->h2_max_streams = 1024;
     cfg->retry_after_s = 1;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;
@@ -238,8 +241,9 @@ int weft__options_finish(weft_app *app)
     }
     weft_log_set_level(cfg->quiet && lvl < WEFT_LOG_WARN ? WEFT_LOG_WARN : (weft_log_level)lvl);
     if (cfg->loops < 1 || cfg->loops > 256 || cfg->workers < 1 || cfg->max_concurrent < 1 ||
-        cfg->port > 65535 || cfg->limits.max_headers < 1) {
-        fprintf(stderr, "%s: --loops, --workers, --max-concurrent, --max-headers must be >= 1 "
+        cfg->port > 65535 || cfg->limits.max_headers < 1 || cfg->h2_max_streams < 1) {
+        fprintf(stderr, "%s: --loops, --workers, --max-concurrent, --max-headers, "
+                        "--h2-max-streams must be >= 1 "
                         "(loops <= 256) and --port <= 65535\n",
                 app->prog);
         return 2;

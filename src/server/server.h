@@ -51,6 +51,8 @@ const char *weft__query_get(weft_arena *a, weft_str query, const char *name);
 
 typedef struct weft_conn weft_conn;
 typedef struct weft_sloop weft_sloop;
+typedef struct weft_h2 weft_h2;
+typedef struct weft_h2_stream weft_h2_stream;
 
 /* Where a response stands. */
 typedef enum weft_resp_state {
@@ -103,6 +105,7 @@ typedef enum weft_conn_state {
     CONN_BODY,     /* head parsed; reading its body */
     CONN_HANDLING, /* request dispatched; waiting for its answer */
     CONN_LINGER,   /* error sent and write side shut; draining input */
+    CONN_H2,       /* speaking HTTP/2 (h2.c): requests are its streams */
     CONN_CLOSED,   /* uv_close called; freed in the close callback */
 } weft_conn_state;
 
@@ -134,6 +137,8 @@ struct weft_conn {
     uint8_t out_paused;     /* too much unsent output: not parsing */
     unsigned requests_seen;
     char peer[48];          /* "" until asked: weft__conn_peer */
+    weft_h2 *h2;            /* CONN_H2: the HTTP/2 session on this socket */
+    weft_h2_stream *h2s;    /* a stream connection: no socket, one HTTP/2 stream */
     weft_ctx ctx;
 };
 
@@ -151,6 +156,8 @@ struct weft_sloop {
     weft_conn *conns;       /* all open connections */
     weft_header *hdr_scratch;
     weft_buf logline;       /* access-log line being formatted */
+    weft_conn *stream_pool; /* freed HTTP/2 stream connections, for reuse (h2.c) */
+    int stream_pool_len;
     uint64_t inflight;      /* requests dispatched and not finished */
     uint64_t max_inflight;  /* --max-concurrent share of this loop */
     uint64_t busy;          /* requests whose handler still runs (fiber, job) */
@@ -190,6 +197,9 @@ struct weft_app {
 
 /* conn.c */
 void weft__conn_accept(weft_sloop *sl);
+void weft__conn_close(weft_conn *c);
+/* Parses and dispatches what the read buffer holds. */
+void weft__conn_process(weft_conn *c);
 /* The peer's address as text ("-" if unknown), looked up once. */
 const char *weft__conn_peer(weft_conn *c);
 void weft__conn_sweep(weft_sloop *sl, uint64_t now);
@@ -220,6 +230,26 @@ void weft__ctx_end(weft_ctx *c);
 int weft__ctx_claim(weft_ctx *c);
 /* Writes a complete minimal answer (no extra headers, no arena) to out. */
 int weft__write_simple(weft_ctx *c, weft_buf *out, int status, const char *body);
+
+/* h2.c: HTTP/2 with prior knowledge (h2c). */
+/* 1: p starts with the whole preface; 0: with part of it; -1: not at all. */
+int weft__h2_is_preface(const char *p, size_t len);
+/* The connection's read buffer starts with the preface: speak HTTP/2. */
+int weft__h2_start(weft_conn *c);
+int weft__h2_recv(weft_conn *c, const char *data, size_t len);
+void weft__h2_writable(weft_conn *c);
+void weft__h2_drain(weft_conn *c);
+size_t weft__h2_streams(const weft_conn *c);
+void weft__h2_closed(weft_conn *c);
+void weft__h2_free(weft_conn *c);
+void weft__h2_stream_flush(weft_conn *s);
+void weft__h2_stream_end(weft_conn *s);
+void weft__h2_stream_detach(weft_conn *s);
+void weft__h2_stream_free(weft_conn *s);
+/* Frees s, or keeps it for the loop's next stream. */
+void weft__h2_stream_recycle(weft_conn *s);
+void weft__h2_pool_free(weft_sloop *sl);
+const char *weft__h2_peer(weft_conn *s);
 
 /* accesslog.c */
 void weft__access_log(weft_ctx *c);
