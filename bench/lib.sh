@@ -121,7 +121,9 @@ start_pgw_backend() {
   if [[ -z "${BACKEND_PORT:-}" ]]; then
     # The backend must never be the bottleneck: S8 sends it 12,000
     # concurrent calls, past its default --max-concurrent (5000 per CPU).
-    start_weft pgw-backend pgw-backend --max-concurrent 100000
+    # BACKEND_ARGS adds flags (S8's HTTP/2 rows: --h2c).
+    # shellcheck disable=SC2086
+    start_weft pgw-backend pgw-backend --max-concurrent 100000 ${BACKEND_ARGS:-}
     BACKEND_PORT=$WEFT_PORT
     BACKEND_PID=$WEFT_PID
   fi

@@ -187,6 +187,7 @@ void weft_client_thread_cleanup(void)
     if (!cl)
         return;
     weft__native_cleanup(cl);
+    weft__h2_cleanup(cl);
     for (int i = 0; i < cl->nshards; i++) {
         weft_timer_stop(cl->loop, &cl->shards[i].timer);
         curl_multi_cleanup(cl->shards[i].multi); /* closes idle connections */
@@ -353,9 +354,11 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
         opts = &none;
     int reason = weft_scope_reason(s);
     client_loop *cl = reason ? NULL : weft__client_loop();
-    /* Plain http:// to an IP address: weft's own client (native.c). */
-    if (cl && !config.http2 && !config.curl_only &&
-        weft__native_request(s, t, cl, url, opts, config.max_body))
+    /* Plain http:// to an IP address: weft's own client, HTTP/1.1
+     * (native.c) or HTTP/2 (h2.c). */
+    if (cl && !config.curl_only &&
+        (config.http2 ? weft__h2_request(s, t, cl, url, opts, config.max_body)
+                      : weft__native_request(s, t, cl, url, opts, config.max_body)))
         return t;
     weft_call *c = cl ? weft__zalloc(sizeof *c) : NULL;
     if (!c) {

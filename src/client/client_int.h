@@ -30,6 +30,7 @@ typedef struct client_loop {
     long shard_host_limit;  /* CURLMOPT_MAX_HOST_CONNECTIONS per shard */
     long host_limit;        /* this loop's per-endpoint limit (0 = none) */
     void *native;           /* native.c: endpoints and their connections */
+    void *h2;               /* h2.c: endpoints and their HTTP/2 sessions */
     weft_client_stats st;
 } client_loop;
 
@@ -59,6 +60,18 @@ uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
 int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
                          const weft_http_opts *o, uint64_t default_max_body);
 void weft__native_cleanup(client_loop *cl);
+/* http://IP[:port]/path?query (IP numeric or "localhost"): fills addr, the
+ * Host value and where the path starts; 0, or -1 if it is not that. */
+struct sockaddr_storage;
+int weft__native_parse_url(const char *url, struct sockaddr_storage *addr, char *host,
+                           size_t hcap, const char **path);
+/* A complete response in one malloc'd block (headers and body copied). */
+weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
+                                        const char *body, size_t body_len);
+/* h2.c: the same calls over HTTP/2 with prior knowledge (--backend-http2). */
+int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
+                     const weft_http_opts *o, uint64_t default_max_body);
+void weft__h2_cleanup(client_loop *cl);
 /* call.c */
 int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *opts,
                      const weft_client_config *cfg);

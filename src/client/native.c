@@ -87,8 +87,8 @@ static void call_fail(ncall *k, int err, const char *detail);
 
 /* http://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
  * Fills addr, host and the path+query start; 0, or -1 to leave it to curl. */
-static int parse_url(const char *url, struct sockaddr_storage *addr, char *host, size_t hcap,
-                     const char **path)
+int weft__native_parse_url(const char *url, struct sockaddr_storage *addr, char *host,
+                           size_t hcap, const char **path)
 {
     if (strncmp(url, "http://", 7) != 0)
         return -1;
@@ -205,48 +205,59 @@ static void call_fail(ncall *k, int err, const char *detail)
     weft_task_unref(t);
 }
 
-static weft_http_response *build_response(nconn *c, double ms)
+/* One block: the response, its header array and text, its body (the task
+ * frees it with free()). Shared with h2.c. */
+weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
+                                        const char *body, size_t body_len)
 {
-    weft_header fields[MAX_FIELDS];
-    weft_http_resp_head head;
-    if (weft_http_parse_response(c->in.data, c->head_len, &head, fields, MAX_FIELDS, MAX_HEAD) <= 0)
-        return NULL;
-    /* One block: the response, its header array and text, its body (the
-     * task frees it with free()). */
     size_t text = 0;
-    for (size_t i = 0; i < head.nheaders; i++)
-        text += head.headers[i].name.len + head.headers[i].value.len + 2;
+    for (size_t i = 0; i < n; i++)
+        text += hdr[i].name.len + hdr[i].value.len + 2;
     size_t hdr_at = (sizeof(weft_http_response) + _Alignof(weft_header) - 1) &
                     ~(_Alignof(weft_header) - 1);
-    size_t text_at = hdr_at + head.nheaders * sizeof(weft_header);
+    size_t text_at = hdr_at + n * sizeof(weft_header);
     size_t body_at = text_at + text;
-    char *block = malloc(body_at + c->body_len + 1);
+    char *block = malloc(body_at + body_len + 1);
     if (!block)
         return NULL;
     weft_http_response *r = (weft_http_response *)block;
     memset(r, 0, sizeof *r);
-    r->status = head.status;
-    r->total_ms = ms;
-    r->reused = c->reused;
+    r->status = status;
     weft_header *h = (weft_header *)(block + hdr_at);
     r->body = block + body_at;
     char *p = block + text_at;
-    for (size_t i = 0; i < head.nheaders; i++) {
-        weft_str n = head.headers[i].name, v = head.headers[i].value;
-        memcpy(p, n.base, n.len);
-        p[n.len] = '\0';
-        h[i].name = weft_str_make(p, n.len);
-        p += n.len + 1;
+    for (size_t i = 0; i < n; i++) {
+        weft_str nm = hdr[i].name, v = hdr[i].value;
+        memcpy(p, nm.base, nm.len);
+        p[nm.len] = '\0';
+        h[i].name = weft_str_make(p, nm.len);
+        p += nm.len + 1;
         memcpy(p, v.base, v.len);
         p[v.len] = '\0';
         h[i].value = weft_str_make(p, v.len);
         p += v.len + 1;
     }
     r->headers = h;
-    r->nheaders = head.nheaders;
-    memcpy(r->body, c->in.data + c->head_len, c->body_len);
-    r->body[c->body_len] = '\0';
-    r->body_len = c->body_len;
+    r->nheaders = n;
+    if (body_len)
+        memcpy(r->body, body, body_len);
+    r->body[body_len] = '\0';
+    r->body_len = body_len;
+    return r;
+}
+
+static weft_http_response *build_response(nconn *c, double ms)
+{
+    weft_header fields[MAX_FIELDS];
+    weft_http_resp_head head;
+    if (weft_http_parse_response(c->in.data, c->head_len, &head, fields, MAX_FIELDS, MAX_HEAD) <= 0)
+        return NULL;
+    weft_http_response *r = weft__response_make(head.status, head.headers, head.nheaders,
+                                                c->in.data + c->head_len, c->body_len);
+    if (r) {
+        r->total_ms = ms;
+        r->reused = c->reused;
+    }
     return r;
 }
 
@@ -667,7 +678,7 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
     struct sockaddr_storage addr;
     char host[80];
     const char *path;
-    if (parse_url(url, &addr, host, sizeof host, &path))
+    if (weft__native_parse_url(url, &addr, host, sizeof host, &path))
         return 0; /* not ours: curl takes it */
     const char *method = o->method ? o->method : o->body ? "POST" : "GET";
     for (const char *p = method; *p; p++)

@@ -1,0 +1,808 @@
+/* h2.c - backend calls over HTTP/2 with prior knowledge (h2c) to plain
+ * http:// backends given by IP address, on weft's own connections, framed
+ * by libnghttp2. Chosen by --backend-http2 (config.http2).
+ *
+ * Why: over HTTP/1.1 every concurrent call needs a connection of its own;
+ * S8's 4,000 clients with three calls each open and keep 12,000 of them,
+ * and a burst of new requests pays a TCP handshake, an accept and the
+ * epoll registrations per call (docs/benchmarks.md, "What the first wave
+ * costs"). Here calls are streams on a few connections per endpoint, and
+ * the frames of all calls started in one loop iteration leave in one write
+ * (weft__loop_flush_later). Debian 12's libcurl 7.88.1 fails multiplexed
+ * streams (docs/guide.md), so this does not go through curl.
+ *
+ * Owns, per loop: endpoints, their sessions (one TCP connection each, up
+ * to the endpoint's connection limit) and the calls on them. A call
+ * completes exactly once: its stream closes (answer or reset), its time-out,
+ * its scope's cancellation (the stream is reset with CANCEL and the
+ * connection stays), or its session's end. A stream the server refused
+ * (REFUSED_STREAM, or above a GOAWAY's last stream) never reached a handler
+ * and is sent again once on another session. Loop thread only; never
+ * blocks. */
+#include <nghttp2/nghttp2.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <uv.h>
+
+#include "../base/alloc.h"
+#include "../loop/loop.h"
+#include "../task/task_int.h"
+#include "client_int.h"
+
+#define READ_BUF (64u * 1024u)
+#define MAX_FIELDS 100
+#define MAX_REQ_FIELDS 64
+/* Streams assumed allowed on a new session until the server's SETTINGS
+ * say (RFC 9113 6.5.2 recommends at least 100). */
+#define ASSUMED_STREAMS 100
+/* Unsent frames beyond which no more are pulled until the socket drains. */
+#define OUT_HIGH_WATER (512u * 1024u)
+
+typedef struct h2sess h2sess;
+typedef struct h2call h2call;
+
+typedef struct h2ep {
+    struct h2ep *next;
+    struct sockaddr_storage addr;
+    char host[80];
+    h2sess *sessions;
+    h2sess *cur;          /* the session new streams go to while it has room */
+    long nsessions;
+    h2call *wait_head, *wait_tail; /* calls without a stream yet, in order */
+} h2ep;
+
+struct h2sess {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    h2ep *ep;
+    client_loop *cl;
+    h2sess *next;
+    nghttp2_session *ng;
+    weft_flush flush;
+    weft_buf out, wbuf;   /* frames collecting / being written */
+    char *rbuf;
+    h2call *calls;        /* calls with a stream here */
+    long streams;
+    long max_streams;     /* the server's SETTINGS_MAX_CONCURRENT_STREAMS */
+    int connected, writing, closing, goaway, failed_open;
+};
+
+struct h2call {
+    weft_task *task;
+    weft_scope *scope;
+    weft_cancel_reg reg;
+    weft_timer timer;
+    client_loop *cl;
+    h2ep *ep;
+    h2sess *sess;
+    h2call *prev, *next;  /* in sess->calls */
+    h2call *next_wait;
+    int32_t id;
+    int waiting, retried, head_request;
+    /* the request: name/value pairs as NUL-separated text, and the body */
+    weft_buf req;
+    size_t nfields;
+    const char *body;     /* in req, after the fields */
+    size_t body_len, body_off;
+    /* the answer */
+    int status;
+    weft_buf hdrs;        /* name \0 value \0 ... */
+    size_t nhdrs;
+    weft_buf resp;
+    size_t max_body;
+    uint64_t t0, timeout_ms;
+    char url[256];
+};
+
+typedef struct h2_state {
+    h2ep *endpoints;
+} h2_state;
+
+static void pump(h2ep *ep);
+static void sess_close(h2sess *s, int err, const char *why);
+static void schedule(h2sess *s);
+
+/* ---- completing a call ------------------------------------------------------ */
+
+static void unwait(h2call *k)
+{
+    if (!k->waiting)
+        return;
+    h2ep *ep = k->ep;
+    h2call **pp = &ep->wait_head, *prev = NULL;
+    while (*pp && *pp != k)
+        prev = *pp, pp = &(*pp)->next_wait;
+    if (*pp) {
+        *pp = k->next_wait;
+        if (ep->wait_tail == k)
+            ep->wait_tail = prev;
+    }
+    k->waiting = 0;
+}
+
+/* Takes k off its session (the stream is over or being reset). */
+static void unstream(h2call *k)
+{
+    h2sess *s = k->sess;
+    if (!s)
+        return;
+    if (k->id > 0)
+        nghttp2_session_set_stream_user_data(s->ng, k->id, NULL);
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        s->calls = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    k->prev = k->next = NULL;
+    k->sess = NULL;
+    s->streams--;
+}
+
+static void call_free(h2call *k)
+{
+    k->cl->st.calls_active--;
+    weft_timer_stop(k->cl->loop, &k->timer);
+    weft_cancel_unregister(weft_scope_token(k->scope), &k->reg);
+    unwait(k);
+    unstream(k);
+    weft_buf_free(&k->req);
+    weft_buf_free(&k->hdrs);
+    weft_buf_free(&k->resp);
+    free(k);
+}
+
+static void call_fail(h2call *k, int err, const char *detail)
+{
+    weft_task *t = k->task;
+    client_loop *cl = k->cl;
+    if (err == WEFT_ECANCELED) {
+        cl->st.calls_canceled++;
+    } else {
+        cl->st.calls_failed++;
+        if (k->scope && !weft_scope_reason(k->scope)) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s: %s", k->url, detail);
+            weft__scope_note_failure(k->scope, err, msg);
+        }
+    }
+    call_free(k);
+    weft_task_reject(t, err);
+    weft_task_unref(t);
+}
+
+static void call_done(h2call *k)
+{
+    weft_header h[MAX_FIELDS];
+    size_t n = 0;
+    for (const char *p = k->hdrs.data, *end = p + k->hdrs.len; p < end && n < MAX_FIELDS; n++) {
+        size_t nl = strlen(p);
+        const char *v = p + nl + 1;
+        size_t vl = strlen(v);
+        h[n].name = weft_str_make(p, nl);
+        h[n].value = weft_str_make(v, vl);
+        p = v + vl + 1;
+    }
+    double ms = (double)(weft_now_ns() - k->t0) / 1e6;
+    weft_http_response *r = weft__response_make(k->status, h, n, k->resp.data, k->resp.len);
+    if (!r) {
+        call_fail(k, WEFT_ENOMEM, "out of memory");
+        return;
+    }
+    r->total_ms = ms;
+    r->reused = 1; /* a stream on a shared connection */
+    client_loop *cl = k->cl;
+    cl->st.calls_ok++;
+    cl->st.latency_ms_sum += ms;
+    if (ms > cl->st.latency_ms_max)
+        cl->st.latency_ms_max = ms;
+    weft_task *t = k->task;
+    call_free(k);
+    weft_task_resolve(t, r, free);
+    weft_task_unref(t);
+}
+
+/* Back to the front of the endpoint's queue: its stream was refused. */
+static void requeue(h2call *k)
+{
+    unstream(k);
+    k->retried = 1;
+    k->id = 0;
+    k->status = 0;
+    k->hdrs.len = k->resp.len = 0;
+    k->nhdrs = 0;
+    k->body_off = 0;
+    k->waiting = 1;
+    k->next_wait = k->ep->wait_head;
+    k->ep->wait_head = k;
+    if (!k->ep->wait_tail)
+        k->ep->wait_tail = k;
+}
+
+/* ---- nghttp2 callbacks ------------------------------------------------------- */
+
+static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *ud)
+{
+    (void)flags;
+    (void)ud;
+    if (f->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    h2call *k = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+    if (!k || k->resp.len)
+        return 0; /* gone, or trailers */
+    if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+        int st = 0;
+        for (size_t i = 0; i < valuelen && i < 3; i++)
+            st = st * 10 + (value[i] - '0');
+        k->status = st;
+        k->hdrs.len = 0; /* a 1xx head's fields are not the answer's */
+        k->nhdrs = 0;
+        return 0;
+    }
+    if (k->nhdrs >= MAX_FIELDS)
+        return 0;
+    k->nhdrs++;
+    int e = weft_buf_append(&k->hdrs, name, namelen);
+    e = e ? e : weft_buf_append(&k->hdrs, "", 1);
+    e = e ? e : weft_buf_append(&k->hdrs, value, valuelen);
+    e = e ? e : weft_buf_append(&k->hdrs, "", 1);
+    return e ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+}
+
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *ud)
+{
+    (void)flags;
+    h2sess *s = ud;
+    h2call *k = nghttp2_session_get_stream_user_data(ng, id);
+    if (!k)
+        return 0;
+    if (k->resp.len + len > k->max_body) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "the response is larger than %zu bytes", k->max_body);
+        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+        schedule(s);
+        h2ep *ep = k->ep;
+        call_fail(k, WEFT_ETOOBIG, msg);
+        pump(ep);
+        return 0;
+    }
+    return weft_buf_append(&k->resp, data, len) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
+{
+    h2sess *s = ud;
+    h2call *k = nghttp2_session_get_stream_user_data(ng, id);
+    if (!k)
+        return 0;
+    h2ep *ep = k->ep;
+    if (code == NGHTTP2_REFUSED_STREAM && !k->retried) {
+        requeue(k); /* no handler saw it: another session may take it */
+    } else if (code != NGHTTP2_NO_ERROR) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the backend reset the HTTP/2 stream (%s)",
+                 nghttp2_http2_strerror(code));
+        call_fail(k, WEFT_ECONNRESET, msg);
+    } else if (k->status < 200) {
+        call_fail(k, WEFT_EPROTO, "the HTTP/2 stream ended without a response");
+    } else {
+        call_done(k);
+    }
+    (void)s;
+    pump(ep);
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
+{
+    (void)ng;
+    h2sess *s = ud;
+    if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+        s->max_streams = (long)nghttp2_session_get_remote_settings(
+            ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        pump(s->ep); /* the server's stream limit is known now */
+    } else if (f->hd.type == NGHTTP2_GOAWAY) {
+        s->goaway = 1; /* no new streams here; the ones above its last are refused */
+        pump(s->ep);
+    }
+    return 0;
+}
+
+static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)ng;
+    (void)id;
+    (void)ud;
+    h2call *k = src->ptr;
+    size_t n = k->body_len - k->body_off;
+    if (n > len)
+        n = len;
+    memcpy(buf, k->body + k->body_off, n);
+    k->body_off += n;
+    if (k->body_off == k->body_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/* ---- sessions -------------------------------------------------------------------- */
+
+static void on_sess_closed(uv_handle_t *h)
+{
+    h2sess *s = h->data;
+    nghttp2_session_del(s->ng);
+    weft_buf_free(&s->out);
+    weft_buf_free(&s->wbuf);
+    free(s->rbuf);
+    free(s);
+}
+
+/* Ends the session: its calls fail with err (or, never sent, wait for
+ * another session). */
+static void sess_close(h2sess *s, int err, const char *why)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    h2ep *ep = s->ep;
+    for (h2sess **pp = &ep->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    if (ep->cur == s)
+        ep->cur = NULL;
+    ep->nsessions--;
+    s->cl->st.sockets_open--;
+    weft__loop_flush_cancel(s->cl->loop, &s->flush);
+    int requeued = 0;
+    while (s->calls) {
+        h2call *k = s->calls;
+        if (!s->connected && !k->retried) {
+            requeue(k);
+            requeued++;
+        } else {
+            call_fail(k, err, why);
+        }
+    }
+    uv_close((uv_handle_t *)&s->tcp, on_sess_closed);
+    /* Calls put back, or waiting for room this session took, may go on
+     * another; not after a failed open, whose caller fails them. */
+    if ((requeued || ep->wait_head) && !s->failed_open)
+        pump(ep);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    h2sess *s = w->data;
+    s->writing = 0;
+    s->wbuf.len = 0;
+    if (s->closing)
+        return;
+    if (status < 0) {
+        sess_close(s, WEFT_ECONNRESET, uv_strerror(status));
+        return;
+    }
+    schedule(s);
+}
+
+static void write_out(h2sess *s)
+{
+    if (s->writing || !s->out.len)
+        return;
+    uv_buf_t b = uv_buf_init(s->out.data, (unsigned)s->out.len);
+    int n = uv_try_write((uv_stream_t *)&s->tcp, &b, 1);
+    if (n == (int)s->out.len) {
+        s->out.len = 0;
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        sess_close(s, WEFT_ECONNRESET, uv_strerror(n));
+        return;
+    }
+    if (n < 0)
+        n = 0;
+    weft_buf t = s->wbuf;
+    s->wbuf = s->out;
+    s->out = t;
+    s->out.len = 0;
+    s->writing = 1;
+    s->wreq.data = s;
+    b = uv_buf_init(s->wbuf.data + n, (unsigned)(s->wbuf.len - (size_t)n));
+    if (uv_write(&s->wreq, (uv_stream_t *)&s->tcp, &b, 1, on_write)) {
+        s->writing = 0;
+        sess_close(s, WEFT_ECONNRESET, "cannot write");
+    }
+}
+
+static void send_frames(weft_flush *f)
+{
+    h2sess *s = (h2sess *)((char *)f - offsetof(h2sess, flush));
+    if (s->closing || !s->connected)
+        return;
+    while (!(s->writing && s->out.len > OUT_HIGH_WATER)) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(s->ng, &data);
+        if (n < 0) {
+            sess_close(s, WEFT_EPROTO, nghttp2_strerror((int)n));
+            return;
+        }
+        if (n == 0)
+            break;
+        if (weft_buf_append(&s->out, data, (size_t)n)) {
+            sess_close(s, WEFT_ENOMEM, "out of memory");
+            return;
+        }
+    }
+    write_out(s);
+    if (!s->closing && !s->writing && !s->out.len && !nghttp2_session_want_read(s->ng) &&
+        !nghttp2_session_want_write(s->ng))
+        sess_close(s, WEFT_ECONNRESET, "the HTTP/2 session ended");
+}
+
+static void schedule(h2sess *s)
+{
+    if (!s->closing)
+        weft__loop_flush_later(s->cl->loop, &s->flush);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    h2sess *s = h->data;
+    if (!s->rbuf)
+        s->rbuf = malloc(READ_BUF);
+    *buf = s->rbuf ? uv_buf_init(s->rbuf, READ_BUF) : uv_buf_init(NULL, 0);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    h2sess *s = st->data;
+    if (s->closing || n == 0)
+        return;
+    if (n < 0) {
+        sess_close(s, WEFT_ECONNRESET, n == UV_EOF ? "the backend closed the connection"
+                                                   : uv_strerror((int)n));
+        return;
+    }
+    ssize_t r = nghttp2_session_mem_recv(s->ng, (const uint8_t *)buf->base, (size_t)n);
+    if (r < 0 && !s->closing) {
+        sess_close(s, WEFT_EPROTO, nghttp2_strerror((int)r));
+        return;
+    }
+    schedule(s);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    h2sess *s = req->data;
+    if (s->closing)
+        return;
+    if (status < 0) {
+        s->connected = 1; /* what was submitted was not sent, but fail it: the backend is down */
+        sess_close(s, status == UV_ECONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
+                   status == UV_ECONNREFUSED ? "connection refused" : uv_strerror(status));
+        return;
+    }
+    uv_tcp_nodelay(&s->tcp, 1);
+    s->connected = 1;
+    schedule(s);
+}
+
+static h2sess *sess_open(h2ep *ep, client_loop *cl)
+{
+    h2sess *s = weft__zalloc(sizeof *s);
+    nghttp2_session_callbacks *cb = NULL;
+    if (!s || nghttp2_session_callbacks_new(&cb)) {
+        free(s);
+        return NULL;
+    }
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    /* No RFC 7540 priorities (announced below), so closed streams need
+     * not be kept to weigh them. */
+    nghttp2_option *opt = NULL;
+    int r = nghttp2_option_new(&opt);
+    if (!r) {
+        nghttp2_option_set_no_closed_streams(opt, 1);
+        r = nghttp2_session_client_new2(&s->ng, cb, s, opt);
+        nghttp2_option_del(opt);
+    }
+    nghttp2_session_callbacks_del(cb);
+    if (r) {
+        free(s);
+        return NULL;
+    }
+    /* Answers are read as they come: a large window per stream and for
+     * the connection keeps a backend from waiting on WINDOW_UPDATEs. */
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20},
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+    };
+    nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, 1 << 26);
+    s->ep = ep;
+    s->cl = cl;
+    s->max_streams = ASSUMED_STREAMS; /* until the server's SETTINGS say */
+    s->flush.fn = send_frames;
+    uv_tcp_init(&cl->loop->uv, &s->tcp);
+    s->tcp.data = s;
+    s->creq.data = s;
+    s->next = ep->sessions;
+    ep->sessions = s;
+    ep->nsessions++;
+    cl->st.sockets_open++;
+    cl->st.connections_opened++;
+    if (uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&ep->addr, on_connect) ||
+        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read)) {
+        s->failed_open = 1;
+        sess_close(s, WEFT_EIO, "cannot open a connection");
+        return NULL;
+    }
+    return s;
+}
+
+static long room(const h2sess *s)
+{
+    return s->goaway || s->closing ? 0 : s->max_streams - s->streams;
+}
+
+/* A session that can take one more stream now; NULL if none can (*err
+ * set if none can be opened either). */
+static h2sess *pick(h2ep *ep, client_loop *cl, int *err)
+{
+    if (ep->cur && room(ep->cur) > 0)
+        return ep->cur;
+    h2sess *best = NULL;
+    long best_room = 0;
+    for (h2sess *s = ep->sessions; s; s = s->next) {
+        long r = room(s);
+        if (r > best_room)
+            best = s, best_room = r;
+    }
+    if (best)
+        return ep->cur = best;
+    long limit = cl->host_limit;
+    if (limit <= 0 || ep->nsessions < limit) {
+        h2sess *s = sess_open(ep, cl);
+        *err = s ? 0 : WEFT_EIO;
+        return ep->cur = s;
+    }
+    *err = 0;
+    return NULL; /* every session is full: the next closed stream pumps again */
+}
+
+static int submit(h2sess *s, h2call *k)
+{
+    nghttp2_nv nv[MAX_REQ_FIELDS];
+    const char *p = k->req.data;
+    for (size_t i = 0; i < k->nfields; i++) {
+        size_t nl = strlen(p);
+        const char *v = p + nl + 1;
+        size_t vl = strlen(v);
+        /* Copied by nghttp2: a call may end before its HEADERS leave. */
+        nv[i] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)v, nl, vl, NGHTTP2_NV_FLAG_NONE};
+        p = v + vl + 1;
+    }
+    nghttp2_data_provider prd = {.source.ptr = k, .read_callback = read_body};
+    int32_t id = nghttp2_submit_request(s->ng, NULL, nv, k->nfields, k->body ? &prd : NULL, k);
+    if (id < 0)
+        return WEFT_EPROTO;
+    k->id = id;
+    k->sess = s;
+    k->next = s->calls;
+    if (s->calls)
+        s->calls->prev = k;
+    s->calls = k;
+    s->streams++;
+    schedule(s);
+    return 0;
+}
+
+/* Gives waiting calls a stream, in order. */
+static void pump(h2ep *ep)
+{
+    while (ep->wait_head) {
+        h2call *k = ep->wait_head;
+        int err;
+        h2sess *s = pick(ep, k->cl, &err);
+        if (!s && !err)
+            return;
+        ep->wait_head = k->next_wait;
+        if (!ep->wait_head)
+            ep->wait_tail = NULL;
+        k->waiting = 0;
+        if (!s)
+            call_fail(k, err, "cannot open a connection");
+        else if (submit(s, k))
+            call_fail(k, WEFT_EPROTO, "cannot start an HTTP/2 stream");
+    }
+}
+
+/* ---- the call ------------------------------------------------------------------ */
+
+/* Stops k's stream, if it has one: the connection stays for the others. */
+static void reset_stream(h2call *k)
+{
+    h2sess *s = k->sess;
+    if (!s)
+        return;
+    if (k->id > 0) {
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, k->id, NGHTTP2_CANCEL);
+        schedule(s);
+    }
+    unstream(k);
+}
+
+static void on_cancel(weft_cancel_reg *reg, int reason)
+{
+    h2call *k = reg->arg;
+    h2ep *ep = k->ep;
+    reset_stream(k);
+    call_fail(k, reason, reason == WEFT_ETIMEDOUT ? "the request's deadline passed"
+                                                  : "the call was canceled");
+    pump(ep);
+}
+
+static void on_timeout(weft_timer *t)
+{
+    h2call *k = (h2call *)((char *)t - offsetof(h2call, timer));
+    h2ep *ep = k->ep;
+    char detail[64];
+    snprintf(detail, sizeof detail, "no complete response within %llu ms",
+             (unsigned long long)k->timeout_ms);
+    reset_stream(k);
+    call_fail(k, WEFT_ETIMEDOUT, detail);
+    pump(ep);
+}
+
+static int field(h2call *k, const char *name, size_t nl, const char *value, size_t vl)
+{
+    if (k->nfields >= MAX_REQ_FIELDS)
+        return WEFT_EINVAL;
+    k->nfields++;
+    int r = weft_buf_append(&k->req, name, nl);
+    r = r ? r : weft_buf_append(&k->req, "", 1);
+    r = r ? r : weft_buf_append(&k->req, value, vl);
+    return r ? r : weft_buf_append(&k->req, "", 1);
+}
+
+/* The request's fields as NUL-separated pairs (names lower-case, RFC 9113
+ * 8.2.2), then its body. */
+static int build_request(h2call *k, const char *method, const char *path, const char *host,
+                         const weft_http_opts *o)
+{
+    weft_buf_reserve(&k->req, 256);
+    int r = field(k, ":method", 7, method, strlen(method));
+    r = r ? r : field(k, ":scheme", 7, "http", 4);
+    r = r ? r : field(k, ":authority", 10, host, strlen(host));
+    r = r ? r : field(k, ":path", 5, path, strlen(path));
+    int has_ct = 0;
+    for (const char *const *h = o->headers; !r && h && *h; h++) {
+        const char *colon = strchr(*h, ':');
+        if (strpbrk(*h, "\r\n") || !colon || colon == *h)
+            return WEFT_EINVAL;
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        if (!*v)
+            continue; /* "Name:" removes a header in curl's convention */
+        char name[128];
+        size_t nl = (size_t)(colon - *h);
+        if (nl >= sizeof name)
+            return WEFT_EINVAL;
+        for (size_t i = 0; i < nl; i++)
+            name[i] = (char)((*h)[i] >= 'A' && (*h)[i] <= 'Z' ? (*h)[i] + 32 : (*h)[i]);
+        /* Connection-specific fields have no place in HTTP/2. */
+        if ((nl == 4 && !memcmp(name, "host", 4)) || (nl == 10 && !memcmp(name, "connection", 10)) ||
+            (nl == 10 && !memcmp(name, "keep-alive", 10)) ||
+            (nl == 17 && !memcmp(name, "transfer-encoding", 17)))
+            continue;
+        has_ct |= nl == 12 && !memcmp(name, "content-type", 12);
+        r = field(k, name, nl, v, strlen(v));
+    }
+    if (!r && o->body) {
+        char len[24];
+        int n = snprintf(len, sizeof len, "%zu", o->body_len);
+        if (!has_ct)
+            r = field(k, "content-type", 12, "application/x-www-form-urlencoded", 33);
+        r = r ? r : field(k, "content-length", 14, len, (size_t)n);
+        size_t at = k->req.len;
+        r = r ? r : weft_buf_append(&k->req, o->body, o->body_len);
+        if (!r) {
+            k->body = k->req.data + at;
+            k->body_len = o->body_len;
+        }
+    }
+    return r;
+}
+
+static h2ep *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr, const char *host)
+{
+    h2_state *st = cl->h2;
+    if (!st && !(st = cl->h2 = calloc(1, sizeof *st)))
+        return NULL;
+    for (h2ep *e = st->endpoints; e; e = e->next)
+        if (memcmp(&e->addr, addr, sizeof *addr) == 0 && strcmp(e->host, host) == 0)
+            return e;
+    h2ep *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->addr = *addr;
+    snprintf(e->host, sizeof e->host, "%s", host);
+    e->next = st->endpoints;
+    st->endpoints = e;
+    return e;
+}
+
+int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
+                     const weft_http_opts *o, uint64_t default_max_body)
+{
+    struct sockaddr_storage addr;
+    char host[80];
+    const char *path;
+    if (weft__native_parse_url(url, &addr, host, sizeof host, &path))
+        return 0; /* not ours: curl takes it */
+    const char *method = o->method ? o->method : o->body ? "POST" : "GET";
+    for (const char *p = method; *p; p++)
+        if (*p < 'A' || *p > 'Z')
+            return 0;
+    h2ep *ep = endpoint_for(cl, &addr, host);
+    h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
+    if (!k)
+        return 0;
+    k->task = t;
+    k->scope = s;
+    k->cl = cl;
+    k->ep = ep;
+    k->t0 = weft_now_ns();
+    k->max_body = o->max_body ? o->max_body : default_max_body;
+    k->head_request = strcmp(method, "HEAD") == 0;
+    size_t url_len = strnlen(url, sizeof k->url - 1);
+    memcpy(k->url, url, url_len);
+    k->url[url_len] = '\0';
+    weft_task_ref(t);
+    cl->st.calls_started++;
+    cl->st.calls_active++;
+    if (build_request(k, method, path, host, o)) {
+        call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
+        return 1;
+    }
+    k->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
+    if (o->timeout_ms)
+        weft_timer_start(cl->loop, &k->timer, k->timeout_ms, on_timeout);
+    weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
+    k->waiting = 1;
+    if (ep->wait_tail)
+        ep->wait_tail->next_wait = k;
+    else
+        ep->wait_head = k;
+    ep->wait_tail = k;
+    pump(ep);
+    return 1;
+}
+
+void weft__h2_cleanup(client_loop *cl)
+{
+    h2_state *st = cl->h2;
+    if (!st)
+        return;
+    while (st->endpoints) {
+        h2ep *e = st->endpoints;
+        st->endpoints = e->next;
+        while (e->sessions)
+            sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
+        while (e->wait_head)
+            call_fail(e->wait_head, WEFT_ECANCELED, "the client is shutting down");
+        free(e);
+    }
+    free(st);
+    cl->h2 = NULL;
+}
