@@ -9,6 +9,8 @@
 #    when everyone waits for the backend's delay, when the answers come.
 # 2. Then wrk again for 12 s and, over the 5 s in its middle, the CPU time
 #    per answered request of pgw-front, pgw-backend and wrk.
+# BACKEND_ARGS / FRONT_ARGS add flags to pgw-backend / pgw-front (over
+# HTTP/2: BACKEND_ARGS=--h2c FRONT_ARGS=--backend-http2).
 # A diagnostic, not a scenario of BENCH.md; loopback only, stops what it
 # started. Run it alone: it measures time.
 set -euo pipefail
@@ -17,7 +19,8 @@ source "$HERE/lib.sh"
 ulimit -n 20000 2>/dev/null || true
 clients=${1:-4000}
 path=${2:-/json/pwg-async?delay=500}
-start_pgw_front fwc --max-conns-per-endpoint 20000
+# shellcheck disable=SC2086
+start_pgw_front fwc --max-conns-per-endpoint 20000 ${FRONT_ARGS:-}
 url="http://127.0.0.1:$FRONT_PORT$path"
 echo "first_wave_cpu: $clients clients on $path ($(machine_line))"
 

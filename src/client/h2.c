@@ -66,6 +66,7 @@ struct h2sess {
     long streams;
     long max_streams;     /* the server's SETTINGS_MAX_CONCURRENT_STREAMS */
     int connected, writing, closing, goaway, failed_open;
+    int spoke_h2;         /* the server's SETTINGS arrived */
 };
 
 struct h2call {
@@ -302,6 +303,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
     (void)ng;
     h2sess *s = ud;
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+        s->spoke_h2 = 1;
         s->max_streams = (long)nghttp2_session_get_remote_settings(
             ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
         pump(s->ep); /* the server's stream limit is known now */
@@ -347,6 +349,11 @@ static void sess_close(h2sess *s, int err, const char *why)
 {
     if (s->closing)
         return;
+    if (s->connected && !s->spoke_h2 && err != WEFT_ECONNREFUSED && err != WEFT_ECANCELED) {
+        err = WEFT_EPROTO;
+        why = "the backend does not speak HTTP/2 with prior knowledge (h2c); "
+              "it needs it enabled (weft: --h2c), or drop --backend-http2";
+    }
     s->closing = 1;
     h2ep *ep = s->ep;
     for (h2sess **pp = &ep->sessions; *pp; pp = &(*pp)->next)

@@ -187,7 +187,7 @@ static weft_conn *stream_new(weft_h2 *h2, int32_t id)
 
 static int put(weft_buf *b, const void *p, size_t n)
 {
-    return weft_buf_append(b, p, n);
+    return n ? weft_buf_append(b, p, n) : 0; /* an empty part may be a NULL buffer */
 }
 
 /* A pseudo-field's value in st->fields (":name: value\r\n"), or empty. */

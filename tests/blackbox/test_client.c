@@ -41,24 +41,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* GET path on the front with ?url=http://127.0.0.1:port<path> (encoded). */
 static int front_get(const wt_server *fr, const char *route, int port, const char *path,
                      const char *extra, wt_response *r)
 {
-    char url[512], req[1024];
-    size_t n = 0;
-    char target[256];
-    snprintf(target, sizeof target, "http://127.0.0.1:%d%s", port, path);
-    for (const char *p = target; *p && n < sizeof url - 4; p++) {
-        if (*p == '?' || *p == '&' || *p == '=' || *p == '%' || *p == ' ')
-            n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", (unsigned char)*p);
-        else
-            url[n++] = *p;
-    }
-    url[n] = '\0';
-    snprintf(req, sizeof req, "GET %s?url=%s%s HTTP/1.1\r\nHost: t\r\n\r\n", route, url,
-             extra ? extra : "");
-    return wt_request(fr->port, req, r);
+    return wt_get_via(fr->port, route, port, path, extra, r);
 }
 
 static long client_stat(const char *name)

@@ -13,15 +13,19 @@
 #include "wt_fault.h"
 
 static wt_server backend, front;
+/* "h2" as the first argument: the same tests with the front calling the
+ * backend over HTTP/2 (--backend-http2 to a --h2c backend). */
+static int use_h2;
 
 static int setup(void **state)
 {
     (void)state;
-    static const char *const bargs[] = {"--quiet", NULL};
-    wt_start(&backend, "pgw-backend", bargs);
+    static const char *const bargs[] = {"--quiet", NULL, NULL};
+    static const char *const bargs_h2[] = {"--quiet", "--h2c", NULL};
+    wt_start(&backend, "pgw-backend", use_h2 ? bargs_h2 : bargs);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", backend.port);
-    const char *fargs[] = {"--backend", url, NULL};
+    const char *fargs[] = {"--backend", url, use_h2 ? "--backend-http2" : NULL, NULL};
     wt_start(&front, "pgw-front", fargs);
     return 0;
 }
@@ -260,8 +264,9 @@ static void backend_down_gives_502_page(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    use_h2 = argc > 1 && strcmp(argv[1], "h2") == 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(backend_api),
         cmocka_unit_test(each_page_has_its_tables),

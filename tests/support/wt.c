@@ -520,3 +520,21 @@ void wt_raise_fd_limit(void)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
 }
+
+int wt_get_via(int front_port, const char *route, int port, const char *path, const char *extra,
+               wt_response *r)
+{
+    char url[512], req[1024], target[256];
+    size_t n = 0;
+    snprintf(target, sizeof target, "http://127.0.0.1:%d%s", port, path);
+    for (const char *p = target; *p && n < sizeof url - 4; p++) {
+        if (*p == '?' || *p == '&' || *p == '=' || *p == '%' || *p == ' ')
+            n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", (unsigned char)*p);
+        else
+            url[n++] = *p;
+    }
+    url[n] = '\0';
+    snprintf(req, sizeof req, "GET %s?url=%s%s HTTP/1.1\r\nHost: t\r\n\r\n", route, url,
+             extra ? extra : "");
+    return wt_request(front_port, req, r);
+}

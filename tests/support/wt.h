@@ -60,6 +60,11 @@ int wt_wait_closed(wt_conn *c, int timeout_ms);
  * response in *r if r is not NULL. */
 int wt_request(int port, const char *raw, wt_response *r);
 
+/* GET route?url=http://127.0.0.1:port<path>(encoded)<extra> on a front
+ * (weft-client-app) at front_port; the status, or -1. */
+int wt_get_via(int front_port, const char *route, int port, const char *path, const char *extra,
+               wt_response *r);
+
 long wt_now_ms(void);
 /* True when the servers run under a sanitizer that slows them ~10x
  * (WT_SLOW_BUILD=1, set by `make tsan`): scale and speed tests skip then,
