@@ -22,6 +22,7 @@
 #define RBUF_INITIAL 4096
 #define RBUF_MIN_FREE 1024
 #define LINGER_MS 2000
+#define H2_READ (64u * 1024u)
 /* Pipelined requests are not processed while this much output waits for a
  * client that does not read: memory stays bounded per connection. */
 #define OUT_HIGH_WATER (512u * 1024u)
@@ -98,6 +99,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
             return;
         break;
     case CONN_H2: /* nghttp2 takes every byte it is given */
+        c->rstart = c->rend = 0;
+        /* Frames of many streams arrive together: read them in large
+         * pieces, not RBUF_MIN_FREE at a time. */
+        if (c->rcap < H2_READ && rbuf_make_room(c, H2_READ))
+            return;
+        break;
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
         if (!c->rbuf && rbuf_make_room(c, 0))
