@@ -231,6 +231,30 @@ size_t weft__call_on_header(char *data, size_t size, size_t n, void *arg)
 
 /* ---- completion ------------------------------------------------------------ */
 
+void weft__client_count_ok(client_loop *cl, double ms)
+{
+    cl->st.calls_ok++;
+    cl->st.latency_ms_sum += ms;
+    if (ms > cl->st.latency_ms_max)
+        cl->st.latency_ms_max = ms;
+}
+
+void weft__client_count_error(client_loop *cl, weft_scope *s, int err, const char *url,
+                              const char *detail)
+{
+    if (err == WEFT_ECANCELED) {
+        cl->st.calls_canceled++;
+        return;
+    }
+    cl->st.calls_failed++;
+    if (!s || weft_scope_reason(s))
+        return;
+    char msg[400];
+    if (url)
+        snprintf(msg, sizeof msg, "%s: %s", url, detail);
+    weft__scope_note_failure(s, err, url ? msg : detail); /* copies it */
+}
+
 /* Releases everything the call holds but its task. */
 static void call_free(weft_call *c)
 {
@@ -263,16 +287,9 @@ static void call_finish(weft_call *c, int err, const char *detail)
         detail = "out of memory";
     }
     if (err == 0) {
-        cl->st.calls_ok++;
-        cl->st.latency_ms_sum += ms;
-        if (ms > cl->st.latency_ms_max)
-            cl->st.latency_ms_max = ms;
-    } else if (err == WEFT_ECANCELED) {
-        cl->st.calls_canceled++;
+        weft__client_count_ok(cl, ms);
     } else {
-        cl->st.calls_failed++;
-        if (c->scope && !weft_scope_reason(c->scope))
-            weft__scope_note_failure(c->scope, err, detail); /* copies detail */
+        weft__client_count_error(cl, c->scope, err, NULL, detail); /* detail names the URL */
     }
     call_free(c);
     if (err == 0)

@@ -60,11 +60,19 @@ uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
 int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
                          const weft_http_opts *o, uint64_t default_max_body);
 void weft__native_cleanup(client_loop *cl);
-/* http://IP[:port]/path?query (IP numeric or "localhost"): fills addr, the
- * Host value and where the path starts; 0, or -1 if it is not that. */
+/* Whether a call is one weft's own connections carry (native.c, h2.c):
+ * http://IP[:port]/path?query (IP numeric or "localhost") with an
+ * upper-case method. Fills addr, the Host value, where the path starts
+ * and the method; 0, or -1 to leave the call to libcurl. */
 struct sockaddr_storage;
-int weft__native_parse_url(const char *url, struct sockaddr_storage *addr, char *host,
-                           size_t hcap, const char **path);
+int weft__native_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
+                        char *host, size_t hcap, const char **path, const char **method);
+/* A call ended: count it in the loop's stats. A failure other than a
+ * cancellation is also noted on the scope as "url: detail" (just detail
+ * when url is NULL), unless the scope already ended for a reason. */
+void weft__client_count_ok(client_loop *cl, double ms);
+void weft__client_count_error(client_loop *cl, weft_scope *s, int err, const char *url,
+                              const char *detail);
 /* A complete response in one malloc'd block (headers and body copied). */
 weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
                                         const char *body, size_t body_len);

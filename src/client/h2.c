@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "../base/alloc.h"
+#include "../http/h2frames.h"
 #include "../loop/loop.h"
 #include "../task/task_int.h"
 #include "client_int.h"
@@ -157,17 +158,7 @@ static void call_free(h2call *k)
 static void call_fail(h2call *k, int err, const char *detail)
 {
     weft_task *t = k->task;
-    client_loop *cl = k->cl;
-    if (err == WEFT_ECANCELED) {
-        cl->st.calls_canceled++;
-    } else {
-        cl->st.calls_failed++;
-        if (k->scope && !weft_scope_reason(k->scope)) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s: %s", k->url, detail);
-            weft__scope_note_failure(k->scope, err, msg);
-        }
-    }
+    weft__client_count_error(k->cl, k->scope, err, k->url, detail);
     call_free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -193,11 +184,7 @@ static void call_done(h2call *k)
     }
     r->total_ms = ms;
     r->reused = 1; /* a stream on a shared connection */
-    client_loop *cl = k->cl;
-    cl->st.calls_ok++;
-    cl->st.latency_ms_sum += ms;
-    if (ms > cl->st.latency_ms_max)
-        cl->st.latency_ms_max = ms;
+    weft__client_count_ok(k->cl, ms);
     weft_task *t = k->task;
     call_free(k);
     weft_task_resolve(t, r, free);
@@ -431,19 +418,11 @@ static void send_frames(weft_flush *f)
     h2sess *s = (h2sess *)((char *)f - offsetof(h2sess, flush));
     if (s->closing || !s->connected)
         return;
-    while (!(s->writing && s->out.len > OUT_HIGH_WATER)) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(s->ng, &data);
-        if (n < 0) {
-            sess_close(s, WEFT_EPROTO, nghttp2_strerror((int)n));
-            return;
-        }
-        if (n == 0)
-            break;
-        if (weft_buf_append(&s->out, data, (size_t)n)) {
-            sess_close(s, WEFT_ENOMEM, "out of memory");
-            return;
-        }
+    const char *why;
+    int err = weft__h2_take_frames(s->ng, &s->out, s->writing, OUT_HIGH_WATER, &why);
+    if (err) {
+        sess_close(s, err, why);
+        return;
     }
     write_out(s);
     if (!s->closing && !s->writing && !s->out.len && !nghttp2_session_want_read(s->ng) &&
@@ -754,13 +733,9 @@ int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *u
 {
     struct sockaddr_storage addr;
     char host[80];
-    const char *path;
-    if (weft__native_parse_url(url, &addr, host, sizeof host, &path))
+    const char *path, *method;
+    if (weft__native_target(url, o, &addr, host, sizeof host, &path, &method))
         return 0; /* not ours: curl takes it */
-    const char *method = o->method ? o->method : o->body ? "POST" : "GET";
-    for (const char *p = method; *p; p++)
-        if (*p < 'A' || *p > 'Z')
-            return 0;
     h2ep *ep = endpoint_for(cl, &addr, host);
     h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)

@@ -87,8 +87,8 @@ static void call_fail(ncall *k, int err, const char *detail);
 
 /* http://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
  * Fills addr, host and the path+query start; 0, or -1 to leave it to curl. */
-int weft__native_parse_url(const char *url, struct sockaddr_storage *addr, char *host,
-                           size_t hcap, const char **path)
+static int parse_url(const char *url, struct sockaddr_storage *addr, char *host, size_t hcap,
+                     const char **path)
 {
     if (strncmp(url, "http://", 7) != 0)
         return -1;
@@ -133,6 +133,18 @@ int weft__native_parse_url(const char *url, struct sockaddr_storage *addr, char 
         return -1; /* a host name: libcurl resolves it off the loop */
     snprintf(host, hcap, "%.*s", (int)(end - h), h);
     *path = *p ? p : "/";
+    return 0;
+}
+
+int weft__native_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
+                        char *host, size_t hcap, const char **path, const char **method)
+{
+    if (parse_url(url, addr, host, hcap, path))
+        return -1;
+    *method = o->method ? o->method : o->body ? "POST" : "GET";
+    for (const char *p = *method; *p; p++)
+        if (*p < 'A' || *p > 'Z')
+            return -1;
     return 0;
 }
 
@@ -190,16 +202,7 @@ static void call_fail(ncall *k, int err, const char *detail)
     weft_task *t = k->task;
     client_loop *cl = k->cl;
     call_release(k);
-    if (err == WEFT_ECANCELED) {
-        cl->st.calls_canceled++;
-    } else {
-        cl->st.calls_failed++;
-        if (k->scope && !weft_scope_reason(k->scope)) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s: %s", k->url, detail);
-            weft__scope_note_failure(k->scope, err, msg);
-        }
-    }
+    weft__client_count_error(cl, k->scope, err, k->url, detail);
     free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -291,10 +294,7 @@ static void response_done(nconn *c)
         cl->st.calls_failed++;
         weft_task_reject(t, WEFT_ENOMEM);
     } else {
-        cl->st.calls_ok++;
-        cl->st.latency_ms_sum += ms;
-        if (ms > cl->st.latency_ms_max)
-            cl->st.latency_ms_max = ms;
+        weft__client_count_ok(cl, ms);
         weft_task_resolve(t, r, free); /* one block: see build_response */
     }
     weft_task_unref(t);
@@ -677,13 +677,9 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
 {
     struct sockaddr_storage addr;
     char host[80];
-    const char *path;
-    if (weft__native_parse_url(url, &addr, host, sizeof host, &path))
+    const char *path, *method;
+    if (weft__native_target(url, o, &addr, host, sizeof host, &path, &method))
         return 0; /* not ours: curl takes it */
-    const char *method = o->method ? o->method : o->body ? "POST" : "GET";
-    for (const char *p = method; *p; p++)
-        if (*p < 'A' || *p > 'Z')
-            return 0;
     endpoint *ep = endpoint_for(cl, &addr, host);
     ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)

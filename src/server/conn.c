@@ -23,9 +23,6 @@
 #define RBUF_MIN_FREE 1024
 #define LINGER_MS 2000
 #define H2_READ (64u * 1024u)
-/* Pipelined requests are not processed while this much output waits for a
- * client that does not read: memory stays bounded per connection. */
-#define OUT_HIGH_WATER (512u * 1024u)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void process(weft_conn *c);
@@ -424,7 +421,7 @@ static void process(weft_conn *c)
     while (more) {
         switch (c->state) {
         case CONN_HEAD:
-            if (c->writing && c->obuf.len + c->wbuf.len > OUT_HIGH_WATER) {
+            if (c->writing && c->obuf.len + c->wbuf.len > WEFT_OUT_HIGH_WATER) {
                 c->out_paused = 1;
                 stop_reading(c);
                 more = 0;

@@ -24,12 +24,10 @@
 
 #include "server.h"
 #include "../base/alloc.h"
+#include "../http/h2frames.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define PREFACE_LEN 24
-/* Unsent output beyond which no more frames are pulled from the session
- * until the socket drains (the same bound an HTTP/1.1 connection has). */
-#define OUT_HIGH_WATER (512u * 1024u)
 #define MAX_RESP_FIELDS 128
 #define MAX_RESP_HEAD (1u << 20) /* what ctx.c writes: bounded by the handler's headers */
 
@@ -505,20 +503,11 @@ static void send_frames(weft_flush *f)
     weft_conn *c = h2->conn;
     if (h2->dead)
         return;
-    while (!(c->writing && c->obuf.len > OUT_HIGH_WATER)) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(h2->ng, &data);
-        if (n < 0) {
-            weft_debug("HTTP/2 connection from %s: %s", weft__conn_peer(c), nghttp2_strerror((int)n));
-            weft__conn_close(c);
-            return;
-        }
-        if (n == 0)
-            break;
-        if (weft_buf_append(&c->obuf, data, (size_t)n)) {
-            weft__conn_close(c);
-            return;
-        }
+    const char *why;
+    if (weft__h2_take_frames(h2->ng, &c->obuf, c->writing, WEFT_OUT_HIGH_WATER, &why)) {
+        weft_debug("HTTP/2 connection from %s: %s", weft__conn_peer(c), why);
+        weft__conn_close(c);
+        return;
     }
     weft__conn_ref(c);
     weft__conn_flush(c);

@@ -12,6 +12,10 @@
 #include "weft/server.h"
 
 #define WEFT_MAX_PARAMS 8
+/* Output a connection may have waiting for a client that does not read:
+ * beyond it, pipelined requests are not processed (HTTP/1.1) and no more
+ * frames are taken from the session (HTTP/2). Memory stays bounded. */
+#define WEFT_OUT_HIGH_WATER (512u * 1024u)
 
 typedef struct weft__rt {
     struct weft__rt *next;
