@@ -441,6 +441,16 @@ static void process(weft_conn *c)
     weft__conn_unref(c);
 }
 
+void weft__conn_client_gone(weft_conn *c, const char *how)
+{
+    c->ctx.client_gone = 1;
+    if (!weft_scope_reason(&c->ctx.scope)) {
+        atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
+        weft_debug("client %s %s: canceling its request", weft__conn_peer(c), how);
+    }
+    weft_scope_cancel(&c->ctx.scope, WEFT_ECANCELED);
+}
+
 void weft__conn_process(weft_conn *c)
 {
     process(c);
@@ -465,12 +475,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
          * half-closed client may read it). In every other state there is
          * nothing left to do. */
         if (c->state == CONN_HANDLING) {
-            c->ctx.client_gone = 1;
-            if (!weft_scope_reason(&c->ctx.scope)) {
-                atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
-                weft_debug("client %s went away: canceling its request", weft__conn_peer(c));
-            }
-            weft_scope_cancel(&c->ctx.scope, WEFT_ECANCELED);
+            weft__conn_client_gone(c, "went away");
         } else {
             conn_close(c);
         }

@@ -83,12 +83,15 @@ int weft__h2_is_preface(const char *p, size_t len)
 
 /* ---- streams ----------------------------------------------------------------- */
 
+/* Takes s off its connection: the session forgets it, the connection's
+ * list drops it. */
 static void stream_unlink(weft_conn *s)
 {
     weft_h2_stream *st = s->h2s;
     weft_h2 *h2 = st->h2;
     if (!h2)
         return;
+    nghttp2_session_set_stream_user_data(h2->ng, st->id, NULL);
     if (st->prev)
         st->prev->h2s->next = st->next;
     else
@@ -109,7 +112,6 @@ void weft__h2_stream_detach(weft_conn *s)
     weft_h2 *h2 = st->h2;
     if (!h2)
         return;
-    nghttp2_session_set_stream_user_data(h2->ng, st->id, NULL);
     if (!h2->dead) {
         nghttp2_submit_rst_stream(h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
         schedule(h2);
@@ -355,17 +357,13 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
     weft_conn *s = stream_of(ng, id);
     if (!s)
         return 0;
-    nghttp2_session_set_stream_user_data(ng, id, NULL);
     stream_unlink(s);
     if (s->state == CONN_HANDLING && !s->h2s->eof) {
         /* Reset by the client before its answer was complete: the same as
          * a client that closes its HTTP/1.1 connection mid-request. */
-        s->ctx.client_gone = 1;
-        if (!weft_scope_reason(&s->ctx.scope)) {
-            atomic_fetch_add_explicit(&s->sl->stats.client_gone, 1, memory_order_relaxed);
-            weft_debug("client %s reset stream %d (code %u): canceling its request",
-                       weft__conn_peer(s), (int)id, code);
-        }
+        char how[64];
+        snprintf(how, sizeof how, "reset stream %d (code %u)", (int)id, code);
+        weft__conn_client_gone(s, how);
     }
     weft__conn_close(s);
     return 0;
@@ -623,10 +621,9 @@ void weft__h2_closed(weft_conn *c)
     weft__loop_flush_cancel(&c->sl->loop, &h2->flush);
     while (h2->streams) {
         weft_conn *s = h2->streams;
-        nghttp2_session_set_stream_user_data(h2->ng, s->h2s->id, NULL);
         stream_unlink(s);
         if (s->state == CONN_HANDLING && !s->h2s->eof)
-            s->ctx.client_gone = 1;
+            weft__conn_client_gone(s, "went away");
         weft__conn_close(s);
     }
 }

@@ -202,6 +202,10 @@ struct weft_app {
 /* conn.c */
 void weft__conn_accept(weft_sloop *sl);
 void weft__conn_close(weft_conn *c);
+/* The client left while c's request was in flight (its connection closed,
+ * its HTTP/2 stream was reset): the request's scope is canceled, and the
+ * departure counted and logged once ("client PEER how"). */
+void weft__conn_client_gone(weft_conn *c, const char *how);
 /* Parses and dispatches what the read buffer holds. */
 void weft__conn_process(weft_conn *c);
 /* The peer's address as text ("-" if unknown), looked up once. */
