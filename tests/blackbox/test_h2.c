@@ -114,6 +114,38 @@ static void streamed_and_large_bodies_cross(void **state)
     wt_response_free(&r);
 }
 
+/* A request body past the server's --max-body gets 413 on its stream, as
+ * on HTTP/1.1; the connection goes on. */
+static void body_over_limit_is_413(void **state)
+{
+    (void)state;
+    wt_server small;
+    static const char *const args[] = {"--loops", "1", "--h2c", "--max-body", "1000", "--quiet",
+                                       NULL};
+    wt_start(&small, "weft-hello", args);
+    char body[2000], head[256];
+    memset(body, 'x', sizeof body);
+    wt_response r;
+    for (int size = 2000; size >= 500; size -= 1500) {
+        snprintf(head, sizeof head,
+                 "POST /fetch-post?url=http://127.0.0.1:%d/echo HTTP/1.1\r\nHost: t\r\n"
+                 "Content-Length: %d\r\n\r\n",
+                 small.port, size);
+        wt_conn *c = wt_connect(front.port);
+        wt_send_str(c, head);
+        wt_send(c, body, (size_t)size);
+        assert_int_equal(wt_read_response(c, &r, 5000, 0), 0);
+        assert_int_equal(r.status, 200);
+        if (size > 1000)
+            assert_non_null(strstr(r.body, "status=413\n413 Content Too Large"));
+        else
+            assert_true(strncmp(r.body, "status=200\nxxxx", 15) == 0);
+        wt_response_free(&r);
+        wt_close(c);
+    }
+    assert_int_equal(wt_stop(&small, 15, 10000), 0);
+}
+
 /* A call that times out resets its stream: the backend's handler sees its
  * client gone and stops, and the connection stays for the other calls. */
 static void timeout_resets_only_the_stream(void **state)
@@ -217,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_are_streams_on_one_connection),
         cmocka_unit_test(streamed_and_large_bodies_cross),
+        cmocka_unit_test(body_over_limit_is_413),
         cmocka_unit_test(timeout_resets_only_the_stream),
         cmocka_unit_test(http1_only_backend_is_a_502),
         cmocka_unit_test(bad_frames_close_only_that_connection),
