@@ -172,9 +172,10 @@ static void drain_ready(int budget)
 
 static void on_check(uv_check_t *h)
 {
-    (void)h;
-    if (S && !S->current)
+    if (S && !S->current) {
         drain_ready(BUDGET);
+        weft__stack_trim(S, uv_now(h->loop));
+    }
 }
 
 /* The check and idle handles of this loop, made on first use. Off a loop

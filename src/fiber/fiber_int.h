@@ -81,6 +81,8 @@ typedef struct weft__sched {
     int in_exit;
     weft_fiber *cache;    /* finished fibers with their default-size stacks */
     uint64_t ncached, mapped;
+    uint64_t cache_low;   /* the fewest cached since trim_at (stack.c) */
+    uint64_t trim_at;     /* loop time (ms) of the last trim */
     char *slab_next;      /* default-size stacks mapped but not yet handed out */
     size_t slab_left;
     uint64_t spawned, finished, live;
@@ -96,6 +98,9 @@ weft__sched *weft__sched_get(void);
 /* stack.c */
 weft_fiber *weft__stack_acquire(weft__sched *s, size_t stack_size);
 void weft__stack_release(weft__sched *s, weft_fiber *f);
+/* Unmaps the stacks that stayed cached since the last trim, at most once
+ * a second (the loop's check phase calls it every iteration). */
+void weft__stack_trim(weft__sched *s, uint64_t now_ms);
 void weft__stack_cache_free(weft__sched *s);
 /* guard.c */
 void weft__guard_thread_init(weft__sched *s);

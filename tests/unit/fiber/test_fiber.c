@@ -263,35 +263,52 @@ static void many_fibers_no_growth(void **state)
     assert_true(proc_rss_kb(0) - rss_before < 512);
 }
 
-/* Fibers parked at once (as requests waiting on a backend) each map one
- * stack; when they finish the cache keeps at most its cap. */
-static void parked_fibers(void **state)
+/* Parks n sleepers of ms each at once (as requests waiting on a backend)
+ * and runs the loop until all have finished. */
+static void park_wave(weft_scope *s, job *jobs, int n, int ms)
 {
-    (void)state;
-    weft_scope *s = weft_scope_new(NULL, -1);
-    static job jobs[3000];
-    int finished = 0;
-    for (int i = 0; i < 3000; i++) {
-        jobs[i] = (job){s, -1, 0, 20};
+    for (int i = 0; i < n; i++) {
+        jobs[i] = (job){s, -1, 0, ms};
         weft_fiber_opts o = {.scope = s};
         weft_fiber_spawn(sleeper, &jobs[i], &o);
     }
     weft_fiber_stats st;
     weft_fiber_get_stats(&st);
-    assert_int_equal(st.live, 3000);
+    assert_int_equal(st.live, n);
+    int finished = 0;
     uint64_t until = weft_now_ms() + 3000;
-    while (weft_now_ms() < until) {
+    while (finished < n && weft_now_ms() < until) {
         loop_step();
         finished = 0;
-        for (int i = 0; i < 3000; i++)
+        for (int i = 0; i < n; i++)
             finished += jobs[i].done;
-        if (finished == 3000)
-            break;
     }
-    assert_int_equal(finished, 3000);
+    assert_int_equal(finished, n);
+}
+
+/* Waves of parked fibers: each fiber of the first wave maps a stack; the
+ * second wave, right after, maps none (the cache kept them all); a loop
+ * that then runs idle for two seconds gives all but 1,024 back. */
+static void parked_fibers(void **state)
+{
+    (void)state;
+    weft_scope *s = weft_scope_new(NULL, -1);
+    static job jobs[3000];
+    weft_fiber_stats st, first;
+    park_wave(s, jobs, 3000, 20);
+    weft_fiber_get_stats(&first);
+    assert_int_equal(first.live, 0);
+    assert_true(first.stacks_mapped >= 3000);
+    park_wave(s, jobs, 3000, 20);
+    weft_fiber_get_stats(&st);
+    assert_true(st.stacks_mapped == first.stacks_mapped);
+    uint64_t until = weft_now_ms() + 2500;
+    while (weft_now_ms() < until)
+        loop_step();
     weft_fiber_get_stats(&st);
     assert_int_equal(st.live, 0);
     assert_true(st.stacks_mapped <= 1024);
+    assert_true(st.stacks_cached == st.stacks_mapped);
     weft_scope_free(s);
 }
 
