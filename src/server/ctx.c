@@ -225,6 +225,8 @@ static int write_head(weft_ctx *c, weft_buf *out, int status, const char *ctype,
     size_t need = 160 + ctlen;
     for (size_t i = 0; i < nextra; i++)
         need += extra[i].name.len + extra[i].value.len + 4;
+    if (content_length > 0 && !c->is_head)
+        need += (size_t)content_length; /* one allocation for the whole answer */
     if (weft_buf_reserve(out, need))
         return WEFT_ENOMEM;
 
