@@ -102,6 +102,7 @@ run_wrk() {
   wrk --latency "$@" > "$out" 2>&1 || true
 }
 wrk_rps()    { awk '/^Requests\/sec/ {print $2}' "$1"; }
+wrk_avg()    { to_ms "$(awk '$1=="Latency" {print $2; exit}' "$1")"; }
 wrk_p50()    { to_ms "$(awk '$1=="50%" {print $2}' "$1")"; }
 wrk_p99()    { to_ms "$(awk '$1=="99%" {print $2}' "$1")"; }
 wrk_non2xx() { awk '/Non-2xx or 3xx responses/ {print $5; f=1} END {if (!f) print 0}' "$1"; }

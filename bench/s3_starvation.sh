@@ -5,13 +5,19 @@
 # the method's ceiling. Two more async rows: the front calling the same
 # backend over HTTP/2 (--backend-http2), and calling nginx + echo module
 # (echo_sleep 0.5, the same JSON) measured against nginx alone - the
-# result does not depend on weft being on both sides. Sourced by run.sh.
+# result does not depend on weft being on both sides. S3_LEVELS and
+# S3_VARIANTS (the rows, in order; keep direct / nginx-direct first, the
+# ratios refer to them) choose a part. Sourced by run.sh.
 s3() {
   local dur=${S3_SECONDS:-15}
   local csv="$RESULTS/s3_starvation.csv"
-  echo "variant,concurrency,ok_rps,ideal_rps,ok_over_ideal,ok_over_direct,p50_ms,p99_ms,non2xx,sock_errors,peak_rss_kb,max_threads" > "$csv"
+  echo "variant,concurrency,ok_rps,ideal_rps,ok_over_ideal,ok_over_direct,p50_ms,p99_ms,non2xx,sock_errors,peak_rss_kb,max_threads,avg_ms" > "$csv"
   # One pgw-backend for every row; --h2c lets it also take HTTP/2 with
   # prior knowledge (HTTP/1.1 connections are served as without it).
+  if [[ -n "${BACKEND_PORT:-}" ]]; then # an earlier scenario's, without --h2c
+    stop_pid "$BACKEND_PID"
+    BACKEND_PORT=""
+  fi
   BACKEND_ARGS="--h2c" start_pgw_backend
   start_pgw_front s3-h2 --max-conns-per-endpoint 20000 --backend-http2
   local h2_pid=$FRONT_PID h2_port=$FRONT_PORT
@@ -19,6 +25,7 @@ s3() {
   # result must not depend on weft being on both sides).
   local json
   json=$(curl -s "http://127.0.0.1:$BACKEND_PORT/api/gizmos?delay=0")
+  [[ $json == "["* ]] || { echo "bench: no gizmos JSON from pgw-backend" >&2; exit 1; }
   start_nginx s3 "location /api/gizmos { default_type application/json; echo_sleep 0.5; echo '$json'; }"
   start_weft s3-ngx pgw-front --backend "http://127.0.0.1:$NGINX_PORT" --max-conns-per-endpoint 20000
   local ngx_pid=$WEFT_PID ngx_port=$WEFT_PORT
@@ -26,7 +33,7 @@ s3() {
   local c
   for c in ${S3_LEVELS:-100 1000 4000 8000}; do
     local t=$(( c < 2 ? 1 : 2 )) v
-    for v in direct gizmos gizmos-async gizmos-async-h2 nginx-direct gizmos-async-nginx; do
+    for v in ${S3_VARIANTS:-direct gizmos gizmos-async gizmos-async-h2 nginx-direct gizmos-async-nginx}; do
       local url pid=$FRONT_PID ref=direct
       case $v in
         direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pid="" ;;
@@ -45,9 +52,9 @@ s3() {
       d=$(wrk_ok_rps "$WORK/s3-$ref-$c.txt")
       awk -v v="$v" -v c="$c" -v ok="$ok" -v d="$d" -v p50="$(wrk_p50 "$f")" \
           -v p99="$(wrk_p99 "$f")" -v bad="$(wrk_non2xx "$f")" -v se="$(wrk_sockerr "$f")" \
-          -v st="$stats" 'BEGIN {split(st, s, " "); ideal = c / 0.5;
-            printf "%s,%d,%.1f,%.0f,%.4f,%.4f,%s,%s,%d,%d,%d,%d\n", v, c, ok, ideal, ok / ideal,
-                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2]}' >> "$csv"
+          -v st="$stats" -v avg="$(wrk_avg "$f")" 'BEGIN {split(st, s, " "); ideal = c / 0.5;
+            printf "%s,%d,%.1f,%.0f,%.4f,%.4f,%s,%s,%d,%d,%d,%d,%s\n", v, c, ok, ideal, ok / ideal,
+                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2], avg}' >> "$csv"
     done
   done
   stop_pid "$ngx_pid"
