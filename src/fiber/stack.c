@@ -11,7 +11,9 @@
  * are unmapped, down to CACHE_KEEP. A fixed cap of 1,024 made a backend
  * holding 6,000 calls per loop in 500 ms waves unmap and map again a
  * third of its stacks (18,000 munmap and 17,000 madvise in 3 s of S8),
- * each new one paying its page faults again.
+ * each new one paying its page faults again. A loop asleep in poll does
+ * not trim until something wakes it; a server's loops wake at least every
+ * 250 ms (their connection-timeout tick).
  *
  * Default-size stacks are mapped SLAB at a time, and guard pages are
  * installed with madvise(MADV_GUARD_INSTALL) where the kernel has it
