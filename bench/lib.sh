@@ -45,10 +45,11 @@ start_weft() {
   [[ -n "$WEFT_PORT" ]] || { echo "bench: $bin did not start" >&2; cat "$log" >&2; exit 1; }
 }
 
-# start_nginx NAME LOCATIONS -> sets NGINX_PID, NGINX_PORT. Same worker
-# count as weft's loops; access log off on both sides.
+# start_nginx NAME LOCATIONS [HTTP-BLOCKS] -> sets NGINX_PID, NGINX_PORT.
+# Same worker count as weft's loops; access log off on both sides.
+# HTTP-BLOCKS go in the http context (an upstream, for one).
 start_nginx() {
-  local name=$1 locations=$2
+  local name=$1 locations=$2 http_blocks=${3:-}
   local dir="$WORK/nginx-$name"
   mkdir -p "$dir/logs"
   NGINX_PORT=$(free_port)
@@ -71,6 +72,7 @@ http {
   fastcgi_temp_path $dir/fastcgi;
   uwsgi_temp_path $dir/uwsgi;
   scgi_temp_path $dir/scgi;
+  $http_blocks
   server {
     listen 127.0.0.1:$NGINX_PORT reuseport;
     $locations
