@@ -158,7 +158,8 @@ void weft__stack_trim(weft__sched *s, uint64_t now_ms)
     s->trim_at = now_ms;
     /* cache_low stacks were never taken since the last trim; the cache is
      * a stack (LIFO), so they are the ones at its bottom. */
-    uint64_t unused = s->cache_low, keep = s->ncached - unused;
+    uint64_t unused = s->cache_low < s->ncached ? s->cache_low : s->ncached;
+    uint64_t keep = s->ncached - unused;
     if (keep < CACHE_KEEP)
         keep = CACHE_KEEP;
     if (s->ncached > keep) {
@@ -186,7 +187,7 @@ void weft__stack_cache_free(weft__sched *s)
         s->mapped--;
         munmap(f->map, f->map_size);
     }
-    s->ncached = 0;
+    s->ncached = s->cache_low = 0;
     if (s->slab_left) /* the never-used rest of the current slab */
         munmap(s->slab_next, s->slab_left * mapping_size(WEFT_FIBER_STACK_DEFAULT));
     s->slab_left = 0;
