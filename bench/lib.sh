@@ -112,6 +112,17 @@ wrk_sockerr() {
   awk '/Socket errors/ {gsub(",", ""); print $4+$6+$8+$10; f=1} END {if (!f) print 0}' "$1"
 }
 
+# cpu_ticks PID...: user + system CPU of the processes so far, in clock
+# ticks (1/100 s)
+cpu_ticks() {
+  local t=0 p
+  for p in "$@"; do
+    t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+  done
+  echo "$t"
+}
+wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 machine_line() {
