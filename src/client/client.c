@@ -361,6 +361,23 @@ uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call)
     return timeout;
 }
 
+void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,
+                           const char *url, const weft_http_opts *o, uint64_t default_max_body)
+{
+    b->task = t;
+    b->scope = s;
+    b->cl = cl;
+    b->t0 = weft_now_ns();
+    b->max_body = o->max_body ? o->max_body : default_max_body;
+    b->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
+    size_t url_len = strnlen(url, sizeof b->url - 1);
+    memcpy(b->url, url, url_len);
+    b->url[url_len] = '\0';
+    weft_task_ref(t);
+    cl->st.calls_started++;
+    cl->st.calls_active++;
+}
+
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
 {
     weft_task *t = weft_task_new(s);

@@ -71,11 +71,9 @@ struct h2sess {
 };
 
 struct h2call {
-    weft_task *task;
-    weft_scope *scope;
+    call_base base;
     weft_cancel_reg reg;
     weft_timer timer;
-    client_loop *cl;
     h2ep *ep;
     h2sess *sess;
     h2call *prev, *next;  /* in sess->calls */
@@ -92,9 +90,6 @@ struct h2call {
     weft_buf hdrs;        /* name \0 value \0 ... */
     size_t nhdrs;
     weft_buf resp;
-    size_t max_body;
-    uint64_t t0, timeout_ms;
-    char url[256];
 };
 
 typedef struct h2_state {
@@ -144,9 +139,9 @@ static void unstream(h2call *k)
 
 static void call_free(h2call *k)
 {
-    k->cl->st.calls_active--;
-    weft_timer_stop(k->cl->loop, &k->timer);
-    weft_cancel_unregister(weft_scope_token(k->scope), &k->reg);
+    k->base.cl->st.calls_active--;
+    weft_timer_stop(k->base.cl->loop, &k->timer);
+    weft_cancel_unregister(weft_scope_token(k->base.scope), &k->reg);
     unwait(k);
     unstream(k);
     weft_buf_free(&k->req);
@@ -157,8 +152,8 @@ static void call_free(h2call *k)
 
 static void call_fail(h2call *k, int err, const char *detail)
 {
-    weft_task *t = k->task;
-    weft__client_count_error(k->cl, k->scope, err, k->url, detail);
+    weft_task *t = k->base.task;
+    weft__client_count_error(k->base.cl, k->base.scope, err, k->base.url, detail);
     call_free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -176,7 +171,7 @@ static void call_done(h2call *k)
         h[n].value = weft_str_make(v, vl);
         p = v + vl + 1;
     }
-    double ms = (double)(weft_now_ns() - k->t0) / 1e6;
+    double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
     weft_http_response *r = weft__response_make(k->status, h, n, k->resp.data, k->resp.len);
     if (!r) {
         call_fail(k, WEFT_ENOMEM, "out of memory");
@@ -184,8 +179,8 @@ static void call_done(h2call *k)
     }
     r->total_ms = ms;
     r->reused = 1; /* a stream on a shared connection */
-    weft__client_count_ok(k->cl, ms);
-    weft_task *t = k->task;
+    weft__client_count_ok(k->base.cl, ms);
+    weft_task *t = k->base.task;
     call_free(k);
     weft_task_resolve(t, r, free);
     weft_task_unref(t);
@@ -248,9 +243,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     h2call *k = nghttp2_session_get_stream_user_data(ng, id);
     if (!k)
         return 0;
-    if (k->resp.len + len > k->max_body) {
+    if (k->resp.len + len > k->base.max_body) {
         char msg[80];
-        snprintf(msg, sizeof msg, "the response is larger than %zu bytes", k->max_body);
+        snprintf(msg, sizeof msg, "the response is larger than %zu bytes", k->base.max_body);
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
         schedule(s);
         h2ep *ep = k->ep;
@@ -598,7 +593,7 @@ static void pump(h2ep *ep)
     while (ep->wait_head) {
         h2call *k = ep->wait_head;
         int err;
-        h2sess *s = pick(ep, k->cl, &err);
+        h2sess *s = pick(ep, k->base.cl, &err);
         if (!s && !err)
             return;
         ep->wait_head = k->next_wait;
@@ -643,7 +638,7 @@ static void on_timeout(weft_timer *t)
     h2ep *ep = k->ep;
     char detail[64];
     snprintf(detail, sizeof detail, "no complete response within %llu ms",
-             (unsigned long long)k->timeout_ms);
+             (unsigned long long)k->base.timeout_ms);
     reset_stream(k);
     call_fail(k, WEFT_ETIMEDOUT, detail);
     pump(ep);
@@ -740,26 +735,15 @@ int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *u
     h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    k->task = t;
-    k->scope = s;
-    k->cl = cl;
+    weft__call_base_start(&k->base, s, t, cl, url, o, default_max_body);
     k->ep = ep;
-    k->t0 = weft_now_ns();
-    k->max_body = o->max_body ? o->max_body : default_max_body;
     k->head_request = strcmp(method, "HEAD") == 0;
-    size_t url_len = strnlen(url, sizeof k->url - 1);
-    memcpy(k->url, url, url_len);
-    k->url[url_len] = '\0';
-    weft_task_ref(t);
-    cl->st.calls_started++;
-    cl->st.calls_active++;
     if (build_request(k, method, path, host, o)) {
         call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
-    k->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
     if (o->timeout_ms)
-        weft_timer_start(cl->loop, &k->timer, k->timeout_ms, on_timeout);
+        weft_timer_start(cl->loop, &k->timer, k->base.timeout_ms, on_timeout);
     weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
     k->waiting = 1;
     if (ep->wait_tail)

@@ -63,20 +63,15 @@ struct nconn {
 };
 
 struct ncall {
-    weft_task *task;
-    weft_scope *scope;
+    call_base base;
     weft_cancel_reg reg;
     weft_timer timer;
-    client_loop *cl;
     endpoint *ep;
     nconn *conn;
     ncall *next_wait;
     int waiting;
     weft_buf req;
-    size_t max_body;
-    uint64_t t0, timeout_ms;
     int idempotent, retried, head_request;
-    char url[256];
 };
 
 static void conn_close(nconn *c);
@@ -175,9 +170,9 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
 
 static void call_release(ncall *k)
 {
-    k->cl->st.calls_active--;
-    weft_timer_stop(k->cl->loop, &k->timer);
-    weft_cancel_unregister(weft_scope_token(k->scope), &k->reg);
+    k->base.cl->st.calls_active--;
+    weft_timer_stop(k->base.cl->loop, &k->timer);
+    weft_cancel_unregister(weft_scope_token(k->base.scope), &k->reg);
     if (k->waiting) {
         endpoint *ep = k->ep;
         ncall **pp = &ep->wait_head, *prev = NULL;
@@ -199,10 +194,10 @@ static void call_release(ncall *k)
 
 static void call_fail(ncall *k, int err, const char *detail)
 {
-    weft_task *t = k->task;
-    client_loop *cl = k->cl;
+    weft_task *t = k->base.task;
+    client_loop *cl = k->base.cl;
     call_release(k);
-    weft__client_count_error(cl, k->scope, err, k->url, detail);
+    weft__client_count_error(cl, k->base.scope, err, k->base.url, detail);
     free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -269,7 +264,7 @@ static void response_done(nconn *c)
 {
     ncall *k = c->call;
     client_loop *cl = c->cl;
-    double ms = (double)(weft_now_ns() - k->t0) / 1e6;
+    double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
     weft_http_response *r = build_response(c, ms);
     int keep = c->head.keep_alive && r;
     /* Anything after the response on an idle connection is a protocol
@@ -278,7 +273,7 @@ static void response_done(nconn *c)
      * its next answer should not hold it (S5: per waiting call). */
     weft_buf_free(&c->in);
     c->head_len = c->body_len = 0;
-    weft_task *t = k->task;
+    weft_task *t = k->base.task;
     call_release(k);
     free(k);
     endpoint *ep = c->ep;
@@ -375,7 +370,7 @@ static int retry_stale(nconn *c)
 static void fail_too_big(nconn *c)
 {
     char msg[80];
-    snprintf(msg, sizeof msg, "the response is larger than %zu bytes", c->call->max_body);
+    snprintf(msg, sizeof msg, "the response is larger than %zu bytes", c->call->base.max_body);
     fail_on_conn(c, WEFT_ETOOBIG, msg);
 }
 
@@ -407,7 +402,7 @@ static void parse_more(nconn *c, int eof)
         c->head.headers = NULL;
         c->head_len = (size_t)r;
         memset(&c->chunk, 0, sizeof c->chunk);
-        if (c->head.has_content_length && c->head.content_length > k->max_body) {
+        if (c->head.has_content_length && c->head.content_length > k->base.max_body) {
             fail_too_big(c);
             return;
         }
@@ -421,7 +416,7 @@ static void parse_more(nconn *c, int eof)
         char *body = c->in.data + c->head_len;
         size_t used, made;
         int r = weft_chunked_decode(&c->chunk, body + c->body_len, body + c->body_len,
-                                    have - c->body_len, &used, &made, k->max_body, MAX_HEAD);
+                                    have - c->body_len, &used, &made, k->base.max_body, MAX_HEAD);
         if (r == -413) {
             fail_too_big(c);
             return;
@@ -440,7 +435,7 @@ static void parse_more(nconn *c, int eof)
         done = have >= c->head.content_length;
     } else { /* delimited by the close */
         c->body_len = have;
-        if (have > k->max_body) {
+        if (have > k->base.max_body) {
             fail_too_big(c);
             return;
         }
@@ -567,7 +562,7 @@ static void pump(endpoint *ep)
 {
     while (ep->wait_head) {
         ncall *k = ep->wait_head;
-        client_loop *cl = k->cl;
+        client_loop *cl = k->base.cl;
         long limit = cl->host_limit;
         nconn *c = ep->idle;
         if (c) {
@@ -624,7 +619,7 @@ static void on_timeout(weft_timer *t)
     endpoint *ep = k->ep;
     char detail[64];
     snprintf(detail, sizeof detail, "no complete response within %llu ms",
-             (unsigned long long)k->timeout_ms);
+             (unsigned long long)k->base.timeout_ms);
     if (c) {
         c->call = NULL;
         k->conn = NULL;
@@ -684,27 +679,16 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
     ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    k->task = t;
-    k->scope = s;
-    k->cl = cl;
+    weft__call_base_start(&k->base, s, t, cl, url, o, default_max_body);
     k->ep = ep;
-    k->t0 = weft_now_ns();
-    k->max_body = o->max_body ? o->max_body : default_max_body;
     k->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     k->head_request = strcmp(method, "HEAD") == 0;
-    size_t url_len = strnlen(url, sizeof k->url - 1); /* kept for messages; may be cut */
-    memcpy(k->url, url, url_len);
-    k->url[url_len] = '\0';
-    weft_task_ref(t);
-    cl->st.calls_started++;
-    cl->st.calls_active++;
     if (build_request(k, method, path, host, o)) {
         call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
-    k->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
     if (o->timeout_ms)
-        weft_timer_start(cl->loop, &k->timer, k->timeout_ms, on_timeout);
+        weft_timer_start(cl->loop, &k->timer, k->base.timeout_ms, on_timeout);
     weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
     k->waiting = 1;
     if (ep->wait_tail)
