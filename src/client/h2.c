@@ -486,15 +486,7 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    /* No RFC 7540 priorities (announced below), so closed streams need
-     * not be kept to weigh them. */
-    nghttp2_option *opt = NULL;
-    int r = nghttp2_option_new(&opt);
-    if (!r) {
-        nghttp2_option_set_no_closed_streams(opt, 1);
-        r = nghttp2_session_client_new2(&s->ng, cb, s, opt);
-        nghttp2_option_del(opt);
-    }
+    int r = weft__h2_session_new(&s->ng, 0, cb, s);
     nghttp2_session_callbacks_del(cb);
     if (r) {
         free(s);

@@ -1,4 +1,5 @@
-/* h2frames.c - frames from a libnghttp2 session into an output buffer. */
+/* h2frames.c - libnghttp2 sessions made one way, and their frames into an
+ * output buffer. */
 #include "h2frames.h"
 
 int weft__h2_take_frames(nghttp2_session *ng, weft_buf *out, int writing, size_t high_water,
@@ -19,4 +20,18 @@ int weft__h2_take_frames(nghttp2_session *ng, weft_buf *out, int writing, size_t
         }
     }
     return 0;
+}
+
+int weft__h2_session_new(nghttp2_session **ng, int server, const nghttp2_session_callbacks *cb,
+                         void *ud)
+{
+    nghttp2_option *opt = NULL;
+    int r = nghttp2_option_new(&opt);
+    if (r)
+        return r;
+    nghttp2_option_set_no_closed_streams(opt, 1);
+    r = server ? nghttp2_session_server_new2(ng, cb, ud, opt)
+               : nghttp2_session_client_new2(ng, cb, ud, opt);
+    nghttp2_option_del(opt);
+    return r;
 }

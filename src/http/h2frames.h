@@ -1,11 +1,20 @@
 /* h2frames.h - what weft's HTTP/2 server (src/server/h2.c) and client
- * (src/client/h2.c) share about moving libnghttp2's frames to a socket. */
+ * (src/client/h2.c) share: how a libnghttp2 session is made, and moving
+ * its frames to a socket. */
 #ifndef WEFT_SRC_H2FRAMES_H
 #define WEFT_SRC_H2FRAMES_H
 
 #include <nghttp2/nghttp2.h>
 
 #include "weft/base.h"
+
+/* A server (server != 0) or client session with callbacks cb and user
+ * data ud. Closed streams are forgotten at once: nghttp2 keeps them only
+ * to weigh RFC 7540 priorities, which weft does not use (both sides send
+ * SETTINGS_NO_RFC7540_PRIORITIES). The caller still owns cb. 0, or an
+ * nghttp2 error code. */
+int weft__h2_session_new(nghttp2_session **ng, int server, const nghttp2_session_callbacks *cb,
+                         void *ud);
 
 /* Appends the frames the session has ready to out, and stops early once
  * out holds more than high_water bytes while a write is still in flight

@@ -538,15 +538,7 @@ int weft__h2_start(weft_conn *c)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    /* Closed streams are forgotten at once: they are kept only to weigh
-     * RFC 7540 priorities, which weft does not use (announced below). */
-    nghttp2_option *opt = NULL;
-    int r = nghttp2_option_new(&opt);
-    if (!r) {
-        nghttp2_option_set_no_closed_streams(opt, 1);
-        r = nghttp2_session_server_new2(&h2->ng, cb, h2, opt);
-        nghttp2_option_del(opt);
-    }
+    int r = weft__h2_session_new(&h2->ng, 1, cb, h2);
     nghttp2_session_callbacks_del(cb);
     if (r) {
         free(h2);
