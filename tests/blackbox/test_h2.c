@@ -37,23 +37,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static long stat_of(int port, const char *path, const char *key)
-{
-    char req[128];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-    wt_response r;
-    assert_int_equal(wt_request(port, req, &r), 200);
-    const char *p = strstr(r.body, key);
-    long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
-    wt_response_free(&r);
-    return v;
-}
-
 static long client_stat(const char *name)
 {
     char key[32];
     snprintf(key, sizeof key, "%s=", name);
-    return stat_of(front.port, "/client-stats", key);
+    return wt_number_after(front.port, "/client-stats", key);
 }
 
 static void calls_are_streams_on_one_connection(void **state)
@@ -155,7 +143,7 @@ static void timeout_resets_only_the_stream(void **state)
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
     wt_response_free(&r);
     long opened = client_stat("opened");
-    long gone = stat_of(backend.port, "/stats", "\"client_gone\":");
+    long gone = wt_number_after(backend.port, "/stats", "\"client_gone\":");
     long t0 = wt_now_ms();
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/delay?ms=3000",
                                 "&timeout=150", &r),
@@ -166,9 +154,9 @@ static void timeout_resets_only_the_stream(void **state)
     assert_true(wt_wait_log(&backend, "delay of 3000 ms ended after", 2000));
     assert_true(wt_wait_log(&backend, "reset stream", 2000));
     long deadline = wt_now_ms() + 2000;
-    while (stat_of(backend.port, "/stats", "\"client_gone\":") <= gone && wt_now_ms() < deadline)
+    while (wt_number_after(backend.port, "/stats", "\"client_gone\":") <= gone && wt_now_ms() < deadline)
         usleep(20000);
-    assert_true(stat_of(backend.port, "/stats", "\"client_gone\":") > gone);
+    assert_true(wt_number_after(backend.port, "/stats", "\"client_gone\":") > gone);
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
     wt_response_free(&r);
     assert_int_equal(client_stat("opened"), opened);

@@ -538,3 +538,15 @@ int wt_get_via(int front_port, const char *route, int port, const char *path, co
              extra ? extra : "");
     return wt_request(front_port, req, r);
 }
+
+long wt_number_after(int port, const char *path, const char *key)
+{
+    char req[512];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+    wt_response r;
+    assert_int_equal(wt_request(port, req, &r), 200);
+    const char *p = strstr(r.body, key);
+    long v = p ? strtol(p + strlen(key), NULL, 10) : -1;
+    wt_response_free(&r);
+    return v;
+}

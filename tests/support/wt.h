@@ -65,6 +65,10 @@ int wt_request(int port, const char *raw, wt_response *r);
 int wt_get_via(int front_port, const char *route, int port, const char *path, const char *extra,
                wt_response *r);
 
+/* GETs path on port (asserting 200) and returns the number that follows
+ * key in the body ("ok=", "\"client_gone\":"), or -1 if key is absent. */
+long wt_number_after(int port, const char *path, const char *key);
+
 long wt_now_ms(void);
 /* True when the servers run under a sanitizer that slows them ~10x
  * (WT_SLOW_BUILD=1, set by `make tsan`): scale and speed tests skip then,
