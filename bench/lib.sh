@@ -150,12 +150,22 @@ start_pgw_front() {
   FRONT_PORT=$WEFT_PORT
 }
 
+# rss_kb PID: VmRSS of PID and of its children (nginx: master + workers)
+rss_kb() {
+  local total=0 p v
+  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
+    v=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+    total=$(( total + ${v:-0} ))
+  done
+  echo "$total"
+}
+
 # peak_stats PID SECONDS: "peak_rss_kb max_threads", sampled every 100 ms
 peak_stats() {
   local pid=$1 secs=$2 rss=0 thr=0 v t
   local end=$(( $(date +%s%N) + secs * 1000000000 ))
   while (( $(date +%s%N) < end )); do
-    v=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    v=$(rss_kb "$pid")
     t=$(awk '/^Threads/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
     (( v > rss )) && rss=$v
     (( t > thr )) && thr=$t

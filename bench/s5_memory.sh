@@ -8,16 +8,6 @@
 # server per N: freed memory is not always returned to the kernel, so one
 # run would inherit the last one's peak. Sourced.
 
-# rss_kb PID: VmRSS of PID and of its children (nginx: master + workers)
-rss_kb() {
-  local total=0 p v
-  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
-    v=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-    total=$(( total + ${v:-0} ))
-  done
-  echo "$total"
-}
-
 # peak_rss_kb PID SECONDS: the highest rss_kb seen, sampled every 100 ms
 peak_rss_kb() {
   local pid=$1 secs=$2 peak=0 v

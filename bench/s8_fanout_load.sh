@@ -24,7 +24,7 @@ s8() {
       local wp=$! rss=0 fds=0 v n
       local end=$(( $(date +%s) + dur - 2 ))
       while (( $(date +%s) < end )); do
-        v=$(awk '/^VmRSS/ {print $2}' "/proc/$FRONT_PID/status")
+        v=$(rss_kb "$FRONT_PID")
         n=$(ls "/proc/$FRONT_PID/fd" | wc -l)
         (( v > rss )) && rss=$v
         (( n > fds )) && fds=$n
