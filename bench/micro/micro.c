@@ -1,5 +1,6 @@
 /* micro.c - S6 runtime micro-benchmarks: nanoseconds per operation for the
- * task, await, when_all, fiber and weft_run paths, and the request parser's
+ * task, await, when_all, fiber and weft_run paths, the timers under a
+ * server's load, and the request parser's
  * throughput on a fixed corpus. Each figure is the median of RUNS runs.
  *
  *   build/bin/weft-micro [--csv FILE] [NAME...]
@@ -168,6 +169,51 @@ static double b_run(long n)
     return per_op(t0, n);
 }
 
+/* timers as a server holds them: LIVE requests in flight, each with a
+ * deadline timer inside its own larger struct (so the timers are spread
+ * over memory as request contexts are); each op ends the oldest request
+ * (give or take a few: answers do not come back in exact order) - its
+ * timer stopped - and starts a new one with the same time-out. Two kinds
+ * of time-out alternate, as a request deadline and a backend call's. */
+#define LIVE 16384
+typedef struct {
+    weft_timer t;
+    char rest[448];
+} fake_request;
+static void never(weft_timer *t)
+{
+    (void)t;
+    abort(); /* 30 s time-outs; the benchmark ends long before */
+}
+
+static double b_timer_churn(long n)
+{
+    static fake_request *reqs;
+    static unsigned order[LIVE];
+    if (!reqs) {
+        if (!(reqs = calloc(LIVE, sizeof *reqs)))
+            abort();
+        for (unsigned i = 0; i < LIVE; i++)
+            order[i] = i;
+        srand(7);
+        for (unsigned i = 0; i + 8 < LIVE; i += 8) /* a little out of order */
+            for (unsigned k = 0; k < 8; k++) {
+                unsigned j = i + (unsigned)rand() % 8, tmp = order[i + k];
+                order[i + k] = order[j];
+                order[j] = tmp;
+            }
+        for (unsigned i = 0; i < LIVE; i++)
+            weft_timer_start(&loop, &reqs[i].t, 30000 + (i & 1) * 5000, never);
+    }
+    uint64_t t0 = weft_now_ns();
+    for (long i = 0; i < n; i++) {
+        fake_request *r = &reqs[order[i % LIVE]];
+        weft_timer_stop(&loop, &r->t);
+        weft_timer_start(&loop, &r->t, 30000 + (i & 1) * 5000, never);
+    }
+    return per_op(t0, n);
+}
+
 /* parser: a corpus of real-looking requests, parsed back to back */
 static const char *corpus[] = {
     "GET /plaintext HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/plain,text/html;q=0.9,"
@@ -229,6 +275,7 @@ int main(int argc, char **argv)
         {"when_all_of_3", b_when_all3, 500000},
         {"fiber_spawn_finish", b_fiber, 2000000},
         {"weft_run_round_trip", b_run, 50000},
+        {"timer_stop_start_16k_live", b_timer_churn, 2000000},
         {"parse_request", b_parser, 2000000},
     };
     FILE *out = csv ? fopen(csv, "w") : NULL;

@@ -33,13 +33,16 @@ int weft_loop_index(const weft_loop *loop);
 uint64_t weft_loop_now(const weft_loop *loop);
 
 /* ---- timers ---------------------------------------------------------------
- * Intrusive one-shot timers kept in a per-loop binary heap that drives one
- * libuv timer: starting or stopping one is O(log n) and allocates nothing.
+ * Intrusive one-shot timers; starting or stopping one allocates nothing.
+ * A loop keeps a FIFO list per time-out it sees often (request deadlines,
+ * backend call time-outs, a page's delay: one time-out, thousands of
+ * timers), where start and stop are O(1), and a binary heap for the rest.
  * Loop thread only. Zero the struct before first use. */
 typedef struct weft_timer {
     uint64_t due;    /* monotonic clock (uv_hrtime), ns */
     uint64_t seq;    /* start order: equal deadlines fire in start order */
-    size_t idx;      /* position in the heap + 1; 0 = not active */
+    size_t idx;      /* heap position + 1, or a list's mark; 0 = not active */
+    struct weft_timer *prev, *next; /* neighbours in its list */
     void (*cb)(struct weft_timer *t);
 } weft_timer;
 

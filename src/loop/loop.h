@@ -24,6 +24,16 @@ struct weft_timer_ent {
     weft_timer *t;
 };
 
+/* A FIFO of timers that share one time-out. Each starts at a later (or
+ * equal) instant than the one before it, so each is due no earlier than
+ * the one before it: appending keeps the list in deadline order, the head
+ * is always its earliest, and stopping one is an unlink. */
+#define WEFT__TIMER_LISTS 8
+struct weft_timer_list {
+    uint64_t delay_ns;
+    weft_timer *head, *tail;
+};
+
 struct weft_loop {
     uv_loop_t uv;
     uv_prepare_t before_poll; /* runs the flush list; active only while it is not empty */
@@ -36,11 +46,15 @@ struct weft_loop {
     int running;
     void (*on_start)(weft_loop *loop, void *arg);
     void *start_arg;
-    /* timers: a min-heap on (due, seq) driving one timerfd, watched by a
-     * uv poll handle (active only while the heap is not empty) */
+    /* timers: per-time-out lists and a min-heap on (due, seq) for the
+     * others, driving one timerfd, watched by a uv poll handle (active only
+     * while a timer is) */
     int timer_fd;
     uv_poll_t timer_poll;
     uint64_t armed_due;   /* what the timerfd is set to; 0 = disarmed */
+    struct weft_timer_list lists[WEFT__TIMER_LISTS];
+    size_t lists_used;    /* slots ever keyed: the rest are never looked at */
+    size_t listed;        /* timers in the lists */
     struct weft_timer_ent *heap;
     size_t heap_len, heap_cap;
     uint64_t timer_seq;

@@ -1,6 +1,7 @@
-/* test_loop.c - the loop layer: the timer heap fires in deadline order and
- * never fires a stopped timer; work queued for before the next poll runs
- * once, including work queued while those run. */
+/* test_loop.c - the loop layer: timers (per-time-out lists and the heap)
+ * fire in deadline order and never fire a stopped timer; a list emptied
+ * takes another time-out; work queued for before the next poll runs once,
+ * including work queued while those run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +69,86 @@ static void timers_fire_in_order(void **state)
     }
 }
 
+/* Timers with more distinct time-outs than there are lists: the first
+ * WEFT__TIMER_LISTS time-outs get a list each, the others the heap. A
+ * list's head, middle and tail are stopped, another list is emptied and
+ * taken by a new time-out, a timer starts itself again from its own
+ * callback. Every other timer fires once, never early, and the fires come
+ * in (due, start order) across lists and heap; with nothing left the
+ * timer poll stops, so the loop could exit. */
+#define PER 3
+#define KINDS (WEFT__TIMER_LISTS + 4)
+static tt kinds[KINDS][PER];
+static tt rekeyed, again;
+static int again_runs;
+static uint64_t last_due, last_seq;
+static int out_of_order;
+
+static void on_fire_ordered(weft_timer *t)
+{
+    if (t->due < last_due || (t->due == last_due && t->seq < last_seq))
+        out_of_order++;
+    last_due = t->due;
+    last_seq = t->seq;
+    on_fire(t);
+}
+
+static void on_again(weft_timer *t)
+{
+    on_fire_ordered(t);
+    if (++again_runs == 1) {
+        again.order = 0; /* it may fire once more */
+        weft_timer_start(&fixture_loop, t, 3, on_again);
+    }
+}
+
+static int is_listed(const weft_timer *t)
+{
+    return t->idx > SIZE_MAX - WEFT__TIMER_LISTS;
+}
+
+static void timer_lists_and_heap(void **state)
+{
+    (void)state;
+    fired = 0;
+    for (int k = 0; k < KINDS; k++)
+        for (int i = 0; i < PER; i++) {
+            kinds[k][i] = (tt){.ms = 2 + 3 * k};
+            weft_timer_start(&fixture_loop, &kinds[k][i].t, (uint64_t)kinds[k][i].ms,
+                             on_fire_ordered);
+            assert_int_equal(is_listed(&kinds[k][i].t), k < WEFT__TIMER_LISTS);
+        }
+    int expected = KINDS * PER;
+    for (int i = 0; i < PER; i++) { /* head, middle and tail of one list */
+        weft_timer_stop(&fixture_loop, &kinds[0][i].t);
+        kinds[0][i].stopped = 1;
+        expected--;
+    }
+    for (int i = PER - 1; i >= 0; i--) { /* another list, tail first */
+        weft_timer_stop(&fixture_loop, &kinds[1][i].t);
+        kinds[1][i].stopped = 1;
+        expected--;
+    }
+    assert_false(weft_timer_active(&kinds[1][0].t));
+    /* a new time-out finds the emptied lists */
+    rekeyed = (tt){.ms = 1};
+    weft_timer_start(&fixture_loop, &rekeyed.t, 1, on_fire_ordered);
+    assert_true(is_listed(&rekeyed.t));
+    again = (tt){.ms = 5};
+    weft_timer_start(&fixture_loop, &again.t, 5, on_again);
+    expected += 2 + 1; /* rekeyed, and again twice */
+    uint64_t until = uv_now(&fixture_loop.uv) + 2000;
+    while (fired < expected && uv_now(&fixture_loop.uv) < until)
+        loop_step();
+    assert_int_equal(fired, expected);
+    assert_int_equal(again_runs, 2);
+    assert_int_equal(out_of_order, 0);
+    for (int k = 0; k < KINDS; k++)
+        for (int i = 0; i < PER; i++)
+            assert_int_equal(kinds[k][i].order != 0, !kinds[k][i].stopped);
+    assert_false(uv_is_active((uv_handle_t *)&fixture_loop.timer_poll));
+}
+
 typedef struct job {
     weft_flush f;
     int runs;
@@ -108,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(timers_fire_in_order, loop_fixture_up, loop_fixture_down),
+        cmocka_unit_test_setup_teardown(timer_lists_and_heap, loop_fixture_up, loop_fixture_down),
         cmocka_unit_test_setup_teardown(flush_runs_once_before_poll, loop_fixture_up,
                                         loop_fixture_down),
     };
