@@ -161,6 +161,9 @@ static int bind_listener(weft_app *app, weft_sloop *sl, int port)
         weft_error("SO_REUSEPORT unavailable");
         return WEFT_EINVAL;
     }
+    /* Linux copies TCP_NODELAY to every connection accepted from this
+     * socket: one setsockopt here instead of one per connection. */
+    uv_tcp_nodelay(&sl->listener, 1);
     rc = uv_tcp_bind(&sl->listener, (struct sockaddr *)&addr, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&sl->listener, 4096, NULL);

@@ -571,7 +571,7 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
+    /* TCP_NODELAY comes from the listener (bind_listener) */
     if (!sl->app->cfg.quiet)
         weft__conn_peer(c); /* the access log will name it: ask while it is there */
     c->refs = 1; /* the socket handle */
