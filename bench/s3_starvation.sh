@@ -2,16 +2,21 @@
 # default pool: 64 workers, queue 1000) and /gizmos-async, backend delay
 # 500 ms, at 100, 1000, 4000, 8000 concurrent clients (wrk --timeout 10s,
 # 15 s). The backend alone at the same concurrency, in the same run, gives
-# the method's ceiling. Two more async rows: the front calling the same
-# backend over HTTP/2 (--backend-http2), and calling nginx + echo module
-# (echo_sleep 0.5, the same JSON) measured against nginx alone - the
-# result does not depend on weft being on both sides. S3_LEVELS and
-# S3_VARIANTS (the rows, in order; keep direct / nginx-direct first, the
-# ratios refer to them) choose a part. Sourced by run.sh.
+# the method's ceiling. More rows: the front calling the same backend over
+# HTTP/2 (--backend-http2); nginx as the front instead of pgw-front
+# (proxy_pass with upstream keepalive: what the cheapest hop costs on this
+# machine, the peer to compare the front with); and pgw-front calling
+# nginx + echo module (echo_sleep 0.5, the same JSON) measured against
+# nginx alone - the result does not depend on weft being on both sides.
+# cpu_us is the CPU time of the server wrk talks to (the backend for the
+# direct rows, all of nginx's processes for its rows) over the run, per
+# answered request. S3_LEVELS and S3_VARIANTS (the rows, in order; keep
+# direct / nginx-direct first, the ratios refer to them) choose a part.
+# Sourced by run.sh.
 s3() {
   local dur=${S3_SECONDS:-15}
   local csv="$RESULTS/s3_starvation.csv"
-  echo "variant,concurrency,ok_rps,ideal_rps,ok_over_ideal,ok_over_direct,p50_ms,p99_ms,non2xx,sock_errors,peak_rss_kb,max_threads,avg_ms" > "$csv"
+  echo "variant,concurrency,ok_rps,ideal_rps,ok_over_ideal,ok_over_direct,p50_ms,p99_ms,non2xx,sock_errors,peak_rss_kb,max_threads,avg_ms,cpu_us" > "$csv"
   # One pgw-backend for every row; --h2c lets it also take HTTP/2 with
   # prior knowledge (HTTP/1.1 connections are served as without it).
   if [[ -n "${BACKEND_PORT:-}" ]]; then # an earlier scenario's, without --h2c
@@ -22,39 +27,53 @@ s3() {
   start_pgw_front s3-h2 --max-conns-per-endpoint 20000 --backend-http2
   local h2_pid=$FRONT_PID h2_port=$FRONT_PORT
   # The same front calling nginx + echo module instead (BENCH.md: the
-  # result must not depend on weft being on both sides).
+  # result must not depend on weft being on both sides); the same nginx
+  # serves /gizmos as a proxy to pgw-backend, upstream connections kept
+  # alive as weft's client keeps them.
   local json
   json=$(curl -s "http://127.0.0.1:$BACKEND_PORT/api/gizmos?delay=0")
   [[ $json == "["* ]] || { echo "bench: no gizmos JSON from pgw-backend" >&2; exit 1; }
-  start_nginx s3 "location /api/gizmos { default_type application/json; echo_sleep 0.5; echo '$json'; }"
+  start_nginx s3 "location /api/gizmos { default_type application/json; echo_sleep 0.5; echo '$json'; }
+    location /gizmos { proxy_pass http://pgw/api/gizmos; proxy_http_version 1.1; proxy_set_header Connection \"\"; }" \
+    "upstream pgw { server 127.0.0.1:$BACKEND_PORT; keepalive 10000; }"
   start_weft s3-ngx pgw-front --backend "http://127.0.0.1:$NGINX_PORT" --max-conns-per-endpoint 20000
   local ngx_pid=$WEFT_PID ngx_port=$WEFT_PORT
   start_pgw_front s3 --max-conns-per-endpoint 20000
   local c
   for c in ${S3_LEVELS:-100 1000 4000 8000}; do
     local t=$(( c < 2 ? 1 : 2 )) v
-    for v in ${S3_VARIANTS:-direct gizmos gizmos-async gizmos-async-h2 nginx-direct gizmos-async-nginx}; do
+    for v in ${S3_VARIANTS:-direct gizmos gizmos-async gizmos-async-h2 nginx-proxy nginx-direct gizmos-async-nginx}; do
       local url pid=$FRONT_PID ref=direct
       case $v in
         direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pid="" ;;
+        nginx-proxy) url="http://127.0.0.1:$NGINX_PORT/gizmos" pid="" ;;
         nginx-direct) url="http://127.0.0.1:$NGINX_PORT/api/gizmos" pid="" ;;
         gizmos-async-h2) url="http://127.0.0.1:$h2_port/gizmos-async" pid=$h2_pid ;;
         gizmos-async-nginx) url="http://127.0.0.1:$ngx_port/gizmos-async" pid=$ngx_pid ref=nginx-direct ;;
         *) url="http://127.0.0.1:$FRONT_PORT/$v" ;;
       esac
-      local f="$WORK/s3-$v-$c.txt" stats="0 0"
+      local f="$WORK/s3-$v-$c.txt" stats="0 0" cpu_pids
+      case $v in
+        direct) cpu_pids=$BACKEND_PID ;;
+        nginx-*) cpu_pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')" ;;
+        *) cpu_pids=$pid ;;
+      esac
+      local ticks0
+      ticks0=$(cpu_ticks $cpu_pids)
       run_wrk "$f" -t$t -c"$c" -d"${dur}s" --timeout 10s "$url" &
       local wp=$!
       [[ -n $pid ]] && stats=$(peak_stats "$pid" $(( dur - 2 )))
       wait "$wp"
-      local ok d
+      local ok d ticks
+      ticks=$(( $(cpu_ticks $cpu_pids) - ticks0 ))
       ok=$(wrk_ok_rps "$f")
       d=$(wrk_ok_rps "$WORK/s3-$ref-$c.txt")
       awk -v v="$v" -v c="$c" -v ok="$ok" -v d="$d" -v p50="$(wrk_p50 "$f")" \
           -v p99="$(wrk_p99 "$f")" -v bad="$(wrk_non2xx "$f")" -v se="$(wrk_sockerr "$f")" \
-          -v st="$stats" -v avg="$(wrk_avg "$f")" 'BEGIN {split(st, s, " "); ideal = c / 0.5;
-            printf "%s,%d,%.1f,%.0f,%.4f,%.4f,%s,%s,%d,%d,%d,%d,%s\n", v, c, ok, ideal, ok / ideal,
-                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2], avg}' >> "$csv"
+          -v st="$stats" -v avg="$(wrk_avg "$f")" -v ticks="$ticks" -v n="$(wrk_requests "$f")" \
+          'BEGIN {split(st, s, " "); ideal = c / 0.5;
+            printf "%s,%d,%.1f,%.0f,%.4f,%.4f,%s,%s,%d,%d,%d,%d,%s,%.1f\n", v, c, ok, ideal, ok / ideal,
+                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2], avg, (n > 0 ? ticks * 1e4 / n : 0)}' >> "$csv"
     done
   done
   stop_pid "$ngx_pid"
@@ -73,6 +92,7 @@ plot "< awk -F, '\$1==\"direct\"' $csv" using 2:4 with lines dt 2 lw 2 title "id
      "< awk -F, '\$1==\"direct\"' $csv" using 2:3 with linespoints lw 2 title "backend alone (method ceiling)", \
      "< awk -F, '\$1==\"gizmos-async\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos-async (WEFT\\\\_ASYNC)", \
      "< awk -F, '\$1==\"gizmos-async-h2\"' $csv" using 2:3 with linespoints lw 2 dt 3 title "/gizmos-async, calls over HTTP/2", \
+     "< awk -F, '\$1==\"nginx-proxy\"' $csv" using 2:3 with linespoints lw 2 dt 5 title "nginx as the front (proxy\\_pass)", \
      "< awk -F, '\$1==\"gizmos-async-nginx\"' $csv" using 2:3 with linespoints lw 2 dt 4 title "/gizmos-async, nginx+echo as backend", \
      "< awk -F, '\$1==\"gizmos\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos (WEFT\\\\_SYNC, 64 workers)"
 GP
