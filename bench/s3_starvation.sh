@@ -92,7 +92,7 @@ plot "< awk -F, '\$1==\"direct\"' $csv" using 2:4 with lines dt 2 lw 2 title "id
      "< awk -F, '\$1==\"direct\"' $csv" using 2:3 with linespoints lw 2 title "backend alone (method ceiling)", \
      "< awk -F, '\$1==\"gizmos-async\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos-async (WEFT\\\\_ASYNC)", \
      "< awk -F, '\$1==\"gizmos-async-h2\"' $csv" using 2:3 with linespoints lw 2 dt 3 title "/gizmos-async, calls over HTTP/2", \
-     "< awk -F, '\$1==\"nginx-proxy\"' $csv" using 2:3 with linespoints lw 2 dt 5 title "nginx as the front (proxy\\_pass)", \
+     "< awk -F, '\$1==\"nginx-proxy\"' $csv" using 2:3 with linespoints lw 2 dt 5 title "nginx as the front (a proxy)", \
      "< awk -F, '\$1==\"gizmos-async-nginx\"' $csv" using 2:3 with linespoints lw 2 dt 4 title "/gizmos-async, nginx+echo as backend", \
      "< awk -F, '\$1==\"gizmos\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos (WEFT\\\\_SYNC, 64 workers)"
 GP
