@@ -46,6 +46,8 @@ typedef struct weft_timer {
     void (*cb)(struct weft_timer *t);
 } weft_timer;
 
+/* Starts (or restarts) t to call cb once, delay_ms from now; delays over
+ * 10^12 ms (~31 years) are taken as that. */
 void weft_timer_start(weft_loop *loop, weft_timer *t, uint64_t delay_ms,
                       void (*cb)(weft_timer *t));
 void weft_timer_stop(weft_loop *loop, weft_timer *t);

@@ -78,6 +78,7 @@ static void sift_down(weft_loop *l, size_t i)
 static void on_timerfd(uv_poll_t *h, int status, int events);
 
 #define SLACK_NS 100000u /* 0.1 ms */
+#define WEFT__TIMER_MAX_MS 1000000000000ull
 
 /* Makes sure the timerfd goes off no later than first_due, and watches
  * it. It is set again only when the first deadline moved earlier: when
@@ -266,6 +267,10 @@ void weft_timer_start(weft_loop *l, weft_timer *t, uint64_t delay_ms, void (*cb)
 {
     if (t->idx)
         weft_timer_stop(l, t);
+    /* ~31 years: a larger delay would wrap the nanosecond deadline
+     * around and fire at once; it means "practically never" instead. */
+    if (delay_ms > WEFT__TIMER_MAX_MS)
+        delay_ms = WEFT__TIMER_MAX_MS;
     uint64_t delay_ns = delay_ms * 1000000u;
     t->due = uv_hrtime() + delay_ns;
     t->seq = ++l->timer_seq;

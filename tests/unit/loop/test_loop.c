@@ -134,6 +134,10 @@ static void timer_lists_and_heap(void **state)
     rekeyed = (tt){.ms = 1};
     weft_timer_start(&fixture_loop, &rekeyed.t, 1, on_fire_ordered);
     assert_true(is_listed(&rekeyed.t));
+    /* a delay too large for nanoseconds means "never", not "at once" */
+    static tt never_due;
+    never_due = (tt){.ms = -1, .stopped = 1};
+    weft_timer_start(&fixture_loop, &never_due.t, UINT64_MAX, on_fire_ordered);
     again = (tt){.ms = 5};
     weft_timer_start(&fixture_loop, &again.t, 5, on_again);
     expected += 2 + 1; /* rekeyed, and again twice */
@@ -146,6 +150,8 @@ static void timer_lists_and_heap(void **state)
     for (int k = 0; k < KINDS; k++)
         for (int i = 0; i < PER; i++)
             assert_int_equal(kinds[k][i].order != 0, !kinds[k][i].stopped);
+    assert_true(weft_timer_active(&never_due.t));
+    weft_timer_stop(&fixture_loop, &never_due.t);
     assert_false(uv_is_active((uv_handle_t *)&fixture_loop.timer_poll));
 }
 
