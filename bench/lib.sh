@@ -150,10 +150,15 @@ start_pgw_front() {
   FRONT_PORT=$WEFT_PORT
 }
 
-# rss_kb PID: VmRSS of PID and of its children (nginx: master + workers)
+# proc_tree PID: PID and its children (nginx: master + workers)
+proc_tree() {
+  echo "$1 $(pgrep -P "$1" 2>/dev/null | tr '\n' ' ' || true)"
+}
+
+# rss_kb PID: VmRSS of PID and of its children
 rss_kb() {
   local total=0 p v
-  for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
+  for p in $(proc_tree "$1"); do
     v=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
     total=$(( total + ${v:-0} ))
   done

@@ -55,7 +55,7 @@ s3() {
       local f="$WORK/s3-$v-$c.txt" stats="0 0" cpu_pids
       case $v in
         direct) cpu_pids=$BACKEND_PID ;;
-        nginx-*) cpu_pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ' || true)" ;;
+        nginx-*) cpu_pids=$(proc_tree "$NGINX_PID") ;;
         *) cpu_pids=$pid ;;
       esac
       local ticks0

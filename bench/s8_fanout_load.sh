@@ -36,7 +36,7 @@ s8() {
     local c
     for c in ${S8_LEVELS:-1000 4000}; do
       local f="$WORK/s8-$proto-$c.txt" ticks0
-      pids="$FRONT_PID $(pgrep -P "$FRONT_PID" | tr '\n' ' ' || true)" # nginx: master and workers
+      pids=$(proc_tree "$FRONT_PID")
       ticks0=$(cpu_ticks $pids)
       run_wrk "$f" -t2 -c"$c" -d"${dur}s" --timeout 10s "$url" &
       local wp=$! rss=0 fds=0 v n p
