@@ -26,6 +26,7 @@
  * on average (S2 in docs/benchmarks.md); now it ends within 0.1 ms (the
  * window timers are batched in) of 500 ms, never before. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -297,6 +298,8 @@ void weft__timers_free(weft_loop *l)
     free(l->heap);
     l->heap = NULL;
     l->heap_len = l->heap_cap = 0;
+    memset(l->lists, 0, sizeof l->lists); /* the timers in them are their owners' */
+    l->lists_used = l->listed = 0;
     if (l->timer_fd >= 0)
         close(l->timer_fd);
     l->timer_fd = -1;
