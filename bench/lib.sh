@@ -122,6 +122,11 @@ cpu_ticks() {
   echo "$t"
 }
 wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+# cpu_us_per_request TICKS WRK-OUTPUT: CPU ticks spent during a wrk run,
+# in µs per request wrk counted (0 when it counted none)
+cpu_us_per_request() {
+  awk -v t="$1" -v n="$(wrk_requests "$2")" 'BEGIN {printf "%.2f", (n > 0 ? t * 10000 / n : 0)}'
+}
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 

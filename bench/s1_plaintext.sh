@@ -1,7 +1,7 @@
 # S1 plaintext throughput: weft-hello /plaintext vs nginx `return 200`,
 # keep-alive, wrk -c256 -d10s, alternating rounds, medians. Also each
 # server's CPU time per request (its user + system time over the run,
-# nginx's workers summed, divided by the requests wrk counted): on two
+# nginx's master and workers summed, divided by the requests wrk counted): on two
 # cores shared with wrk the throughput ratio moves with how the cores are
 # shared; the CPU a request costs is the server's own. Sourced by run.sh.
 s1() {
@@ -14,7 +14,7 @@ s1() {
   for r in $(seq "$rounds"); do
     for s in weft nginx; do
       local port=$WEFT_PORT pids=$WEFT_PID
-      [[ $s == nginx ]] && port=$NGINX_PORT pids=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+      [[ $s == nginx ]] && port=$NGINX_PORT pids=$(proc_tree "$NGINX_PID")
       local f="$WORK/s1-$s-$r.txt" t0 t1
       # shellcheck disable=SC2086
       t0=$(cpu_ticks $pids)
@@ -22,7 +22,7 @@ s1() {
       # shellcheck disable=SC2086
       t1=$(cpu_ticks $pids)
       local cpu
-      cpu=$(awk -v t=$(( t1 - t0 )) -v n="$(wrk_requests "$f")" 'BEGIN {printf "%.2f", (n > 0 ? t * 10000 / n : 0)}')
+      cpu=$(cpu_us_per_request $(( t1 - t0 )) "$f")
       echo "$s,$r,$(wrk_rps "$f"),$(wrk_p50 "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$cpu" >> "$csv"
     done
   done

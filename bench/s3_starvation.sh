@@ -70,10 +70,10 @@ s3() {
       d=$(wrk_ok_rps "$WORK/s3-$ref-$c.txt")
       awk -v v="$v" -v c="$c" -v ok="$ok" -v d="$d" -v p50="$(wrk_p50 "$f")" \
           -v p99="$(wrk_p99 "$f")" -v bad="$(wrk_non2xx "$f")" -v se="$(wrk_sockerr "$f")" \
-          -v st="$stats" -v avg="$(wrk_avg "$f")" -v ticks="$ticks" -v n="$(wrk_requests "$f")" \
+          -v st="$stats" -v avg="$(wrk_avg "$f")" -v cpu="$(cpu_us_per_request "$ticks" "$f")" \
           'BEGIN {split(st, s, " "); ideal = c / 0.5;
             printf "%s,%d,%.1f,%.0f,%.4f,%.4f,%s,%s,%d,%d,%d,%d,%s,%.1f\n", v, c, ok, ideal, ok / ideal,
-                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2], avg, (n > 0 ? ticks * 1e4 / n : 0)}' >> "$csv"
+                   (d > 0 ? ok / d : 0), p50, p99, bad, se, s[1], s[2], avg, cpu}' >> "$csv"
     done
   done
   stop_pid "$ngx_pid"

@@ -55,9 +55,9 @@ s8() {
       ok=$(wrk_ok_rps "$f")
       awk -v pr="$proto" -v c="$c" -v ok="$ok" -v p50="$(wrk_p50 "$f")" -v p99="$(wrk_p99 "$f")" \
           -v e="$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") ))" -v r="$rss" -v fd="$fds" \
-          -v ticks="$ticks" -v n="$(wrk_requests "$f")" \
+          -v cpu="$(cpu_us_per_request "$ticks" "$f")" \
           'BEGIN {printf "%s,%d,%.1f,%.0f,%.4f,%s,%s,%d,%d,%d,%.1f\n", pr, c, ok, c / 0.5, ok / (c / 0.5),
-                  p50, p99, e, r, fd, (n > 0 ? ticks * 1e4 / n : 0)}' >> "$csv"
+                  p50, p99, e, r, fd, cpu}' >> "$csv"
     done
     stop_pid "$FRONT_PID"
     stop_pid "$BACKEND_PID"
