@@ -378,6 +378,21 @@ void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loo
     cl->st.calls_active++;
 }
 
+void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeout)(weft_timer *),
+                         void (*on_cancel)(weft_cancel_reg *, int), void *arg)
+{
+    if (o->timeout_ms)
+        weft_timer_start(b->cl->loop, &b->timer, b->timeout_ms, on_timeout);
+    weft_cancel_register(weft_scope_token(b->scope), &b->reg, on_cancel, arg);
+}
+
+void weft__call_base_end(call_base *b)
+{
+    b->cl->st.calls_active--;
+    weft_timer_stop(b->cl->loop, &b->timer);
+    weft_cancel_unregister(weft_scope_token(b->scope), &b->reg);
+}
+
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
 {
     weft_task *t = weft_task_new(s);

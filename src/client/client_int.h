@@ -59,19 +59,30 @@ uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
 
 /* What a call on weft's own connections carries whichever protocol takes
  * it (native.c over HTTP/1.1, h2.c over HTTP/2): the task it completes,
- * its scope, its limits, when it started, and its URL for messages. */
+ * its scope, its limits, when it started, its URL for messages, and its
+ * time-out and cancellation hooks. */
 typedef struct call_base {
     weft_task *task;
     weft_scope *scope;
     client_loop *cl;
     uint64_t t0, timeout_ms;
     size_t max_body;
+    weft_cancel_reg reg;
+    weft_timer timer;       /* armed when the call set its own time-out */
     char url[256];          /* may be cut */
 } call_base;
 /* Fills b for a call that starts now, takes a reference on t and counts
  * the call as started and active in the loop's stats. */
 void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,
                            const char *url, const weft_http_opts *o, uint64_t default_max_body);
+/* Once the request is built: starts b->timer with on_timeout when the
+ * call set its own time-out (the scope's deadline covers the others), and
+ * registers on_cancel(reg, reason), reg->arg = arg, with the scope. */
+void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeout)(weft_timer *),
+                         void (*on_cancel)(weft_cancel_reg *, int), void *arg);
+/* The call is over: no longer active in the stats, its timer stopped, its
+ * cancellation registration undone. */
+void weft__call_base_end(call_base *b);
 /* native.c: takes the call if it is plain http:// to an IP (returns 1). */
 int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
                          const weft_http_opts *o, uint64_t default_max_body);

@@ -72,8 +72,6 @@ struct h2sess {
 
 struct h2call {
     call_base base;
-    weft_cancel_reg reg;
-    weft_timer timer;
     h2ep *ep;
     h2sess *sess;
     h2call *prev, *next;  /* in sess->calls */
@@ -139,9 +137,7 @@ static void unstream(h2call *k)
 
 static void call_free(h2call *k)
 {
-    k->base.cl->st.calls_active--;
-    weft_timer_stop(k->base.cl->loop, &k->timer);
-    weft_cancel_unregister(weft_scope_token(k->base.scope), &k->reg);
+    weft__call_base_end(&k->base);
     unwait(k);
     unstream(k);
     weft_buf_free(&k->req);
@@ -626,7 +622,7 @@ static void on_cancel(weft_cancel_reg *reg, int reason)
 
 static void on_timeout(weft_timer *t)
 {
-    h2call *k = (h2call *)((char *)t - offsetof(h2call, timer));
+    h2call *k = (h2call *)((char *)t - offsetof(h2call, base.timer));
     h2ep *ep = k->ep;
     char detail[64];
     snprintf(detail, sizeof detail, "no complete response within %llu ms",
@@ -734,9 +730,7 @@ int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *u
         call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
-    if (o->timeout_ms)
-        weft_timer_start(cl->loop, &k->timer, k->base.timeout_ms, on_timeout);
-    weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
+    weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
     k->waiting = 1;
     if (ep->wait_tail)
         ep->wait_tail->next_wait = k;

@@ -64,8 +64,6 @@ struct nconn {
 
 struct ncall {
     call_base base;
-    weft_cancel_reg reg;
-    weft_timer timer;
     endpoint *ep;
     nconn *conn;
     ncall *next_wait;
@@ -170,9 +168,7 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
 
 static void call_release(ncall *k)
 {
-    k->base.cl->st.calls_active--;
-    weft_timer_stop(k->base.cl->loop, &k->timer);
-    weft_cancel_unregister(weft_scope_token(k->base.scope), &k->reg);
+    weft__call_base_end(&k->base);
     if (k->waiting) {
         endpoint *ep = k->ep;
         ncall **pp = &ep->wait_head, *prev = NULL;
@@ -614,7 +610,7 @@ static void on_cancel(weft_cancel_reg *reg, int reason)
 
 static void on_timeout(weft_timer *t)
 {
-    ncall *k = (ncall *)((char *)t - offsetof(ncall, timer));
+    ncall *k = (ncall *)((char *)t - offsetof(ncall, base.timer));
     nconn *c = k->conn;
     endpoint *ep = k->ep;
     char detail[64];
@@ -687,9 +683,7 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
         call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
-    if (o->timeout_ms)
-        weft_timer_start(cl->loop, &k->timer, k->base.timeout_ms, on_timeout);
-    weft_cancel_register(weft_scope_token(s), &k->reg, on_cancel, k);
+    weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
     k->waiting = 1;
     if (ep->wait_tail)
         ep->wait_tail->next_wait = k;
