@@ -20,6 +20,7 @@
  * and is sent again once on another session. Loop thread only; never
  * blocks. */
 #include <nghttp2/nghttp2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <uv.h>
@@ -50,6 +51,7 @@ typedef struct h2ep {
     h2sess *cur;          /* the session new streams go to while it has room */
     long nsessions;
     h2call *wait_head, *wait_tail; /* calls without a stream yet, in order */
+    char open_failure[96];         /* why the last session could not be opened */
 } h2ep;
 
 struct h2sess {
@@ -476,6 +478,8 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     nghttp2_session_callbacks *cb = NULL;
     if (!s || nghttp2_session_callbacks_new(&cb)) {
         free(s);
+        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
+                 weft_strerror(WEFT_ENOMEM));
         return NULL;
     }
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
@@ -486,6 +490,8 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     nghttp2_session_callbacks_del(cb);
     if (r) {
         free(s);
+        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
+                 weft_strerror(WEFT_ENOMEM));
         return NULL;
     }
     /* Answers are read as they come: a large window per stream and for
@@ -509,10 +515,15 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     ep->nsessions++;
     cl->st.sockets_open++;
     cl->st.connections_opened++;
-    if (uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&ep->addr, on_connect) ||
-        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read)) {
+    int uv_err = uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&ep->addr, on_connect);
+    if (!uv_err)
+        uv_err = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+    if (uv_err) {
+        /* e.g. "address not available": no local port left */
+        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
+                 uv_strerror(uv_err));
         s->failed_open = 1;
-        sess_close(s, WEFT_EIO, "cannot open a connection");
+        sess_close(s, WEFT_EIO, ep->open_failure);
         return NULL;
     }
     return s;
@@ -589,7 +600,7 @@ static void pump(h2ep *ep)
             ep->wait_tail = NULL;
         k->waiting = 0;
         if (!s)
-            call_fail(k, err, "cannot open a connection");
+            call_fail(k, err, ep->open_failure);
         else if (submit(s, k))
             call_fail(k, WEFT_EPROTO, "cannot start an HTTP/2 stream");
     }

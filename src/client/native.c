@@ -18,8 +18,9 @@
  * just closed is retried once on a new one (GET and HEAD only). Loop
  * thread only; never blocks. */
 #include <arpa/inet.h>
-#include <strings.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <uv.h>
 
 #include "../loop/loop.h"
@@ -522,9 +523,12 @@ static void on_connect(uv_connect_t *req, int status)
         fail_on_conn(c, r, "cannot send the request");
 }
 
-static nconn *conn_open(endpoint *ep, client_loop *cl)
+/* A new connection to ep, connecting; NULL with *uv_err set if it cannot
+ * even start (no memory, no descriptor, no local port left). */
+static nconn *conn_open(endpoint *ep, client_loop *cl, int *uv_err)
 {
     nconn *c = weft__zalloc(sizeof *c);
+    *uv_err = UV_ENOMEM;
     if (!c)
         return NULL;
     c->ep = ep;
@@ -536,7 +540,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl)
     ep->nconns++;
     cl->st.sockets_open++;
     cl->st.connections_opened++;
-    if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ep->addr, on_connect) != 0) {
+    if ((*uv_err = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ep->addr, on_connect))) {
         conn_close(c);
         return NULL;
     }
@@ -545,7 +549,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl)
      * on_connect cost a failed EPOLL_CTL_ADD and a MOD more per connection
      * (strace of S8's first wave: 35,000 epoll_ctl for 16,000 sockets).
      * libuv reads nothing before the connect has completed. */
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+    if ((*uv_err = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read))) {
         conn_close(c);
         return NULL;
     }
@@ -565,12 +569,15 @@ static void pump(endpoint *ep)
             ep->idle = c->next_idle;
             c->reused = 1;
         } else if (limit <= 0 || ep->nconns < limit) {
-            if (!(c = conn_open(ep, cl))) {
+            int uv_err;
+            if (!(c = conn_open(ep, cl, &uv_err))) {
                 ep->wait_head = k->next_wait;
                 if (!ep->wait_head)
                     ep->wait_tail = NULL;
                 k->waiting = 0;
-                call_fail(k, WEFT_EIO, "cannot open a connection");
+                char why[96]; /* e.g. "address not available": no local port left */
+                snprintf(why, sizeof why, "cannot open a connection: %s", uv_strerror(uv_err));
+                call_fail(k, WEFT_EIO, why);
                 continue;
             }
             c->reused = 0;
