@@ -16,7 +16,11 @@ cleanup() {
   for pid in "${STARTED_PIDS[@]:-}"; do
     [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$WORK"
+  if [[ -n ${KEEP_WORK:-} ]]; then # logs, wrk outputs, nginx configs
+    echo "bench: kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT INT TERM
 
@@ -27,6 +31,25 @@ stop_pid() {
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# settle PORT... - waits (at most 10 s) until no client connection to these
+# server ports is open or half-closed. wrk's exit closes its connections
+# with a request in flight on each; the server only learns it as it reads
+# the FINs. A run started before that shares the server with thousands of
+# requests on their way out - it measures their clean-up, and can pass
+# the server's in-flight limit (503s) on their account.
+settle() {
+  local port filter="" n
+  for port in "$@"; do
+    filter+="${filter:+ or }sport = :$port"
+  done
+  for _ in $(seq 100); do
+    n=$(ss -Htn state established state close-wait "( $filter )" | wc -l)
+    (( n == 0 )) && return 0
+    sleep 0.1
+  done
+  echo "bench: $n connections still open on port(s) $* after 10 s" >&2
 }
 
 # start_weft NAME BINARY ARGS... -> sets WEFT_PID, WEFT_PORT
@@ -45,17 +68,20 @@ start_weft() {
   [[ -n "$WEFT_PORT" ]] || { echo "bench: $bin did not start" >&2; cat "$log" >&2; exit 1; }
 }
 
-# start_nginx NAME LOCATIONS [HTTP-BLOCKS] -> sets NGINX_PID, NGINX_PORT.
-# Same worker count as weft's loops; access log off on both sides.
-# HTTP-BLOCKS go in the http context (an upstream, for one).
+# start_nginx NAME LOCATIONS [HTTP-BLOCKS [MAIN-BLOCKS]] -> sets NGINX_PID,
+# NGINX_PORT. Same worker count as weft's loops; access log off on both
+# sides. HTTP-BLOCKS go in the http context (an upstream, for one),
+# MAIN-BLOCKS at the top (a stream block: its own listen port).
 start_nginx() {
-  local name=$1 locations=$2 http_blocks=${3:-}
+  local name=$1 locations=$2 http_blocks=${3:-} main_blocks=${4:-}
   local dir="$WORK/nginx-$name"
   mkdir -p "$dir/logs"
   NGINX_PORT=$(free_port)
   local modules=""
   [[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]] &&
     modules="load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;"
+  [[ -n $main_blocks && -f /usr/lib/nginx/modules/ngx_stream_module.so ]] &&
+    modules+=" load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
   cat > "$dir/nginx.conf" <<CONF
 $modules
 worker_processes ${NGINX_WORKERS:-$(nproc)};
@@ -63,6 +89,7 @@ worker_rlimit_nofile 20000;
 error_log $dir/logs/error.log warn;
 pid $dir/nginx.pid;
 events { worker_connections 19000; multi_accept on; }
+$main_blocks
 http {
   access_log off;
   keepalive_requests 1000000;

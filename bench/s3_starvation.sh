@@ -2,10 +2,13 @@
 # default pool: 64 workers, queue 1000) and /gizmos-async, backend delay
 # 500 ms, at 100, 1000, 4000, 8000 concurrent clients (wrk --timeout 10s,
 # 15 s). The backend alone at the same concurrency, in the same run, gives
-# the method's ceiling. More rows: the front calling the same backend over
-# HTTP/2 (--backend-http2); nginx as the front instead of pgw-front
-# (proxy_pass with upstream keepalive: what the cheapest hop costs on this
-# machine, the peer to compare the front with); and pgw-front calling
+# the method's ceiling. More rows: /json/gizmos-async (the same call, the
+# backend's JSON passed through instead of the HTML page: the hop without
+# the page); the front calling the same backend over HTTP/2
+# (--backend-http2); nginx as the front instead of pgw-front (proxy_pass
+# with upstream keepalive, the peer to compare the front with); nginx's
+# stream module relaying TCP to the backend (no HTTP at all: the floor of
+# any hop on this machine); pgw-front calling
 # nginx + echo module (echo_sleep 0.5, the same JSON) measured against
 # nginx alone - the result does not depend on weft being on both sides.
 # cpu_us is the CPU time of the server wrk talks to (the backend for the
@@ -33,21 +36,29 @@ s3() {
   local json
   json=$(curl -s "http://127.0.0.1:$BACKEND_PORT/api/gizmos?delay=0")
   [[ $json == "["* ]] || { echo "bench: no gizmos JSON from pgw-backend" >&2; exit 1; }
+  # And nginx's stream module on a port of its own: a TCP relay, one
+  # backend connection per client connection, bytes copied, no HTTP - the
+  # floor of what any front costs (nginx-tcp).
+  local tcp_port
+  tcp_port=$(free_port)
   start_nginx s3 "location /api/gizmos { default_type application/json; echo_sleep 0.5; echo '$json'; }
     location /gizmos { proxy_pass http://pgw/api/gizmos; proxy_http_version 1.1; proxy_set_header Connection \"\"; }" \
-    "upstream pgw { server 127.0.0.1:$BACKEND_PORT; keepalive 10000; }"
+    "upstream pgw { server 127.0.0.1:$BACKEND_PORT; keepalive 10000; }" \
+    "stream { server { listen 127.0.0.1:$tcp_port reuseport; proxy_pass 127.0.0.1:$BACKEND_PORT; } }"
   start_weft s3-ngx pgw-front --backend "http://127.0.0.1:$NGINX_PORT" --max-conns-per-endpoint 20000
   local ngx_pid=$WEFT_PID ngx_port=$WEFT_PORT
   start_pgw_front s3 --max-conns-per-endpoint 20000
   local c
   for c in ${S3_LEVELS:-100 1000 4000 8000}; do
     local t=$(( c < 2 ? 1 : 2 )) v
-    for v in ${S3_VARIANTS:-direct gizmos gizmos-async gizmos-async-h2 nginx-proxy nginx-direct gizmos-async-nginx}; do
+    for v in ${S3_VARIANTS:-direct gizmos gizmos-async json-gizmos-async gizmos-async-h2 nginx-proxy nginx-tcp nginx-direct gizmos-async-nginx}; do
       local url pid=$FRONT_PID ref=direct
       case $v in
         direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pid="" ;;
         nginx-proxy) url="http://127.0.0.1:$NGINX_PORT/gizmos" pid="" ;;
+        nginx-tcp) url="http://127.0.0.1:$tcp_port/api/gizmos" pid="" ;;
         nginx-direct) url="http://127.0.0.1:$NGINX_PORT/api/gizmos" pid="" ;;
+        json-gizmos-async) url="http://127.0.0.1:$FRONT_PORT/json/gizmos-async" ;;
         gizmos-async-h2) url="http://127.0.0.1:$h2_port/gizmos-async" pid=$h2_pid ;;
         gizmos-async-nginx) url="http://127.0.0.1:$ngx_port/gizmos-async" pid=$ngx_pid ref=nginx-direct ;;
         *) url="http://127.0.0.1:$FRONT_PORT/$v" ;;
@@ -66,6 +77,8 @@ s3() {
       wait "$wp"
       local ok d ticks
       ticks=$(( $(cpu_ticks $cpu_pids) - ticks0 ))
+      local port=${url#http://127.0.0.1:}
+      settle "${port%%/*}" # the next row starts when this one's requests are gone
       ok=$(wrk_ok_rps "$f")
       d=$(wrk_ok_rps "$WORK/s3-$ref-$c.txt")
       awk -v v="$v" -v c="$c" -v ok="$ok" -v d="$d" -v p50="$(wrk_p50 "$f")" \
@@ -91,8 +104,10 @@ set xtics (100, 1000, 4000, 8000); set xrange [80:10000]
 plot "< awk -F, '\$1==\"direct\"' $csv" using 2:4 with lines dt 2 lw 2 title "ideal (Little's law: clients / 0.5 s)", \
      "< awk -F, '\$1==\"direct\"' $csv" using 2:3 with linespoints lw 2 title "backend alone (method ceiling)", \
      "< awk -F, '\$1==\"gizmos-async\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos-async (WEFT\\\\_ASYNC)", \
+     "< awk -F, '\$1==\"json-gizmos-async\"' $csv" using 2:3 with linespoints lw 1 title "/json/gizmos-async (the JSON, no page)", \
      "< awk -F, '\$1==\"gizmos-async-h2\"' $csv" using 2:3 with linespoints lw 2 dt 3 title "/gizmos-async, calls over HTTP/2", \
      "< awk -F, '\$1==\"nginx-proxy\"' $csv" using 2:3 with linespoints lw 2 dt 5 title "nginx as the front (a proxy)", \
+     "< awk -F, '\$1==\"nginx-tcp\"' $csv" using 2:3 with linespoints lw 1 dt 5 title "nginx stream module (a TCP relay)", \
      "< awk -F, '\$1==\"gizmos-async-nginx\"' $csv" using 2:3 with linespoints lw 2 dt 4 title "/gizmos-async, nginx+echo as backend", \
      "< awk -F, '\$1==\"gizmos\"' $csv" using 2:3 with linespoints lw 3 title "/gizmos (WEFT\\\\_SYNC, 64 workers)"
 GP

@@ -17,6 +17,7 @@ s4() {
     local f="$WORK/s4-probe-$load.txt"
     run_wrk "$f" -t1 -c20 -d"${dur}s" --timeout 10s "http://127.0.0.1:$FRONT_PORT/plaintext"
     [[ -n "$lp" ]] && wait "$lp"
+    settle "$FRONT_PORT" # the next load starts when this one's requests are gone
     echo "$load,$(wrk_rps "$f"),$(wrk_p50 "$f"),$(wrk_p99 "$f"),$(to_ms "$(awk '/Latency/ {print $4; exit}' "$f")"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") ))" >> "$csv"
   done
   stop_pid "$FRONT_PID"

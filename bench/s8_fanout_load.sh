@@ -52,6 +52,7 @@ s8() {
       wait "$wp"
       local ok ticks
       ticks=$(( $(cpu_ticks $pids) - ticks0 ))
+      settle "$FRONT_PORT" # the next level starts when this one's requests are gone
       ok=$(wrk_ok_rps "$f")
       awk -v pr="$proto" -v c="$c" -v ok="$ok" -v p50="$(wrk_p50 "$f")" -v p99="$(wrk_p99 "$f")" \
           -v e="$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") ))" -v r="$rss" -v fd="$fds" \

@@ -11,8 +11,9 @@ PACKAGES=(
   chromium nodejs               # the browser test of the sample application
 )
 # Benchmarks only (bench/run.sh); installed on request: scripts/deps.sh --bench
-BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo gnuplot-nox linux-perf
-                python3 procps) # free ports, timelines; pgrep for nginx workers
+BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo libnginx-mod-stream
+                gnuplot-nox linux-perf
+                python3 procps iproute2) # free ports, timelines; pgrep for nginx workers; ss
 
 want=("${PACKAGES[@]}")
 if [[ "${1:-}" == "--bench" ]]; then
