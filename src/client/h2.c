@@ -542,20 +542,29 @@ static h2sess *pick(h2ep *ep, client_loop *cl, int *err)
         return ep->cur;
     h2sess *best = NULL;
     long best_room = 0;
+    int unconfirmed = 0;
     for (h2sess *s = ep->sessions; s; s = s->next) {
         long r = room(s);
         if (r > best_room)
             best = s, best_room = r;
+        unconfirmed |= !s->spoke_h2 && !s->closing;
     }
     if (best)
         return ep->cur = best;
+    /* A session still waiting for the server's SETTINGS only has the
+     * streams assumed for it: the real limit (1024 for weft, often 100 or
+     * more elsewhere) comes with them, and on_frame_recv pumps again. A
+     * burst does not open one session per ASSUMED_STREAMS calls meanwhile
+     * (2,000 calls opened 20 sessions to a 1,024-stream server). */
+    *err = 0;
+    if (unconfirmed)
+        return NULL;
     long limit = cl->host_limit;
     if (limit <= 0 || ep->nsessions < limit) {
         h2sess *s = sess_open(ep, cl);
         *err = s ? 0 : WEFT_EIO;
         return ep->cur = s;
     }
-    *err = 0;
     return NULL; /* every session is full: the next closed stream pumps again */
 }
 

@@ -67,6 +67,28 @@ static void calls_are_streams_on_one_connection(void **state)
     assert_true(wt_wait_log(&backend, "\"GET /delay?ms=200 HTTP/2.0\" 200", 2000));
 }
 
+/* A burst of calls to a server not yet met: one session opens, the calls
+ * beyond the streams it may assume before the server's SETTINGS wait for
+ * them, and only as many sessions open as the server's real limit (here
+ * 1024) needs - not one per 100 calls. */
+static void first_burst_waits_for_the_stream_limit(void **state)
+{
+    (void)state;
+    wt_server b2;
+    static const char *const args[] = {"--loops", "1", "--h2c", "--quiet", NULL};
+    wt_start(&b2, "weft-hello", args);
+    long opened = client_stat("opened");
+    wt_response r;
+    assert_int_equal(wt_get_via(front.port, "/fetch-many", b2.port, "/delay?ms=200", "&n=2000", &r),
+                     200);
+    assert_non_null(strstr(r.body, "ok=2000 failed=0"));
+    wt_response_free(&r);
+    long sessions = client_stat("opened") - opened;
+    if (sessions != 2)
+        fail_msg("2,000 calls at a 1,024-stream server opened %ld sessions, want 2", sessions);
+    assert_int_equal(wt_stop(&b2, 15, 10000), 0);
+}
+
 static void streamed_and_large_bodies_cross(void **state)
 {
     (void)state;
@@ -236,6 +258,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_are_streams_on_one_connection),
+        cmocka_unit_test(first_burst_waits_for_the_stream_limit),
         cmocka_unit_test(streamed_and_large_bodies_cross),
         cmocka_unit_test(body_over_limit_is_413),
         cmocka_unit_test(timeout_resets_only_the_stream),
