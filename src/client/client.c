@@ -393,6 +393,46 @@ void weft__call_base_end(call_base *b)
     weft_cancel_unregister(weft_scope_token(b->scope), &b->reg);
 }
 
+void weft__call_queue_push(call_queue *q, call_base *b)
+{
+    b->waiting = 1;
+    b->wait_next = NULL;
+    b->wait_prev = q->tail;
+    if (q->tail)
+        q->tail->wait_next = b;
+    else
+        q->head = b;
+    q->tail = b;
+}
+
+void weft__call_queue_push_front(call_queue *q, call_base *b)
+{
+    b->waiting = 1;
+    b->wait_prev = NULL;
+    b->wait_next = q->head;
+    if (q->head)
+        q->head->wait_prev = b;
+    else
+        q->tail = b;
+    q->head = b;
+}
+
+void weft__call_queue_remove(call_queue *q, call_base *b)
+{
+    if (!b->waiting)
+        return;
+    if (b->wait_prev)
+        b->wait_prev->wait_next = b->wait_next;
+    else
+        q->head = b->wait_next;
+    if (b->wait_next)
+        b->wait_next->wait_prev = b->wait_prev;
+    else
+        q->tail = b->wait_prev;
+    b->wait_prev = b->wait_next = NULL;
+    b->waiting = 0;
+}
+
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
 {
     weft_task *t = weft_task_new(s);

@@ -69,8 +69,20 @@ typedef struct call_base {
     size_t max_body;
     weft_cancel_reg reg;
     weft_timer timer;       /* armed when the call set its own time-out */
+    struct call_base *wait_prev, *wait_next; /* in its endpoint's call_queue */
+    int waiting;
     char url[256];          /* may be cut */
 } call_base;
+/* Calls waiting for a connection (native.c) or a stream (h2.c), oldest
+ * first. Doubly linked: a call canceled or timed out while thousands wait
+ * with it leaves in O(1). The protocols' calls begin with their call_base,
+ * so a queued base is also the call. */
+typedef struct call_queue {
+    call_base *head, *tail;
+} call_queue;
+void weft__call_queue_push(call_queue *q, call_base *b);       /* at the back */
+void weft__call_queue_push_front(call_queue *q, call_base *b); /* first again: a retry */
+void weft__call_queue_remove(call_queue *q, call_base *b);     /* a no-op unless b waits */
 /* Fills b for a call that starts now, takes a reference on t and counts
  * the call as started and active in the loop's stats. */
 void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,

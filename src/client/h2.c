@@ -50,7 +50,7 @@ typedef struct h2ep {
     h2sess *sessions;
     h2sess *cur;          /* the session new streams go to while it has room */
     long nsessions;
-    h2call *wait_head, *wait_tail; /* calls without a stream yet, in order */
+    call_queue waiting;            /* calls without a stream yet */
     char open_failure[96];         /* why the last session could not be opened */
 } h2ep;
 
@@ -73,13 +73,12 @@ struct h2sess {
 };
 
 struct h2call {
-    call_base base;
+    call_base base; /* first: a queued base is the call */
     h2ep *ep;
     h2sess *sess;
     h2call *prev, *next;  /* in sess->calls */
-    h2call *next_wait;
     int32_t id;
-    int waiting, retried, head_request;
+    int retried, head_request;
     /* the request: name/value pairs as NUL-separated text, and the body */
     weft_buf req;
     size_t nfields;
@@ -104,18 +103,8 @@ static void schedule(h2sess *s);
 
 static void unwait(h2call *k)
 {
-    if (!k->waiting)
-        return;
-    h2ep *ep = k->ep;
-    h2call **pp = &ep->wait_head, *prev = NULL;
-    while (*pp && *pp != k)
-        prev = *pp, pp = &(*pp)->next_wait;
-    if (*pp) {
-        *pp = k->next_wait;
-        if (ep->wait_tail == k)
-            ep->wait_tail = prev;
-    }
-    k->waiting = 0;
+    if (k->base.waiting)
+        weft__call_queue_remove(&k->ep->waiting, &k->base);
 }
 
 /* Takes k off its session (the stream is over or being reset). */
@@ -194,11 +183,7 @@ static void requeue(h2call *k)
     k->hdrs.len = k->resp.len = 0;
     k->nhdrs = 0;
     k->body_off = 0;
-    k->waiting = 1;
-    k->next_wait = k->ep->wait_head;
-    k->ep->wait_head = k;
-    if (!k->ep->wait_tail)
-        k->ep->wait_tail = k;
+    weft__call_queue_push_front(&k->ep->waiting, &k->base);
 }
 
 /* ---- nghttp2 callbacks ------------------------------------------------------- */
@@ -359,7 +344,7 @@ static void sess_close(h2sess *s, int err, const char *why)
     uv_close((uv_handle_t *)&s->tcp, on_sess_closed);
     /* Calls put back, or waiting for room this session took, may go on
      * another; not after a failed open, whose caller fails them. */
-    if ((requeued || ep->wait_head) && !s->failed_open)
+    if ((requeued || ep->waiting.head) && !s->failed_open)
         pump(ep);
 }
 
@@ -598,16 +583,13 @@ static int submit(h2sess *s, h2call *k)
 /* Gives waiting calls a stream, in order. */
 static void pump(h2ep *ep)
 {
-    while (ep->wait_head) {
-        h2call *k = ep->wait_head;
+    while (ep->waiting.head) {
+        h2call *k = (h2call *)ep->waiting.head;
         int err;
         h2sess *s = pick(ep, k->base.cl, &err);
         if (!s && !err)
             return;
-        ep->wait_head = k->next_wait;
-        if (!ep->wait_head)
-            ep->wait_tail = NULL;
-        k->waiting = 0;
+        unwait(k);
         if (!s)
             call_fail(k, err, ep->open_failure);
         else if (submit(s, k))
@@ -751,12 +733,7 @@ int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *u
         return 1;
     }
     weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
-    k->waiting = 1;
-    if (ep->wait_tail)
-        ep->wait_tail->next_wait = k;
-    else
-        ep->wait_head = k;
-    ep->wait_tail = k;
+    weft__call_queue_push(&ep->waiting, &k->base);
     pump(ep);
     return 1;
 }
@@ -771,8 +748,8 @@ void weft__h2_cleanup(client_loop *cl)
         st->endpoints = e->next;
         while (e->sessions)
             sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
-        while (e->wait_head)
-            call_fail(e->wait_head, WEFT_ECANCELED, "the client is shutting down");
+        while (e->waiting.head)
+            call_fail((h2call *)e->waiting.head, WEFT_ECANCELED, "the client is shutting down");
         free(e);
     }
     free(st);

@@ -40,7 +40,7 @@ typedef struct endpoint {
     char host[80];          /* for the Host header */
     nconn *idle;            /* LIFO: the warmest connection first */
     long nconns;            /* open: connecting, busy or idle */
-    ncall *wait_head, *wait_tail;
+    call_queue waiting;     /* calls without a connection yet */
 } endpoint;
 
 typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;
@@ -64,11 +64,9 @@ struct nconn {
 };
 
 struct ncall {
-    call_base base;
+    call_base base; /* first: a queued base is the call */
     endpoint *ep;
     nconn *conn;
-    ncall *next_wait;
-    int waiting;
     weft_buf req;
     int idempotent, retried, head_request;
 };
@@ -170,18 +168,8 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
 static void call_release(ncall *k)
 {
     weft__call_base_end(&k->base);
-    if (k->waiting) {
-        endpoint *ep = k->ep;
-        ncall **pp = &ep->wait_head, *prev = NULL;
-        while (*pp && *pp != k)
-            prev = *pp, pp = &(*pp)->next_wait;
-        if (*pp) {
-            *pp = k->next_wait;
-            if (ep->wait_tail == k)
-                ep->wait_tail = prev;
-        }
-        k->waiting = 0;
-    }
+    if (k->base.waiting) /* (k->ep is not set yet for a call that failed early) */
+        weft__call_queue_remove(&k->ep->waiting, &k->base);
     if (k->conn) {
         k->conn->call = NULL;
         k->conn = NULL;
@@ -355,11 +343,7 @@ static int retry_stale(nconn *c)
     k->conn = NULL;
     endpoint *ep = c->ep;
     conn_close(c);
-    k->waiting = 1; /* back to the front of the queue */
-    k->next_wait = ep->wait_head;
-    ep->wait_head = k;
-    if (!ep->wait_tail)
-        ep->wait_tail = k;
+    weft__call_queue_push_front(&ep->waiting, &k->base);
     pump(ep);
     return 1;
 }
@@ -560,8 +544,8 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *uv_err)
  * the endpoint's limit. */
 static void pump(endpoint *ep)
 {
-    while (ep->wait_head) {
-        ncall *k = ep->wait_head;
+    while (ep->waiting.head) {
+        ncall *k = (ncall *)ep->waiting.head;
         client_loop *cl = k->base.cl;
         long limit = cl->host_limit;
         nconn *c = ep->idle;
@@ -571,10 +555,7 @@ static void pump(endpoint *ep)
         } else if (limit <= 0 || ep->nconns < limit) {
             int uv_err;
             if (!(c = conn_open(ep, cl, &uv_err))) {
-                ep->wait_head = k->next_wait;
-                if (!ep->wait_head)
-                    ep->wait_tail = NULL;
-                k->waiting = 0;
+                weft__call_queue_remove(&ep->waiting, &k->base);
                 char why[96]; /* e.g. "address not available": no local port left */
                 snprintf(why, sizeof why, "cannot open a connection: %s", uv_strerror(uv_err));
                 call_fail(k, WEFT_EIO, why);
@@ -584,10 +565,7 @@ static void pump(endpoint *ep)
         } else {
             return; /* at the limit: the next finished call pumps again */
         }
-        ep->wait_head = k->next_wait;
-        if (!ep->wait_head)
-            ep->wait_tail = NULL;
-        k->waiting = 0;
+        weft__call_queue_remove(&ep->waiting, &k->base);
         k->conn = c;
         c->call = k;
         if (c->state == NC_CONNECTING)
@@ -691,12 +669,7 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
         return 1;
     }
     weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
-    k->waiting = 1;
-    if (ep->wait_tail)
-        ep->wait_tail->next_wait = k;
-    else
-        ep->wait_head = k;
-    ep->wait_tail = k;
+    weft__call_queue_push(&ep->waiting, &k->base);
     pump(ep);
     return 1;
 }

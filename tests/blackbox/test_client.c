@@ -246,6 +246,22 @@ static void connection_limit_respected(void **state)
     long opened = wt_number_after(limited.port, "/client-stats", "opened=");
     assert_true(opened >= 0); /* present */
     assert_true(opened <= 4);
+    /* Calls waiting for one of the 4 connections time out where they
+     * wait: all 20 end at their 300 ms, not in rounds, and the queue is
+     * sound for the calls after them. */
+    t0 = wt_now_ms();
+    assert_int_equal(front_get(&limited, "/fetch-many", backend.port, "/delay?ms=1000",
+                               "&n=20&timeout=300", &r),
+                     200);
+    dt = wt_now_ms() - t0;
+    if (!strstr(r.body, "ok=0 failed=20"))
+        fail_msg("want every call timed out, got: %s", r.body);
+    wt_response_free(&r);
+    assert_true(dt >= 290 && dt < 900);
+    assert_int_equal(front_get(&limited, "/fetch-many", backend.port, "/delay?ms=50", "&n=8", &r),
+                     200);
+    assert_non_null(strstr(r.body, "ok=8 failed=0"));
+    wt_response_free(&r);
     assert_int_equal(wt_stop(&limited, 15, 5000), 0);
 }
 
