@@ -142,7 +142,6 @@ client_loop *weft__client_loop(void)
     weft_loop *loop = weft_loop_current();
     if (!loop)
         return NULL;
-    pthread_once(&global_once, global_init);
     client_loop *cl = calloc(1, sizeof *cl);
     if (!cl)
         return NULL;
@@ -159,12 +158,21 @@ client_loop *weft__client_loop(void)
     if (cl->max_shards < 1)
         cl->max_shards = 1;
     cl->shard_host_limit = limit ? (limit + cl->max_shards - 1) / cl->max_shards : 0;
-    if (shard_init(cl, &cl->shards[0])) {
-        free(cl);
-        return NULL;
-    }
     CL = cl;
     return cl;
+}
+
+/* libcurl carries the calls weft's own connections do not (https, host
+ * names, --backend-curl), and starts with the first of them: its global
+ * init loads OpenSSL, 2.4 MB of RSS (libcrypto's pages, smaps of
+ * pgw-front around its first call) that a front calling http://IP
+ * backends never needs. 0, or WEFT_ENOMEM. */
+static int curl_ready(client_loop *cl)
+{
+    if (cl->nshards)
+        return 0;
+    pthread_once(&global_once, global_init);
+    return shard_init(cl, &cl->shards[0]);
 }
 
 /* The least busy shard; a new one when all are busy and more are allowed.
@@ -449,7 +457,7 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
         (config.http2 ? weft__h2_request(s, t, cl, url, opts, config.max_body)
                       : weft__native_request(s, t, cl, url, opts, config.max_body)))
         return t;
-    weft_call *c = cl ? weft__zalloc(sizeof *c) : NULL;
+    weft_call *c = cl && curl_ready(cl) == 0 ? weft__zalloc(sizeof *c) : NULL;
     if (!c) {
         weft_task_reject(t, reason ? reason : cl ? WEFT_ENOMEM : WEFT_ESTATE);
         return t;
