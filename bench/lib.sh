@@ -33,23 +33,28 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# settle PORT... - waits (at most 10 s) until no client connection to these
-# server ports is open or half-closed. wrk's exit closes its connections
-# with a request in flight on each; the server only learns it as it reads
-# the FINs. A run started before that shares the server with thousands of
+# open_conns PORT - client connections to a server port that are open or
+# half-closed (the server has not closed its end yet).
+open_conns() {
+  ss -Htn state established state close-wait "( sport = :$1 )" | wc -l
+}
+
+# settle PORT [BEFORE] - waits (at most 10 s) until no more than BEFORE
+# (default 0: what open_conns said before the run) client connections to
+# the server port are open or half-closed. wrk exits with a request in
+# flight on each connection; the server only learns it as it reads the
+# FINs. A run started before that shares the server with thousands of
 # requests on their way out - it measures their clean-up, and can pass
-# the server's in-flight limit (503s) on their account.
+# the server's in-flight limit (503s) on their account. BEFORE leaves out
+# connections that are not wrk's: a front's kept-alive ones to a backend.
 settle() {
-  local port filter="" n
-  for port in "$@"; do
-    filter+="${filter:+ or }sport = :$port"
-  done
+  local port=$1 before=${2:-0} n
   for _ in $(seq 100); do
-    n=$(ss -Htn state established state close-wait "( $filter )" | wc -l)
-    (( n == 0 )) && return 0
+    n=$(open_conns "$port")
+    (( n <= before )) && return 0
     sleep 0.1
   done
-  echo "bench: $n connections still open on port(s) $* after 10 s" >&2
+  echo "bench: $n connections still open on port $port after 10 s ($before before the run)" >&2
 }
 
 # start_weft NAME BINARY ARGS... -> sets WEFT_PID, WEFT_PORT

@@ -69,7 +69,9 @@ s3() {
         nginx-*) cpu_pids=$(proc_tree "$NGINX_PID") ;;
         *) cpu_pids=$pid ;;
       esac
-      local ticks0
+      local ticks0 port=${url#http://127.0.0.1:} before
+      port=${port%%/*}
+      before=$(open_conns "$port") # a front's kept-alive calls to the backend
       ticks0=$(cpu_ticks $cpu_pids)
       run_wrk "$f" -t$t -c"$c" -d"${dur}s" --timeout 10s "$url" &
       local wp=$!
@@ -77,8 +79,7 @@ s3() {
       wait "$wp"
       local ok d ticks
       ticks=$(( $(cpu_ticks $cpu_pids) - ticks0 ))
-      local port=${url#http://127.0.0.1:}
-      settle "${port%%/*}" # the next row starts when this one's requests are gone
+      settle "$port" "$before" # the next row starts when this one's requests are gone
       ok=$(wrk_ok_rps "$f")
       d=$(wrk_ok_rps "$WORK/s3-$ref-$c.txt")
       awk -v v="$v" -v c="$c" -v ok="$ok" -v d="$d" -v p50="$(wrk_p50 "$f")" \
