@@ -28,12 +28,12 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=address,undefined
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --output-on-failure -j $(JOBS) --timeout 600
+	WT_SANITIZED=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=thread
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
-	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 WT_SLOW_BUILD=1 ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 WT_SLOW_BUILD=1 WT_SANITIZED=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DWEFT_FUZZ=ON -DBUILD_TESTING=OFF

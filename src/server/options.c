@@ -43,6 +43,7 @@ static const common_opt common[] = {
     {"keepalive-timeout", OPT_INT, CFG(keepalive_timeout_ms), "ms an idle connection stays (75000)"},
     {"write-timeout", OPT_INT, CFG(write_timeout_ms), "ms a stalled write is tolerated (30000)"},
     {"shutdown-grace", OPT_INT, CFG(shutdown_grace_ms), "ms to finish requests on SIGTERM (30000)"},
+    {"idle-trim", OPT_INT, CFG(idle_trim_s), "s without requests before freed memory goes back to the system, 0 = never (10)"},
     {"request-timeout", OPT_INT, CFG(request_timeout_ms), "ms before a request is answered 504, 0 = none (30000)"},
     {"retry-after", OPT_INT, CFG(retry_after_s), "seconds in Retry-After of a 503 (1)"},
     {"max-request-line", OPT_SIZE, CFG(limits.max_request_line), "bytes, else 414 (8192)"},
@@ -83,6 +84,7 @@ static void config_defaults(weft_config *cfg)
     cfg->keepalive_timeout_ms = 75000;
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 30000;
+    cfg->idle_trim_s = 10;
     cfg->request_timeout_ms = 30000;
     cfg->max_conns_per_endpoint = 1024;
     cfg->h2_max_streams = 1024;

@@ -191,6 +191,10 @@ struct weft_app {
     uv_async_t ctl_wake;
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
+    uv_timer_t trim;             /* memory back to the kernel after a burst */
+    uint64_t trim_last_requests; /* requests counted at the last check */
+    uint64_t trim_done_requests; /* ... and at the last trim */
+    int trim_quiet;              /* checks in a row with nothing going on */
     _Atomic int stop_requested;
     _Atomic int drained;
     int stopping;
