@@ -40,8 +40,8 @@ open_conns() {
 }
 
 # settle PORT [BEFORE] - waits (at most 10 s) until no more than BEFORE
-# (default 0: what open_conns said before the run) client connections to
-# the server port are open or half-closed. wrk exits with a request in
+# client connections to the server port are open or half-closed; BEFORE
+# is what open_conns said before the run (default 0). wrk exits with a request in
 # flight on each connection; the server only learns it as it reads the
 # FINs. A run started before that shares the server with thousands of
 # requests on their way out - it measures their clean-up, and can pass

@@ -103,8 +103,7 @@ static void schedule(h2sess *s);
 
 static void unwait(h2call *k)
 {
-    if (k->base.waiting)
-        weft__call_queue_remove(&k->ep->waiting, &k->base);
+    weft__call_queue_remove(&k->ep->waiting, &k->base);
 }
 
 /* Takes k off its session (the stream is over or being reset). */
@@ -457,26 +456,29 @@ static void on_connect(uv_connect_t *req, int status)
     schedule(s);
 }
 
+/* Notes why no session could be opened (the waiting calls' message). */
+static const char *open_failed(h2ep *ep, const char *reason)
+{
+    snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s", reason);
+    return ep->open_failure;
+}
+
 static h2sess *sess_open(h2ep *ep, client_loop *cl)
 {
     h2sess *s = weft__zalloc(sizeof *s);
     nghttp2_session_callbacks *cb = NULL;
-    if (!s || nghttp2_session_callbacks_new(&cb)) {
-        free(s);
-        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
-                 weft_strerror(WEFT_ENOMEM));
-        return NULL;
+    int r = !s || nghttp2_session_callbacks_new(&cb);
+    if (!r) {
+        nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+        nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+        nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+        r = weft__h2_session_new(&s->ng, 0, cb, s);
+        nghttp2_session_callbacks_del(cb);
     }
-    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    int r = weft__h2_session_new(&s->ng, 0, cb, s);
-    nghttp2_session_callbacks_del(cb);
     if (r) {
         free(s);
-        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
-                 weft_strerror(WEFT_ENOMEM));
+        open_failed(ep, weft_strerror(WEFT_ENOMEM));
         return NULL;
     }
     /* Answers are read as they come: a large window per stream and for
@@ -503,12 +505,9 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     int uv_err = uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&ep->addr, on_connect);
     if (!uv_err)
         uv_err = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
-    if (uv_err) {
-        /* e.g. "address not available": no local port left */
-        snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s",
-                 uv_strerror(uv_err));
+    if (uv_err) { /* e.g. "address not available": no local port left */
         s->failed_open = 1;
-        sess_close(s, WEFT_EIO, ep->open_failure);
+        sess_close(s, WEFT_EIO, open_failed(ep, uv_strerror(uv_err)));
         return NULL;
     }
     return s;

@@ -168,8 +168,7 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
 static void call_release(ncall *k)
 {
     weft__call_base_end(&k->base);
-    if (k->base.waiting) /* (k->ep is not set yet for a call that failed early) */
-        weft__call_queue_remove(&k->ep->waiting, &k->base);
+    weft__call_queue_remove(&k->ep->waiting, &k->base);
     if (k->conn) {
         k->conn->call = NULL;
         k->conn = NULL;
