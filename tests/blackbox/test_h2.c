@@ -89,6 +89,25 @@ static void first_burst_waits_for_the_stream_limit(void **state)
     assert_int_equal(wt_stop(&b2, 15, 10000), 0);
 }
 
+/* No descriptor for a new session's socket: the waiting call fails with
+ * the reason, and the endpoint still works once descriptors are back. */
+static void session_that_cannot_open_says_why(void **state)
+{
+    (void)state;
+    wt_server b2;
+    static const char *const args[] = {"--loops", "1", "--h2c", "--quiet", NULL};
+    wt_start(&b2, "weft-hello", args);
+    wt_response r;
+    assert_int_equal(wt_get_via(front.port, "/fetch-nofd", b2.port, "/plaintext", NULL, &r), 200);
+    if (strncmp(r.body, "WEFT_EIO", 8) != 0 || !strstr(r.body, "too many open files"))
+        fail_msg("want WEFT_EIO (too many open files), got: %s", r.body);
+    wt_response_free(&r);
+    assert_int_equal(wt_get_via(front.port, "/fetch", b2.port, "/plaintext", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "Hello, World!"));
+    wt_response_free(&r);
+    assert_int_equal(wt_stop(&b2, 15, 10000), 0);
+}
+
 static void streamed_and_large_bodies_cross(void **state)
 {
     (void)state;
@@ -259,6 +278,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_are_streams_on_one_connection),
         cmocka_unit_test(first_burst_waits_for_the_stream_limit),
+        cmocka_unit_test(session_that_cannot_open_says_why),
         cmocka_unit_test(streamed_and_large_bodies_cross),
         cmocka_unit_test(body_over_limit_is_413),
         cmocka_unit_test(timeout_resets_only_the_stream),
