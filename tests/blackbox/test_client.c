@@ -110,6 +110,30 @@ static void keep_alive_reuses_one_connection(void **state)
     assert_true(client_stat("opened") - before <= 1);
 }
 
+/* A request larger than a new connection's socket buffer: weft's client
+ * writes what the kernel takes while the connection is still opening and
+ * the rest once the connect completes; the backend must get every byte,
+ * in order, once. A backend of its own makes the connection new. */
+static void large_request_on_a_new_connection(void **state)
+{
+    (void)state;
+    wt_server fresh;
+    static const char *const args[] = {"--loops", "1", "--quiet", NULL};
+    wt_start(&fresh, "weft-hello", args);
+    wt_response r;
+    assert_int_equal(front_get(&front, "/fetch-big-post", fresh.port, "/echo", "&size=6000000", &r),
+                     200);
+    if (!strstr(r.body, "status=200 reused=0 len=6000000 same=1"))
+        fail_msg("want the 6,000,000 bytes echoed on a new connection, got: %s", r.body);
+    wt_response_free(&r);
+    /* and a small one right after, on the connection the big one left */
+    assert_int_equal(front_get(&front, "/fetch-big-post", fresh.port, "/echo", "&size=10", &r),
+                     200);
+    assert_non_null(strstr(r.body, "status=200 reused=1 len=10 same=1"));
+    wt_response_free(&r);
+    assert_int_equal(wt_stop(&fresh, 15, 5000), 0);
+}
+
 /* Each fault gives its documented error, with a readable message. */
 static void expect_error(int port, const char *path, const char *extra, const char *name,
                          const char *words)
@@ -272,6 +296,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(get_post_chunked_and_statuses),
         cmocka_unit_test(quiet_server_knows_its_peer),
         cmocka_unit_test(keep_alive_reuses_one_connection),
+        cmocka_unit_test(large_request_on_a_new_connection),
         cmocka_unit_test(faults_map_to_errors),
         cmocka_unit_test(unhandled_errors_become_502_504),
         cmocka_unit_test(client_disconnect_aborts_backend_call),
