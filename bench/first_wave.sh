@@ -17,4 +17,5 @@ url="http://127.0.0.1:$FRONT_PORT$path"
 export FIRST=$(( clients / 2 ))
 echo "first_wave: $clients clients on $path ($(machine_line)); wrk -t2 -d15s"
 wrk -t2 -c"$clients" -d15s --timeout 10s --latency -s "$HERE/first_wave.lua" "$url" > "$WORK/fw.txt"
-echo "  $(wrk_ok_rps "$WORK/fw.txt") ok req/s, p99 $(wrk_p99 "$WORK/fw.txt") ms; $(tail -1 "$WORK/fw.txt")"
+echo "  $(wrk_ok_rps "$WORK/fw.txt") ok req/s, p50 $(wrk_p50 "$WORK/fw.txt") ms, p99 $(wrk_p99 "$WORK/fw.txt") ms; $(tail -1 "$WORK/fw.txt")"
+echo "  $(tail -2 "$WORK/fw.txt" | head -1)"
