@@ -95,8 +95,7 @@ static void five_thousand_waiting_requests(void **state)
 static void memory_goes_back_when_idle(void **state)
 {
     (void)state;
-    const char *sanitized = getenv("WT_SANITIZED"); /* make asan / tsan */
-    if (sanitized && *sanitized == '1')
+    if (wt_sanitized())
         skip();
     wt_server s;
     static const char *const args[] = {"--loops", "1", "--idle-trim", "1", "--quiet", NULL};

@@ -231,7 +231,9 @@ static void deadline_shorter_than_backend(void **state)
     assert_true(wt_now_ms() - t0 < 1500);
 }
 
-/* 8,000 calls at once to a backend with 500 ms latency all complete. */
+/* 8,000 calls at once to a backend with 500 ms latency all complete, and
+ * together: one after another they would take 4,000 s. (Under ASan, with
+ * libcurl and another test beside it, they took over 5 s.) */
 static void eight_thousand_concurrent_calls(void **state)
 {
     (void)state;
@@ -245,7 +247,7 @@ static void eight_thousand_concurrent_calls(void **state)
     printf("# 8000 concurrent calls to a 500 ms backend: %s# wall %ld ms\n", r.body, dt);
     assert_non_null(strstr(r.body, "ok=8000 failed=0"));
     wt_response_free(&r);
-    assert_true(dt < 5000);
+    assert_true(dt < (wt_sanitized() ? 30000 : 5000));
 }
 
 /* With --max-conns-per-endpoint 4, 20 calls of 200 ms need 5 rounds, and

@@ -60,7 +60,9 @@ static void calls_are_streams_on_one_connection(void **state)
                      200);
     assert_non_null(strstr(r.body, "ok=300 failed=0"));
     long ms = strtol(strstr(r.body, "ms=") + 3, NULL, 10);
-    assert_true(ms >= 199 && ms < 2000);
+    /* one after another they would take 60 s; under TSan, beside another
+     * test, the backend's 300 new fibers alone took over 2 s */
+    assert_true(ms >= 199 && ms < (wt_sanitized() ? 10000 : 2000));
     wt_response_free(&r);
     assert_int_equal(client_stat("opened"), opened);
     assert_int_equal(client_stat("sockets"), 1);

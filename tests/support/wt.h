@@ -74,6 +74,10 @@ long wt_now_ms(void);
  * (WT_SLOW_BUILD=1, set by `make tsan`): scale and speed tests skip then,
  * since their bounds are about speed, not correctness. */
 int wt_slow_build(void);
+/* True in sanitizer builds (WT_SANITIZED=1, set by `make asan` and `make
+ * tsan`): their allocators keep freed memory, and their servers are
+ * slower, so memory bounds skip and waits are longer there. */
+int wt_sanitized(void);
 /* Raises this process's open-file limit to its hard limit; the servers a
  * test starts inherit it (bursts of thousands of connections). */
 void wt_raise_fd_limit(void);

@@ -272,17 +272,17 @@ static void many_fibers_no_growth(void **state)
 }
 
 /* Parks n sleepers of ms each at once (as requests waiting on a backend)
- * and runs the loop until all have finished. */
-static void park_wave(weft_scope *s, job *jobs, int n, int ms)
+ * and runs the loop until all have finished; *parked is the fibers' stats
+ * while all n were parked. */
+static void park_wave(weft_scope *s, job *jobs, int n, int ms, weft_fiber_stats *parked)
 {
     for (int i = 0; i < n; i++) {
         jobs[i] = (job){s, -1, 0, ms};
         weft_fiber_opts o = {.scope = s};
         weft_fiber_spawn(sleeper, &jobs[i], &o);
     }
-    weft_fiber_stats st;
-    weft_fiber_get_stats(&st);
-    assert_int_equal(st.live, n);
+    weft_fiber_get_stats(parked);
+    assert_int_equal(parked->live, n);
     int finished = 0;
     uint64_t until = weft_now_ms() + 3000;
     while (finished < n && weft_now_ms() < until) {
@@ -296,20 +296,25 @@ static void park_wave(weft_scope *s, job *jobs, int n, int ms)
 
 /* Waves of parked fibers: each fiber of the first wave maps a stack; the
  * second wave, right after, maps none (the cache kept them all); a loop
- * that then runs idle for two seconds gives all but 1,024 back. */
+ * that then runs idle for two seconds gives all but 1,024 back. "Right
+ * after" means within the cache's one-second trim: under ThreadSanitizer,
+ * beside other tests, ending a wave of 3,000 fibers took longer than that,
+ * and the trim rightly let go of stacks that had sat unused a second - so
+ * there the second wave's check is left out. */
 static void parked_fibers(void **state)
 {
     (void)state;
     weft_scope *s = weft_scope_new(NULL, -1);
     static job jobs[3000];
-    weft_fiber_stats st, first;
-    park_wave(s, jobs, 3000, 20);
+    weft_fiber_stats st, parked, first;
+    park_wave(s, jobs, 3000, 20, &parked);
+    assert_true(parked.stacks_mapped >= 3000);
     weft_fiber_get_stats(&first);
     assert_int_equal(first.live, 0);
-    assert_true(first.stacks_mapped >= 3000);
-    park_wave(s, jobs, 3000, 20);
-    weft_fiber_get_stats(&st);
-    assert_true(st.stacks_mapped == first.stacks_mapped);
+    park_wave(s, jobs, 3000, 20, &parked);
+#if !defined(__SANITIZE_THREAD__)
+    assert_true(parked.stacks_mapped == first.stacks_mapped);
+#endif
     uint64_t until = weft_now_ms() + 2500;
     while (weft_now_ms() < until)
         loop_step();
