@@ -7,8 +7,9 @@
  * keep-alive connections per endpoint on each loop, writes each request
  * with one write - on a new connection as soon as the kernel takes it,
  * before libuv has seen the connect complete (send_early) - and parses
- * responses in place with weft's parser and chunked decoder. Everything else - https, HTTP/2, host names (which need
- * a resolver off the loop), proxies - stays on libcurl (client.c).
+ * responses in place with weft's parser and chunked decoder. Everything
+ * else - https, HTTP/2, host names (which need a resolver off the loop),
+ * proxies - stays on libcurl (client.c).
  *
  * Owns the endpoints of its loop, their connections, and the calls in
  * flight on them. A call completes exactly once: response, error, its
@@ -20,10 +21,10 @@
  * thread only; never blocks. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "../loop/loop.h"
