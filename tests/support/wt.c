@@ -512,16 +512,21 @@ void wt_burst(int port, int n, const char *raw, int timeout_ms, wt_burst_result 
     close(ep);
 }
 
+/* Whether the environment variable name is set to 1 (by the Makefile). */
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v == '1';
+}
+
 int wt_slow_build(void)
 {
-    const char *v = getenv("WT_SLOW_BUILD");
-    return v && *v == '1';
+    return env_flag("WT_SLOW_BUILD");
 }
 
 int wt_sanitized(void)
 {
-    const char *v = getenv("WT_SANITIZED");
-    return v && *v == '1';
+    return env_flag("WT_SANITIZED");
 }
 
 void wt_raise_fd_limit(void)
