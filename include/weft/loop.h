@@ -25,6 +25,34 @@ typedef struct weft_post {
  * message is linked in place, no allocation. */
 void weft_loop_post(weft_loop *loop, weft_post *p);
 
+/* ---- a loop of your own ----------------------------------------------------
+ * A server makes and runs its loops itself (weft_app_run). A command-line
+ * tool, a test or a benchmark makes one here and runs tasks, fibers and
+ * client calls on it with no server at all:
+ *
+ *     weft_loop *loop = weft_loop_new();
+ *     weft_scope *s = weft_scope_new(NULL, 5000);      // one deadline
+ *     int err = weft_task_run(weft_http_get(s, url));  // runs the loop
+ *     weft_scope_free(s);
+ *     weft_loop_free(loop);
+ */
+
+/* A new loop on the calling thread, which becomes its current loop; NULL
+ * when out of memory. The loop belongs to this thread from now on. */
+weft_loop *weft_loop_new(void);
+/* Runs the loop on its thread until weft_loop_stop. Returns 0. */
+int weft_loop_run(weft_loop *loop);
+/* Runs the loop for at most ms milliseconds, or until weft_loop_stop; with
+ * 0, one turn that does not wait (what is ready runs, then it returns). */
+void weft_loop_run_for(weft_loop *loop, uint64_t ms);
+/* Makes weft_loop_run return after the current iteration (at once if it
+ * is not running: the next run returns at once). Any thread. */
+void weft_loop_stop(weft_loop *loop);
+/* Ends the loop: releases what fibers and the client keep on it (stack
+ * cache, idle backend connections), closes its handles and frees it. On
+ * the loop's thread, with nothing of the caller's still pending on it. */
+void weft_loop_free(weft_loop *loop);
+
 /* The loop that runs on the calling thread, or NULL on other threads. */
 weft_loop *weft_loop_current(void);
 /* Index of the loop (0..n-1) within its server. */

@@ -63,6 +63,12 @@ int weft_task_then(weft_task *t, weft_task_fn fn, void *arg);
 void weft_task_wait(weft_task *t, weft_waiter *w, weft_task_fn fn, void *arg);
 void weft_task_unwait(weft_task *t, weft_waiter *w);
 
+/* Runs the calling thread's loop (weft_loop_new) until t completes, and
+ * returns its outcome: 0 or WEFT_E*; t stays valid (its scope or caller
+ * still holds it). A command-line tool's main calls it; never a handler,
+ * a fiber or a loop callback (WEFT_ESTATE there, and without a loop). */
+int weft_task_run(weft_task *t);
+
 /* ---- scopes ---------------------------------------------------------------- */
 
 /* A scope on the current loop; its cancellation is linked to parent's (may

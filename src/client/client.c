@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <uv.h>
 
 #include "../loop/loop.h"
 #include "../task/task_int.h"
@@ -38,23 +37,24 @@ static void global_init(void)
 /* ---- sockets and the timer ---------------------------------------------- */
 
 typedef struct sock_ctx {
-    uv_poll_t poll;
+    weft_io_watch *watch;
     curl_socket_t fd;
     client_shard *sh;
 } sock_ctx;
 
 static void process_completions(client_shard *sh);
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void on_ready(weft_io_watch *w, int events, void *arg)
 {
-    sock_ctx *sc = h->data;
+    (void)w;
+    sock_ctx *sc = arg;
     client_shard *sh = sc->sh;
     int flags = 0;
-    if (status < 0)
+    if (events & WEFT_IO_ERROR)
         flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
+    if (events & WEFT_IO_READABLE)
         flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
+    if (events & WEFT_IO_WRITABLE)
         flags |= CURL_CSELECT_OUT;
     int running;
     curl_multi_socket_action(sh->multi, sc->fd, flags, &running);
@@ -69,8 +69,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     sock_ctx *sc = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (sc) {
-            uv_poll_stop(&sc->poll);
-            uv_close((uv_handle_t *)&sc->poll, (uv_close_cb)free);
+            weft__io_watch_free(sc->watch);
+            free(sc);
             curl_multi_assign(sh->multi, fd, NULL);
             cl->st.sockets_open--;
         }
@@ -78,19 +78,18 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     if (!sc) {
         sc = calloc(1, sizeof *sc);
-        if (!sc || uv_poll_init_socket(&cl->loop->uv, &sc->poll, fd)) {
+        if (!sc || !(sc->watch = weft__io_watch_new(cl->loop, fd, on_ready, sc))) {
             free(sc);
             return -1;
         }
         sc->fd = fd;
         sc->sh = sh;
-        sc->poll.data = sc;
         curl_multi_assign(sh->multi, fd, sc);
         cl->st.sockets_open++;
     }
-    int ev = ((what & CURL_POLL_IN) ? UV_READABLE : 0) | ((what & CURL_POLL_OUT) ? UV_WRITABLE : 0);
-    uv_poll_start(&sc->poll, ev, on_poll);
-    return 0;
+    int ev = ((what & CURL_POLL_IN) ? WEFT_IO_READABLE : 0) |
+             ((what & CURL_POLL_OUT) ? WEFT_IO_WRITABLE : 0);
+    return weft__io_watch_set(sc->watch, ev) ? -1 : 0;
 }
 
 static void on_curl_timer(weft_timer *t)
@@ -135,6 +134,12 @@ static int shard_init(client_loop *cl, client_shard *sh)
     return 0;
 }
 
+static void on_loop_close(weft_loop_hook *h)
+{
+    (void)h;
+    weft_client_thread_cleanup();
+}
+
 client_loop *weft__client_loop(void)
 {
     if (CL)
@@ -158,6 +163,8 @@ client_loop *weft__client_loop(void)
     if (cl->max_shards < 1)
         cl->max_shards = 1;
     cl->shard_host_limit = limit ? (limit + cl->max_shards - 1) / cl->max_shards : 0;
+    cl->at_close.fn = on_loop_close;
+    weft__loop_hook_add(loop, &cl->at_close, WEFT_PHASE_CLOSE);
     CL = cl;
     return cl;
 }
@@ -200,6 +207,7 @@ void weft_client_thread_cleanup(void)
         weft_timer_stop(cl->loop, &cl->shards[i].timer);
         curl_multi_cleanup(cl->shards[i].multi); /* closes idle connections */
     }
+    weft__loop_hook_remove(cl->loop, &cl->at_close);
     CL = NULL;
     free(cl);
 }

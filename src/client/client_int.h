@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "weft/client.h"
-#include "weft/loop.h"
+#include "../loop/loop.h"
 
 /* One multi handle and its connection pool. A loop has one or more. */
 typedef struct client_shard {
@@ -25,6 +25,7 @@ typedef struct client_shard {
 
 typedef struct client_loop {
     weft_loop *loop;
+    weft_loop_hook at_close; /* weft_client_thread_cleanup as the loop is released */
     client_shard shards[CLIENT_MAX_SHARDS];
     int nshards, max_shards;
     long shard_host_limit;  /* CURLMOPT_MAX_HOST_CONNECTIONS per shard */

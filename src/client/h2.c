@@ -23,11 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
-#include <uv.h>
 
 #include "../base/alloc.h"
 #include "../http/h2frames.h"
-#include "../loop/loop.h"
+#include "../loop/transport.h"
 #include "../task/task_int.h"
 #include "client_int.h"
 
@@ -55,9 +54,7 @@ typedef struct h2ep {
 } h2ep;
 
 struct h2sess {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    uv_write_t wreq;
+    weft_tcp tcp;
     h2ep *ep;
     client_loop *cl;
     h2sess *next;
@@ -297,9 +294,9 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 
 /* ---- sessions -------------------------------------------------------------------- */
 
-static void on_sess_closed(uv_handle_t *h)
+static void on_sess_closed(weft_transport *t)
 {
-    h2sess *s = h->data;
+    h2sess *s = t->data;
     nghttp2_session_del(s->ng);
     weft_buf_free(&s->out);
     weft_buf_free(&s->wbuf);
@@ -340,22 +337,22 @@ static void sess_close(h2sess *s, int err, const char *why)
             call_fail(k, err, why);
         }
     }
-    uv_close((uv_handle_t *)&s->tcp, on_sess_closed);
+    weft__tr_close(&s->tcp.t);
     /* Calls put back, or waiting for room this session took, may go on
      * another; not after a failed open, whose caller fails them. */
     if ((requeued || ep->waiting.head) && !s->failed_open)
         pump(ep);
 }
 
-static void on_write(uv_write_t *w, int status)
+static void on_write(weft_transport *t, int status)
 {
-    h2sess *s = w->data;
+    h2sess *s = t->data;
     s->writing = 0;
     s->wbuf.len = 0;
     if (s->closing)
         return;
     if (status < 0) {
-        sess_close(s, WEFT_ECONNRESET, uv_strerror(status));
+        sess_close(s, WEFT_ECONNRESET, weft__io_strerror(status));
         return;
     }
     schedule(s);
@@ -365,26 +362,21 @@ static void write_out(h2sess *s)
 {
     if (s->writing || !s->out.len)
         return;
-    uv_buf_t b = uv_buf_init(s->out.data, (unsigned)s->out.len);
-    int n = uv_try_write((uv_stream_t *)&s->tcp, &b, 1);
-    if (n == (int)s->out.len) {
+    ssize_t n = weft__tr_try_write(&s->tcp.t, s->out.data, s->out.len);
+    if (n == (ssize_t)s->out.len) {
         s->out.len = 0;
         return;
     }
-    if (n < 0 && n != UV_EAGAIN) {
-        sess_close(s, WEFT_ECONNRESET, uv_strerror(n));
+    if (n < 0) {
+        sess_close(s, WEFT_ECONNRESET, weft__io_strerror((int)n));
         return;
     }
-    if (n < 0)
-        n = 0;
     weft_buf t = s->wbuf;
     s->wbuf = s->out;
     s->out = t;
     s->out.len = 0;
     s->writing = 1;
-    s->wreq.data = s;
-    b = uv_buf_init(s->wbuf.data + n, (unsigned)(s->wbuf.len - (size_t)n));
-    if (uv_write(&s->wreq, (uv_stream_t *)&s->tcp, &b, 1, on_write)) {
+    if (weft__tr_write(&s->tcp.t, s->wbuf.data + n, s->wbuf.len - (size_t)n)) {
         s->writing = 0;
         sess_close(s, WEFT_ECONNRESET, "cannot write");
     }
@@ -413,26 +405,28 @@ static void schedule(h2sess *s)
         weft__loop_flush_later(s->cl->loop, &s->flush);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_alloc(weft_transport *t, char **base, size_t *len)
 {
-    (void)suggested;
-    h2sess *s = h->data;
+    h2sess *s = t->data;
     if (!s->rbuf)
         s->rbuf = malloc(READ_BUF);
-    *buf = s->rbuf ? uv_buf_init(s->rbuf, READ_BUF) : uv_buf_init(NULL, 0);
+    if (s->rbuf) {
+        *base = s->rbuf;
+        *len = READ_BUF;
+    }
 }
 
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+static void on_read(weft_transport *t, ssize_t n)
 {
-    h2sess *s = st->data;
+    h2sess *s = t->data;
     if (s->closing || n == 0)
         return;
     if (n < 0) {
-        sess_close(s, WEFT_ECONNRESET, n == UV_EOF ? "the backend closed the connection"
-                                                   : uv_strerror((int)n));
+        sess_close(s, WEFT_ECONNRESET, n == WEFT_IO_EOF ? "the backend closed the connection"
+                                                        : weft__io_strerror((int)n));
         return;
     }
-    ssize_t r = nghttp2_session_mem_recv(s->ng, (const uint8_t *)buf->base, (size_t)n);
+    ssize_t r = nghttp2_session_mem_recv(s->ng, (const uint8_t *)s->rbuf, (size_t)n);
     if (r < 0 && !s->closing) {
         sess_close(s, WEFT_EPROTO, nghttp2_strerror((int)r));
         return;
@@ -440,21 +434,29 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     schedule(s);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static void on_connect(weft_transport *t, int status)
 {
-    h2sess *s = req->data;
+    h2sess *s = t->data;
     if (s->closing)
         return;
     if (status < 0) {
         s->connected = 1; /* what was submitted was not sent, but fail it: the backend is down */
-        sess_close(s, status == UV_ECONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
-                   status == UV_ECONNREFUSED ? "connection refused" : uv_strerror(status));
+        sess_close(s, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
+                   status == WEFT_IO_CONNREFUSED ? "connection refused"
+                                                 : weft__io_strerror(status));
         return;
     }
-    uv_tcp_nodelay(&s->tcp, 1);
     s->connected = 1;
     schedule(s);
 }
+
+static const weft_transport_events sess_events = {
+    .alloc = on_alloc,
+    .read = on_read,
+    .written = on_write,
+    .connected = on_connect,
+    .closed = on_sess_closed,
+};
 
 /* Notes why no session could be opened (the waiting calls' message). */
 static const char *open_failed(h2ep *ep, const char *reason)
@@ -494,20 +496,18 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     s->cl = cl;
     s->max_streams = ASSUMED_STREAMS; /* until the server's SETTINGS say */
     s->flush.fn = send_frames;
-    uv_tcp_init(&cl->loop->uv, &s->tcp);
-    s->tcp.data = s;
-    s->creq.data = s;
+    weft__tcp_init(cl->loop, &s->tcp, &sess_events, s);
     s->next = ep->sessions;
     ep->sessions = s;
     ep->nsessions++;
     cl->st.sockets_open++;
     cl->st.connections_opened++;
-    int uv_err = uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&ep->addr, on_connect);
-    if (!uv_err)
-        uv_err = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
-    if (uv_err) { /* e.g. "address not available": no local port left */
+    int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->addr);
+    if (!sys_err)
+        sys_err = weft__tr_read_start(&s->tcp.t);
+    if (sys_err) { /* e.g. "address not available": no local port left */
         s->failed_open = 1;
-        sess_close(s, WEFT_EIO, open_failed(ep, uv_strerror(uv_err)));
+        sess_close(s, WEFT_EIO, open_failed(ep, weft__io_strerror(sys_err)));
         return NULL;
     }
     return s;

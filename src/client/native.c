@@ -6,7 +6,8 @@
  * per call) and weft's own code at 3% of that. This path keeps a pool of
  * keep-alive connections per endpoint on each loop, writes each request
  * with one write - on a new connection as soon as the kernel takes it,
- * before libuv has seen the connect complete (send_early) - and parses
+ * before the loop has seen the connect complete (the TCP transport's
+ * try_write while connecting) - and parses
  * responses in place with weft's parser and chunked decoder. Everything
  * else - https, HTTP/2, host names (which need a resolver off the loop),
  * proxies - stays on libcurl (client.c).
@@ -25,9 +26,8 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <uv.h>
 
-#include "../loop/loop.h"
+#include "../loop/transport.h"
 #include "../task/task_int.h"
 #include "client_int.h"
 #include "../base/alloc.h"
@@ -50,9 +50,7 @@ typedef struct endpoint {
 typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;
 
 struct nconn {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
-    uv_write_t wreq;
+    weft_tcp tcp;
     endpoint *ep;
     client_loop *cl;
     nc_state state;
@@ -66,7 +64,6 @@ struct nconn {
     size_t body_len;        /* decoded body bytes, right after the head */
     int reused;
     size_t sent_early;      /* request bytes written before the connect completed */
-    int early_err;          /* what that write said instead (a UV_ code), for on_connect */
 };
 
 struct ncall {
@@ -125,9 +122,7 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host,
             return -1; /* anything unusual: curl validates and encodes */
     if (strcmp(ip, "localhost") == 0)
         strcpy(ip, "127.0.0.1");
-    memset(addr, 0, sizeof *addr);
-    if (uv_ip4_addr(ip, (int)port, (struct sockaddr_in *)addr) != 0 &&
-        uv_ip6_addr(ip, (int)port, (struct sockaddr_in6 *)addr) != 0)
+    if (weft__ip_addr(ip, (int)port, addr))
         return -1; /* a host name: libcurl resolves it off the loop */
     snprintf(host, hcap, "%.*s", (int)(end - h), h);
     *path = *p ? p : "/";
@@ -287,9 +282,9 @@ static void response_done(nconn *c)
 
 /* ---- connections ------------------------------------------------------------ */
 
-static void on_conn_closed(uv_handle_t *h)
+static void on_conn_closed(weft_transport *t)
 {
-    nconn *c = h->data;
+    nconn *c = t->data;
     weft_buf_free(&c->in);
     weft_buf_free(&c->out);
     free(c);
@@ -310,7 +305,7 @@ static void conn_close(nconn *c)
     c->state = NC_CLOSING;
     ep->nconns--;
     c->cl->st.sockets_open--;
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    weft__tr_close(&c->tcp.t);
 }
 
 static void fail_on_conn(nconn *c, int err, const char *detail)
@@ -323,15 +318,14 @@ static void fail_on_conn(nconn *c, int err, const char *detail)
     pump(ep);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_alloc(weft_transport *t, char **base, size_t *len)
 {
-    (void)suggested;
-    nconn *c = h->data;
+    nconn *c = t->data;
     /* 4 KiB holds a typical answer; a larger one grows the buffer. */
     if (weft_buf_reserve(&c->in, 4096))
-        *buf = uv_buf_init(NULL, 0);
-    else
-        *buf = uv_buf_init(c->in.data + c->in.len, (unsigned)(c->in.cap - c->in.len));
+        return;
+    *base = c->in.data + c->in.len;
+    *len = c->in.cap - c->in.len;
 }
 
 static int start_request(nconn *c);
@@ -436,32 +430,31 @@ static void parse_more(nconn *c, int eof)
     response_done(c);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void on_read(weft_transport *t, ssize_t n)
 {
-    (void)buf;
-    nconn *c = s->data;
+    nconn *c = t->data;
     if (c->state == NC_CLOSING || n == 0)
         return;
     if (c->state == NC_IDLE) {
         conn_close(c); /* data or EOF on an idle connection: it is done */
         return;
     }
-    if (n < 0 && n != UV_EOF) {
+    if (n < 0 && n != WEFT_IO_EOF) {
         if (!retry_stale(c))
-            fail_on_conn(c, WEFT_ECONNRESET, uv_strerror((int)n));
+            fail_on_conn(c, WEFT_ECONNRESET, weft__io_strerror((int)n));
         return;
     }
     if (n > 0)
         c->in.len += (size_t)n;
     if (c->call)
-        parse_more(c, n == UV_EOF);
+        parse_more(c, n == WEFT_IO_EOF);
 }
 
-static void on_write(uv_write_t *w, int status)
+static void on_write(weft_transport *t, int status)
 {
-    nconn *c = w->data;
+    nconn *c = t->data;
     if (status < 0 && c->state != NC_CLOSING && !retry_stale(c))
-        fail_on_conn(c, WEFT_ECONNRESET, uv_strerror(status));
+        fail_on_conn(c, WEFT_ECONNRESET, weft__io_strerror(status));
 }
 
 static int start_request(nconn *c)
@@ -478,59 +471,39 @@ static int start_request(nconn *c)
     /* Usually the whole request leaves at once, straight from the call's
      * buffer. A rest that must wait is copied to the connection: the call
      * may end (canceled) while the write is still queued. */
-    uv_buf_t b = uv_buf_init(k->req.data + off, (unsigned)(k->req.len - off));
-    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)b.len)
+    const char *rest = k->req.data + off;
+    size_t len = k->req.len - off;
+    ssize_t n = weft__tr_try_write(&c->tcp.t, rest, len);
+    if (n == (ssize_t)len)
         return 0;
-    if (n < 0 && n != UV_EAGAIN)
-        return WEFT_ECONNRESET;
     if (n < 0)
-        n = 0;
-    if (weft_buf_append(&c->out, b.base + n, b.len - (size_t)n))
+        return WEFT_ECONNRESET;
+    if (weft_buf_append(&c->out, rest + n, len - (size_t)n))
         return WEFT_ENOMEM;
-    b = uv_buf_init(c->out.data, (unsigned)c->out.len);
-    c->wreq.data = c;
-    return uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) ? WEFT_ECONNRESET : 0;
+    return weft__tr_write(&c->tcp.t, c->out.data, c->out.len) ? WEFT_ECONNRESET : 0;
 }
 
-/* Sends a new connection's request before libuv has seen the connect
- * complete. On loopback the kernel finishes the handshake inside
- * connect() itself, so the request can leave in the same loop turn as the
- * call that opened the connection instead of one epoll round later: in a
- * burst (S3's first wave: 8,000 calls accepted in batches of up to 1,024)
- * each call then reaches the backend as it is made, not after the whole
- * batch has been accepted. Elsewhere the socket is still connecting and
- * send() says EAGAIN; on_connect sends it as before. libuv is bypassed
- * only for this one write: nothing is queued on the stream, and libuv
- * reads nothing before it has seen the connect complete. */
+/* The request leaves as soon as the kernel takes it: while connecting,
+ * the transport's try_write sends what a loopback socket already takes
+ * (tcp.c says why). What did not leave is sent once connected. */
 static void send_early(nconn *c)
 {
-    ncall *k = c->call;
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &fd))
-        return;
-    ssize_t n = send(fd, k->req.data, k->req.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = weft__tr_try_write(&c->tcp.t, c->call->req.data, c->call->req.len);
     if (n > 0)
         c->sent_early = (size_t)n;
-    else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN)
-        /* The connect failed (refused, reset): send() has just taken the
-         * socket's pending error, so libuv would read none - keep it. */
-        c->early_err = uv_translate_sys_error(errno);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static void on_connect(weft_transport *t, int status)
 {
-    nconn *c = req->data;
+    nconn *c = t->data;
     if (c->state == NC_CLOSING)
         return;
-    if (status >= 0 && c->early_err)
-        status = c->early_err;
     if (status < 0) {
-        fail_on_conn(c, status == UV_ECONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
-                     status == UV_ECONNREFUSED ? "connection refused" : uv_strerror(status));
+        fail_on_conn(c, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
+                     status == WEFT_IO_CONNREFUSED ? "connection refused"
+                                                   : weft__io_strerror(status));
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
     if (!c->call && c->sent_early) { /* a request is out with no call to read its answer */
         conn_close(c);
         return;
@@ -547,33 +520,39 @@ static void on_connect(uv_connect_t *req, int status)
         fail_on_conn(c, r, "cannot send the request");
 }
 
-/* A new connection to ep, connecting; NULL with *uv_err set if it cannot
+static const weft_transport_events nconn_events = {
+    .alloc = on_alloc,
+    .read = on_read,
+    .written = on_write,
+    .connected = on_connect,
+    .closed = on_conn_closed,
+};
+
+/* A new connection to ep, connecting; NULL with *sys_err set if it cannot
  * even start (no memory, no descriptor, no local port left). */
-static nconn *conn_open(endpoint *ep, client_loop *cl, int *uv_err)
+static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
 {
     nconn *c = weft__zalloc(sizeof *c);
-    *uv_err = UV_ENOMEM;
+    *sys_err = -ENOMEM;
     if (!c)
         return NULL;
     c->ep = ep;
     c->cl = cl;
     c->state = NC_CONNECTING;
-    uv_tcp_init(&cl->loop->uv, &c->tcp);
-    c->tcp.data = c;
-    c->creq.data = c;
+    weft__tcp_init(cl->loop, &c->tcp, &nconn_events, c);
     ep->nconns++;
     cl->st.sockets_open++;
     cl->st.connections_opened++;
-    if ((*uv_err = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ep->addr, on_connect))) {
+    if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->addr))) {
         conn_close(c);
         return NULL;
     }
-    /* Reading is asked for now, not once connected: libuv then registers
-     * the socket with epoll once for both directions, where starting it in
+    /* Reading is asked for now, not once connected: the socket is then
+     * registered with epoll once for both directions, where starting it in
      * on_connect cost a failed EPOLL_CTL_ADD and a MOD more per connection
      * (strace of S8's first wave: 35,000 epoll_ctl for 16,000 sockets).
-     * libuv reads nothing before the connect has completed. */
-    if ((*uv_err = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read))) {
+     * Nothing is read before the connect has completed. */
+    if ((*sys_err = weft__tr_read_start(&c->tcp.t))) {
         conn_close(c);
         return NULL;
     }
@@ -593,11 +572,12 @@ static void pump(endpoint *ep)
             ep->idle = c->next_idle;
             c->reused = 1;
         } else if (limit <= 0 || ep->nconns < limit) {
-            int uv_err;
-            if (!(c = conn_open(ep, cl, &uv_err))) {
+            int sys_err;
+            if (!(c = conn_open(ep, cl, &sys_err))) {
                 weft__call_queue_remove(&ep->waiting, &k->base);
                 char why[96]; /* e.g. "address not available": no local port left */
-                snprintf(why, sizeof why, "cannot open a connection: %s", uv_strerror(uv_err));
+                snprintf(why, sizeof why, "cannot open a connection: %s",
+                         weft__io_strerror(sys_err));
                 call_fail(k, WEFT_EIO, why);
                 continue;
             }

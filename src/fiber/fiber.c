@@ -13,8 +13,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "../loop/loop.h"
 #include "../task/task_int.h"
 #include "fiber_int.h"
@@ -140,18 +138,13 @@ static void enqueue(weft_fiber *f)
     S->ready_tail = f;
 }
 
-/* Ready fibers run in the loop's check phase (after I/O callbacks), at
- * most BUDGET per loop iteration; while some remain an idle handle keeps
- * the next poll from blocking. A completion therefore never runs a whole
- * handler inside an I/O callback, and a loop under load still reads new
- * requests between batches: S4 measured bystander latency growing with
- * the work one poll batch resumed. */
+/* Ready fibers run after each poll's I/O callbacks (the AFTER_POLL
+ * phase), at most BUDGET per loop iteration; while some remain the loop is
+ * kept busy so the next poll does not block. A completion therefore never
+ * runs a whole handler inside an I/O callback, and a loop under load still
+ * reads new requests between batches: S4 measured bystander latency
+ * growing with the work one poll batch resumed. */
 #define BUDGET 64
-
-static void noop_idle(uv_idle_t *h)
-{
-    (void)h;
-}
 
 static void drain_ready(int budget)
 {
@@ -162,51 +155,46 @@ static void drain_ready(int budget)
             S->ready_tail = NULL;
         run_one(f);
     }
-    if (S->idle) {
-        if (S->ready_head)
-            uv_idle_start(S->idle, noop_idle);
-        else
-            uv_idle_stop(S->idle);
-    }
+    if (S->loop)
+        weft__loop_keep_busy(S->loop, S->ready_head != NULL);
 }
 
-static void on_check(uv_check_t *h)
+static void on_after_poll(weft_loop_hook *h)
 {
+    (void)h;
     if (S && !S->current) {
         drain_ready(BUDGET);
-        weft__stack_trim(S, uv_now(h->loop));
+        weft__stack_trim(S, weft_loop_now(S->loop));
     }
 }
 
-/* The check and idle handles of this loop, made on first use. Off a loop
- * (a bare test) there are none, and resumes run at once. */
-static void ensure_handles(void)
+static void on_loop_close(weft_loop_hook *h)
+{
+    (void)h;
+    weft_fiber_thread_cleanup();
+}
+
+/* Hooks this thread's scheduler into its loop, on first use. Off a loop
+ * (a bare test) there is none, and resumes run at once. */
+static void ensure_hooks(void)
 {
     weft_loop *loop = weft_loop_current();
-    if (S->check || !loop)
+    if (S->loop || !loop)
         return;
-    uv_check_t *c = malloc(sizeof *c);
-    uv_idle_t *i = malloc(sizeof *i);
-    if (!c || !i) {
-        free(c);
-        free(i);
-        return;
-    }
-    uv_check_init(&loop->uv, c);
-    uv_idle_init(&loop->uv, i);
-    uv_check_start(c, on_check);
-    uv_unref((uv_handle_t *)c); /* the check alone must not keep a loop alive */
-    S->check = c;
-    S->idle = i;
+    S->loop = loop;
+    S->after_poll.fn = on_after_poll;
+    S->at_close.fn = on_loop_close;
+    weft__loop_hook_add(loop, &S->after_poll, WEFT_PHASE_AFTER_POLL);
+    weft__loop_hook_add(loop, &S->at_close, WEFT_PHASE_CLOSE);
 }
 
-/* Makes f run: in the loop's next check phase (or now, without a loop). */
+/* Makes f run: after the loop's next poll (or now, without a loop). */
 static void resume(weft_fiber *f)
 {
     enqueue(f);
-    ensure_handles();
-    if (S->idle) {
-        uv_idle_start(S->idle, noop_idle);
+    ensure_hooks();
+    if (S->loop) {
+        weft__loop_keep_busy(S->loop, 1);
         return;
     }
     if (!S->current && !S->in_exit)
@@ -350,9 +338,10 @@ void weft_fiber_thread_cleanup(void)
 {
     if (!S)
         return;
-    if (S->check) {
-        uv_close(S->check, (uv_close_cb)free);
-        uv_close(S->idle, (uv_close_cb)free);
+    if (S->loop) {
+        weft__loop_hook_remove(S->loop, &S->after_poll);
+        weft__loop_hook_remove(S->loop, &S->at_close);
+        weft__loop_keep_busy(S->loop, 0);
     }
     weft__stack_cache_free(S);
     weft__guard_thread_fini(S);

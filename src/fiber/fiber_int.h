@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "switch.h"
+#include "../loop/loop.h"
 #include "weft/fiber.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -75,7 +76,9 @@ struct weft_fiber {
 
 typedef struct weft__sched {
     weft__ctx main_ctx;
-    void *check, *idle;   /* uv_check_t / uv_idle_t, allocated with the loop */
+    weft_loop *loop;      /* whose phases run the ready fibers; NULL until first use */
+    weft_loop_hook after_poll; /* runs ready fibers after each poll's I/O */
+    weft_loop_hook at_close;   /* frees this state as the loop is released */
     weft_fiber *current;
     weft_fiber *ready_head, *ready_tail;
     int in_exit;

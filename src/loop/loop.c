@@ -1,10 +1,13 @@
-/* loop.c - per-thread event loops and cross-thread posting.
+/* loop.c - per-thread event loops: life cycle, running, cross-thread posting.
  *
  * Owns the libuv loop of each weft loop, its wake-up handle and its queue
  * of posted messages. Messages are drained on the loop thread in order. The
  * post path takes one uncontended mutex and calls uv_async_send, which
- * coalesces wake-ups, so a burst of posts costs one wake. */
+ * coalesces wake-ups, so a burst of posts costs one wake. A loop runs
+ * either on a thread of its own (a server's loops) or on the thread that
+ * made it with weft_loop_new (a tool, a test, a benchmark). */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "loop.h"
@@ -46,42 +49,17 @@ static void drain_posts(uv_async_t *h)
     }
 }
 
-static void run_flushes(uv_prepare_t *h)
+void weft_loop_post(weft_loop *loop, weft_post *p)
 {
-    weft_loop *loop = h->data;
-    /* Whatever a flush queues runs in this round too: the poll that
-     * follows may block, and nothing would wake it for that. */
-    weft_flush *f;
-    while ((f = loop->flush_head) != NULL) {
-        loop->flush_head = f->next;
-        f->next = NULL;
-        f->queued = 0;
-        f->fn(f);
-    }
-    uv_prepare_stop(&loop->before_poll);
-}
-
-void weft__loop_flush_later(weft_loop *loop, weft_flush *f)
-{
-    if (f->queued)
-        return;
-    f->queued = 1;
-    f->next = loop->flush_head;
-    loop->flush_head = f;
-    uv_prepare_start(&loop->before_poll, run_flushes);
-}
-
-void weft__loop_flush_cancel(weft_loop *loop, weft_flush *f)
-{
-    if (!f->queued)
-        return;
-    for (weft_flush **pp = &loop->flush_head; *pp; pp = &(*pp)->next)
-        if (*pp == f) {
-            *pp = f->next;
-            break;
-        }
-    f->queued = 0;
-    f->next = NULL;
+    p->next = NULL;
+    pthread_mutex_lock(&loop->mu);
+    if (loop->tail)
+        loop->tail->next = p;
+    else
+        loop->head = p;
+    loop->tail = p;
+    pthread_mutex_unlock(&loop->mu);
+    uv_async_send(&loop->wake);
 }
 
 int weft__loop_init(weft_loop *loop, int index)
@@ -96,25 +74,8 @@ int weft__loop_init(weft_loop *loop, int index)
         return WEFT_ENOMEM;
     loop->wake.data = loop;
     loop->uv.data = loop;
-    uv_prepare_init(&loop->uv, &loop->before_poll);
-    loop->before_poll.data = loop;
-    /* A pending flush never keeps a loop alive by itself: what it writes
-     * to has a handle of its own. */
-    uv_unref((uv_handle_t *)&loop->before_poll);
-    return weft__timers_init(loop);
-}
-
-void weft_loop_post(weft_loop *loop, weft_post *p)
-{
-    p->next = NULL;
-    pthread_mutex_lock(&loop->mu);
-    if (loop->tail)
-        loop->tail->next = p;
-    else
-        loop->head = p;
-    loop->tail = p;
-    pthread_mutex_unlock(&loop->mu);
-    uv_async_send(&loop->wake);
+    int rc = weft__phases_init(loop);
+    return rc ? rc : weft__timers_init(loop);
 }
 
 void weft__loop_run(weft_loop *loop)
@@ -122,7 +83,9 @@ void weft__loop_run(weft_loop *loop)
     current = loop;
     if (loop->on_start)
         loop->on_start(loop, loop->start_arg);
+    loop->depth++;
     uv_run(&loop->uv, UV_RUN_DEFAULT);
+    loop->depth--;
     /* Deliver posts that raced with the close of the wake handle. */
     drain_posts(&loop->wake);
     weft_log_thread_done();
@@ -164,7 +127,105 @@ void weft__loop_join(weft_loop *loop)
 
 void weft__loop_release(weft_loop *loop)
 {
+    weft__phases_close(loop); /* CLOSE hooks first: they may close handles of their own */
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_close((uv_handle_t *)&loop->timer_poll, NULL);
-    uv_close((uv_handle_t *)&loop->before_poll, NULL);
+}
+
+void weft__loop_close(weft_loop *loop)
+{
+    uv_loop_close(&loop->uv);
+    weft__timers_free(loop);
+    pthread_mutex_destroy(&loop->mu);
+}
+
+/* ---- a loop of one's own (weft/loop.h) ------------------------------------ */
+
+weft_loop *weft_loop_new(void)
+{
+    weft_loop *loop = malloc(sizeof *loop);
+    if (!loop)
+        return NULL;
+    if (weft__loop_init(loop, 0)) {
+        free(loop);
+        return NULL;
+    }
+    loop->owned = 1;
+    current = loop;
+    return loop;
+}
+
+int weft__loop_running(const weft_loop *loop)
+{
+    return loop->depth > 0;
+}
+
+int weft_loop_run(weft_loop *loop)
+{
+    current = loop;
+    loop->depth++;
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    loop->depth--;
+    return 0;
+}
+
+static void on_run_deadline(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+void weft_loop_run_for(weft_loop *loop, uint64_t ms)
+{
+    current = loop;
+    loop->depth++;
+    if (ms == 0) {
+        uv_update_time(&loop->uv);
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+    } else {
+        uv_timer_t deadline;
+        uv_timer_init(&loop->uv, &deadline);
+        uv_timer_start(&deadline, on_run_deadline, ms, 0);
+        uv_run(&loop->uv, UV_RUN_DEFAULT);
+        uv_close((uv_handle_t *)&deadline, NULL);
+        /* Closing completes in the next iteration's close phase; the
+         * handle lives on this stack, so that iteration runs before
+         * returning. */
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+    }
+    loop->depth--;
+}
+
+static void on_stop_msg(weft_post *p)
+{
+    weft_loop *loop = (weft_loop *)((char *)p - offsetof(weft_loop, stop_msg));
+    atomic_store(&loop->stop_posted, 0);
+    uv_stop(&loop->uv);
+}
+
+void weft_loop_stop(weft_loop *loop)
+{
+    if (current == loop) {
+        uv_stop(&loop->uv);
+        return;
+    }
+    if (atomic_exchange(&loop->stop_posted, 1))
+        return; /* one stop message on its way is enough */
+    loop->stop_msg.fn = on_stop_msg;
+    weft_loop_post(loop, &loop->stop_msg);
+}
+
+void weft_loop_free(weft_loop *loop)
+{
+    if (!loop)
+        return;
+    current = loop;
+    weft__loop_release(loop);
+    /* Run until every handle has closed: what the CLOSE hooks shut (idle
+     * backend connections, libcurl's sockets) finishes closing here. */
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    drain_posts(&loop->wake);
+    weft__loop_close(loop);
+    current = NULL;
+    if (loop->owned)
+        free(loop);
 }

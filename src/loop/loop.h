@@ -1,4 +1,10 @@
-/* loop.h - internal face of the loop layer (libuv lives behind it). */
+/* loop.h - internal face of the loop layer, libuv's only home.
+ *
+ * Everything else in weft reaches the platform through this header and
+ * transport.h: loops and their phases, timers, cross-thread posting, file
+ * descriptor watches, signals, TCP transports and listeners. No other
+ * folder names a uv_ identifier (tests/unit/loop/test_layering.sh checks),
+ * so the poller can change (io_uring) without touching a handler. */
 #ifndef WEFT_SRC_LOOP_H
 #define WEFT_SRC_LOOP_H
 
@@ -15,6 +21,38 @@ typedef struct weft_flush {
     void (*fn)(struct weft_flush *f);
     int queued;
 } weft_flush;
+
+/* ---- phase hooks -------------------------------------------------------------
+ * Code that must run at a point of every loop iteration (the fiber
+ * scheduler after I/O, a stall detector around the poll) registers a hook
+ * instead of owning a libuv handle. A hook never keeps the loop alive by
+ * itself. Loop thread only. */
+typedef enum weft_loop_phase {
+    WEFT_PHASE_BEFORE_POLL, /* after timers and I/O callbacks, before the loop waits */
+    WEFT_PHASE_AFTER_POLL,  /* right after the poll's I/O callbacks */
+    WEFT_PHASE_CLOSE,       /* once, as the loop is freed: release per-loop state */
+    WEFT__PHASES
+} weft_loop_phase;
+
+typedef struct weft_loop_hook {
+    struct weft_loop_hook *prev, *next;
+    void (*fn)(struct weft_loop_hook *h);
+    weft_loop_phase phase;
+    int added;
+} weft_loop_hook;
+
+/* Adds h (fn set by the caller) to run at every `phase` from now on;
+ * adding an added hook is a no-op. */
+void weft__loop_hook_add(weft_loop *loop, weft_loop_hook *h, weft_loop_phase phase);
+/* Takes h off; safe from within its own fn. */
+void weft__loop_hook_remove(weft_loop *loop, weft_loop_hook *h);
+/* While `on`, the loop's next poll does not wait (work is ready to run in
+ * a hook: ready fibers). */
+void weft__loop_keep_busy(weft_loop *loop, int on);
+/* phase.c: the handles behind the phases, made with the loop; _close runs
+ * the CLOSE hooks and closes the handles. */
+int weft__phases_init(weft_loop *loop);
+void weft__phases_close(weft_loop *loop);
 
 /* A heap entry holds its timer's key: sifting compares within the array
  * instead of loading each timer (a cache miss per level with thousands of
@@ -36,14 +74,21 @@ struct weft_timer_list {
 
 struct weft_loop {
     uv_loop_t uv;
-    uv_prepare_t before_poll; /* runs the flush list; active only while it is not empty */
+    uv_prepare_t before_poll; /* runs the flush list and BEFORE_POLL hooks */
+    uv_check_t after_poll;    /* runs AFTER_POLL hooks; active while one is added */
+    uv_idle_t busy;           /* active while weft__loop_keep_busy: the poll does not wait */
     weft_flush *flush_head;
+    weft_loop_hook *hooks[WEFT__PHASES];
     uv_async_t wake;      /* rung by weft_loop_post */
     pthread_mutex_t mu;   /* guards the post list */
     weft_post *head, *tail;
+    weft_post stop_msg;   /* weft_loop_stop from another thread */
+    _Atomic int stop_posted;
     pthread_t thread;
     int index;
-    int running;
+    int running;          /* a thread of its own was started */
+    int depth;            /* runs of it under way on its thread */
+    int owned;            /* made by weft_loop_new: weft_loop_free frees it */
     void (*on_start)(weft_loop *loop, void *arg);
     void *start_arg;
     /* timers: per-time-out lists and a min-heap on (due, seq) for the
@@ -72,9 +117,11 @@ int weft__timers_init(weft_loop *loop);
 /* Frees the timer heap and closes the timerfd; after the loop has stopped
  * (weft__loop_release closed the poll handle). */
 void weft__timers_free(weft_loop *loop);
+/* 1 while some timer is started (the timerfd is watched). */
+int weft__timers_watched(const weft_loop *loop);
 
-/* Initialises the loop on the calling thread; the uv loop may be used to
- * create handles before the thread starts. 0 or WEFT_E*. */
+/* Initialises the loop on the calling thread; handles may be created on
+ * it before its thread starts. 0 or WEFT_E*. */
 int weft__loop_init(weft_loop *loop, int index);
 /* Starts the loop's thread: it calls on_start(loop, arg) and then runs the
  * loop until no handle is active. */
@@ -82,9 +129,37 @@ int weft__loop_start(weft_loop *loop, void (*on_start)(weft_loop *, void *), voi
 /* Runs the loop on the calling thread until no handle is active. */
 void weft__loop_run(weft_loop *loop);
 void weft__loop_join(weft_loop *loop);
-/* Lets the loop exit once its other handles are closed. */
+/* Runs the CLOSE hooks (on the loop's thread) and lets the loop exit once
+ * its other handles are closed. */
 void weft__loop_release(weft_loop *loop);
+/* After the loop has run out (weft__loop_release, then its run returned):
+ * frees what the loop holds. Any thread. */
+void weft__loop_close(weft_loop *loop);
+/* 1 while weft_loop_run/_run_for or a loop thread is running it: a caller
+ * is inside one of its callbacks. */
+int weft__loop_running(const weft_loop *loop);
 /* Makes `loop` the current loop of the calling thread. */
 void weft__loop_set_current(weft_loop *loop);
+
+/* ---- descriptors and signals ------------------------------------------------ */
+
+/* A watch on a file descriptor the loop does not own (libcurl's sockets). */
+typedef struct weft_io_watch weft_io_watch;
+#define WEFT_IO_READABLE 1
+#define WEFT_IO_WRITABLE 2
+#define WEFT_IO_ERROR 4
+typedef void (*weft_io_fn)(weft_io_watch *w, int events, void *arg);
+/* NULL when out of memory or the fd cannot be watched. */
+weft_io_watch *weft__io_watch_new(weft_loop *loop, int fd, weft_io_fn fn, void *arg);
+/* Watches for `events` (READABLE|WRITABLE) from now on; 0 pauses. */
+int weft__io_watch_set(weft_io_watch *w, int events);
+/* Stops and frees the watch (the fd stays open). */
+void weft__io_watch_free(weft_io_watch *w);
+
+/* A signal delivered on the loop's thread. */
+typedef struct weft_signal_watch weft_signal_watch;
+weft_signal_watch *weft__signal_watch(weft_loop *loop, int signum,
+                                      void (*fn)(int signum, void *arg), void *arg);
+void weft__signal_watch_free(weft_signal_watch *w);
 
 #endif

@@ -304,3 +304,8 @@ void weft__timers_free(weft_loop *l)
         close(l->timer_fd);
     l->timer_fd = -1;
 }
+
+int weft__timers_watched(const weft_loop *l)
+{
+    return uv_is_active((const uv_handle_t *)&l->timer_poll);
+}

@@ -84,21 +84,31 @@ int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_hand
 
 /* ---- per-loop start, tick and stop ---------------------------------------- */
 
-static void on_tick(uv_timer_t *t)
+static void on_tick(weft_timer *t)
 {
-    weft_sloop *sl = t->data;
-    weft__conn_sweep(sl, uv_now(&sl->loop.uv));
+    weft_sloop *sl = (weft_sloop *)((char *)t - offsetof(weft_sloop, tick));
+    weft_timer_start(&sl->loop, &sl->tick, TICK_MS, on_tick);
+    weft__conn_sweep(sl, weft_loop_now(&sl->loop));
     weft_log_flush_thread();
 }
 
 static void loop_started(weft_loop *loop, void *arg)
 {
     weft_sloop *sl = arg;
-    (void)loop;
-    uv_timer_init(&sl->loop.uv, &sl->tick);
-    sl->tick.data = sl;
-    uv_timer_start(&sl->tick, on_tick, TICK_MS, TICK_MS);
+    weft_timer_start(loop, &sl->tick, TICK_MS, on_tick);
     weft__conn_accept(sl);
+}
+
+/* Wakes the control loop to look at the stop and drain flags. One message
+ * serves every waker: while it is queued, more wake-ups are the same. */
+static void on_ctl_wake(weft_post *p);
+
+static void wake_ctl(weft_app *app)
+{
+    if (atomic_exchange(&app->ctl_wake_posted, 1))
+        return;
+    app->ctl_wake.fn = on_ctl_wake;
+    weft_loop_post(&app->ctl, &app->ctl_wake);
 }
 
 void weft__app_loop_drained(weft_sloop *sl)
@@ -107,17 +117,14 @@ void weft__app_loop_drained(weft_sloop *sl)
         return;
     sl->drained_sent = 1;
     atomic_fetch_add(&sl->app->drained, 1);
-    uv_async_send(&sl->app->ctl_wake);
+    wake_ctl(sl->app);
 }
 
 static void on_stop_msg(weft_post *p)
 {
     weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, stop_msg));
     atomic_store(&sl->draining, 1);
-    if (sl->listener_open) {
-        sl->listener_open = 0;
-        uv_close((uv_handle_t *)&sl->listener, NULL);
-    }
+    weft__listener_close(&sl->listener);
     weft__conn_drain(sl);
     if (!sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
@@ -132,55 +139,22 @@ static void on_force_msg(weft_post *p)
 static void on_release_msg(weft_post *p)
 {
     weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, release_msg));
-    uv_close((uv_handle_t *)&sl->tick, NULL);
+    weft_timer_stop(&sl->loop, &sl->tick);
+    /* Its CLOSE hooks release the fibers' stack cache and the client's
+     * idle backend connections, on this thread. */
     weft__loop_release(&sl->loop);
-    weft_fiber_thread_cleanup(); /* runs on the loop's thread: its stack cache */
-    weft_client_thread_cleanup(); /* its multi handle and idle backend connections */
 }
 
 /* ---- binding --------------------------------------------------------------- */
 
 static int bind_listener(weft_app *app, weft_sloop *sl, int port)
 {
-    struct sockaddr_storage addr;
-    const char *host = app->cfg.host;
-    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-    int rc = family == AF_INET6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
-                                : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
-    if (rc) {
-        weft_error("invalid --host '%s': %s", host, uv_strerror(rc));
-        return WEFT_EINVAL;
-    }
-    uv_tcp_init_ex(&sl->loop.uv, &sl->listener, (unsigned)family);
-    sl->listener_open = 1;
-    uv_os_fd_t fd;
-    uv_fileno((uv_handle_t *)&sl->listener, &fd);
-    int one = 1;
-    /* One listening socket per loop on the same port: the kernel balances
-     * new connections across loops with no shared accept lock. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
-        weft_error("SO_REUSEPORT unavailable");
-        return WEFT_EINVAL;
-    }
-    /* Linux copies TCP_NODELAY to every connection accepted from this
-     * socket: one setsockopt here instead of one per connection. */
-    uv_tcp_nodelay(&sl->listener, 1);
-    rc = uv_tcp_bind(&sl->listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&sl->listener, 4096, NULL);
-    if (rc) {
-        weft_error("cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
-        return rc == UV_EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
-    }
-    if (port == 0) {
-        int len = sizeof addr;
-        uv_tcp_getsockname(&sl->listener, (struct sockaddr *)&addr, &len);
-        app->bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                                   : ((struct sockaddr_in *)&addr)->sin_port);
-    } else {
-        app->bound_port = port;
-    }
-    return 0;
+    char why[160];
+    int rc = weft__listener_open(&sl->loop, &sl->listener, app->cfg.host, port, &app->bound_port,
+                                 why, sizeof why);
+    if (rc)
+        weft_error("%s", why);
+    return rc;
 }
 
 static int setup_loops(weft_app *app)
@@ -211,16 +185,17 @@ static int setup_loops(weft_app *app)
 
 static void close_ctl(weft_app *app)
 {
-    uv_close((uv_handle_t *)&app->trim, NULL);
-    uv_close((uv_handle_t *)&app->ctl_wake, NULL);
-    uv_close((uv_handle_t *)&app->sigint, NULL);
-    uv_close((uv_handle_t *)&app->sigterm, NULL);
-    uv_close((uv_handle_t *)&app->grace, NULL);
+    weft_timer_stop(&app->ctl, &app->trim);
+    weft_timer_stop(&app->ctl, &app->grace);
+    weft__signal_watch_free(app->sigint);
+    weft__signal_watch_free(app->sigterm);
+    app->sigint = app->sigterm = NULL;
+    weft_loop_stop(&app->ctl);
 }
 
-static void on_grace(uv_timer_t *t)
+static void on_grace(weft_timer *t)
 {
-    weft_app *app = t->data;
+    weft_app *app = (weft_app *)((char *)t - offsetof(weft_app, grace));
     if (app->forced) {
         weft_warn("requests still running after the grace period; giving up on them");
         app->abandoned = 1;
@@ -235,7 +210,7 @@ static void on_grace(uv_timer_t *t)
     }
     /* A worker stuck in a blocking handler cannot be interrupted; give it
      * one more second, then leave without it. */
-    uv_timer_start(&app->grace, on_grace, 1000, 0);
+    weft_timer_start(&app->ctl, &app->grace, 1000, on_grace);
 }
 
 static void begin_stop(weft_app *app)
@@ -249,18 +224,17 @@ static void begin_stop(weft_app *app)
         app->loops[i].stop_msg.fn = on_stop_msg;
         weft_loop_post(&app->loops[i].loop, &app->loops[i].stop_msg);
     }
-    uv_timer_start(&app->grace, on_grace, (uint64_t)app->cfg.shutdown_grace_ms, 0);
+    weft_timer_start(&app->ctl, &app->grace, (uint64_t)app->cfg.shutdown_grace_ms, on_grace);
 }
 
-static void on_ctl_wake(uv_async_t *h)
+static void on_ctl_wake(weft_post *p)
 {
-    weft_app *app = h->data;
+    weft_app *app = (weft_app *)((char *)p - offsetof(weft_app, ctl_wake));
+    atomic_store(&app->ctl_wake_posted, 0); /* before reading the flags it is about */
     if (atomic_load(&app->stop_requested))
         begin_stop(app);
-    if (app->stopping && atomic_load(&app->drained) == app->nloops) {
-        uv_timer_stop(&app->grace);
+    if (app->stopping && atomic_load(&app->drained) == app->nloops)
         close_ctl(app);
-    }
 }
 
 /* A burst leaves its memory with glibc: a pgw-front that had served
@@ -276,9 +250,10 @@ static void on_ctl_wake(uv_async_t *h)
  * the trim's milliseconds - on an idle server. */
 #define TRIM_CHECK_MS 1000
 
-static void on_trim_check(uv_timer_t *t)
+static void on_trim_check(weft_timer *t)
 {
-    weft_app *app = t->data;
+    weft_app *app = (weft_app *)((char *)t - offsetof(weft_app, trim));
+    weft_timer_start(&app->ctl, &app->trim, TRIM_CHECK_MS, on_trim_check);
     weft_server_stats st;
     weft_app_stats(app, &st);
     if (st.requests_inflight == 0 && st.requests == app->trim_last_requests)
@@ -292,9 +267,9 @@ static void on_trim_check(uv_timer_t *t)
     }
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void on_signal(int signum, void *arg)
 {
-    weft_app *app = s->data;
+    weft_app *app = arg;
     if (app->stopping) {
         weft_warn("second signal %d: exiting now", signum);
         weft_log_sync();
@@ -306,25 +281,20 @@ static void on_signal(uv_signal_t *s, int signum)
 void weft_app_stop(weft_app *app)
 {
     atomic_store(&app->stop_requested, 1);
-    uv_async_send(&app->ctl_wake);
+    wake_ctl(app);
 }
 
-static void ctl_init(weft_app *app)
+static int ctl_init(weft_app *app)
 {
-    uv_loop_init(&app->ctl);
-    uv_async_init(&app->ctl, &app->ctl_wake, on_ctl_wake);
-    app->ctl_wake.data = app;
-    uv_signal_init(&app->ctl, &app->sigint);
-    uv_signal_init(&app->ctl, &app->sigterm);
-    app->sigint.data = app->sigterm.data = app;
-    uv_signal_start(&app->sigint, on_signal, SIGINT);
-    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
-    uv_timer_init(&app->ctl, &app->grace);
-    app->grace.data = app;
-    uv_timer_init(&app->ctl, &app->trim);
-    app->trim.data = app;
+    if (weft__loop_init(&app->ctl, -1))
+        return WEFT_ENOMEM;
+    app->sigint = weft__signal_watch(&app->ctl, SIGINT, on_signal, app);
+    app->sigterm = weft__signal_watch(&app->ctl, SIGTERM, on_signal, app);
+    if (!app->sigint || !app->sigterm)
+        return WEFT_ENOMEM;
     if (app->cfg.idle_trim_s > 0)
-        uv_timer_start(&app->trim, on_trim_check, TRIM_CHECK_MS, TRIM_CHECK_MS);
+        weft_timer_start(&app->ctl, &app->trim, TRIM_CHECK_MS, on_trim_check);
+    return 0;
 }
 
 /* ---- run -------------------------------------------------------------------- */
@@ -366,8 +336,7 @@ static int start(weft_app *app)
         .curl_only = app->cfg.backend_curl,
     };
     weft_client_configure(&cc);
-    ctl_init(app);
-    if (setup_loops(app))
+    if (ctl_init(app) || setup_loops(app))
         return 1;
     /* Printed even with --quiet: scripts and tests read the port here. */
     fprintf(stderr, "%s: listening on http://%s%s%s:%d (%d loops, %d workers, queue %d)\n",
@@ -393,7 +362,7 @@ int weft_app_run(weft_app *app)
         weft_log_sync();
         _exit(1); /* threads may be half started; nothing to drain */
     }
-    uv_run(&app->ctl, UV_RUN_DEFAULT);
+    weft_loop_run(&app->ctl); /* until close_ctl */
 
     if (app->abandoned) {
         weft_log_sync();
@@ -409,11 +378,9 @@ int weft_app_run(weft_app *app)
     weft_pool_set_default(NULL);
     if (busy == 0)
         weft_pool_free(app->pool);
-    uv_loop_close(&app->ctl);
-    for (int i = 0; i < app->nloops; i++) {
-        uv_loop_close(&app->loops[i].loop.uv);
-        weft__timers_free(&app->loops[i].loop);
-    }
+    weft_loop_free(&app->ctl); /* not weft_loop_new's: closed, not freed */
+    for (int i = 0; i < app->nloops; i++)
+        weft__loop_close(&app->loops[i].loop);
     weft_info("stopped");
     weft_log_sync();
     app_free(app);

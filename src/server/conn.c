@@ -24,14 +24,13 @@
 #define LINGER_MS 2000
 #define H2_READ (64u * 1024u)
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void process(weft_conn *c);
 static void conn_close(weft_conn *c);
 static int parse_head(weft_conn *c);
 
 static uint64_t now_of(weft_conn *c)
 {
-    return uv_now(&c->sl->loop.uv);
+    return weft_loop_now(&c->sl->loop);
 }
 
 static size_t rbuf_limit(const weft_config *cfg)
@@ -74,11 +73,9 @@ static int rbuf_make_room(weft_conn *c, size_t need)
     return 0;
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_alloc(weft_transport *t, char **base, size_t *len)
 {
-    (void)suggested;
-    weft_conn *c = h->data;
-    *buf = uv_buf_init(NULL, 0);
+    weft_conn *c = t->data;
     switch (c->state) {
     case CONN_HEAD:
     case CONN_BODY: {
@@ -110,14 +107,15 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     case CONN_CLOSED:
         return;
     }
-    *buf = uv_buf_init(c->rbuf + c->rend, (unsigned)(c->rcap - c->rend));
+    *base = c->rbuf + c->rend;
+    *len = c->rcap - c->rend;
 }
 
 static void start_reading(weft_conn *c)
 {
     if (c->read_stopped && c->state != CONN_CLOSED && !c->peer_eof) {
         c->read_stopped = 0;
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        weft__tr_read_start(c->tr);
     }
 }
 
@@ -125,7 +123,7 @@ static void stop_reading(weft_conn *c)
 {
     if (!c->read_stopped) {
         c->read_stopped = 1;
-        uv_read_stop((uv_stream_t *)&c->tcp);
+        weft__tr_read_stop(c->tr);
     }
 }
 
@@ -164,9 +162,14 @@ void weft__conn_unref(weft_conn *c)
         conn_free(c);
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(weft_transport *t)
 {
-    weft__conn_unref(h->data);
+    weft_conn *c = t->data;
+    if (c->unaccepted) {
+        free(c);
+        return;
+    }
+    weft__conn_unref(c);
 }
 
 void weft__conn_close(weft_conn *c)
@@ -198,7 +201,7 @@ static void conn_close(weft_conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
+    weft__tr_close(c->tr);
     if (handling)
         weft__ctx_abort(&c->ctx); /* cancels what the request started */
 }
@@ -206,9 +209,9 @@ static void conn_close(weft_conn *c)
 /* The write side is done: send FIN, then read and discard until the peer
  * closes too, so unread input cannot turn our close into an RST that
  * destroys the response before the client reads it. */
-static void on_shutdown(uv_shutdown_t *req, int status)
+static void on_shutdown(weft_transport *t, int status)
 {
-    weft_conn *c = req->data;
+    weft_conn *c = t->data;
     if (status < 0)
         conn_close(c);
 }
@@ -231,17 +234,16 @@ static void after_flush(weft_conn *c)
             conn_close(c); /* the peer already closed its side */
             return;
         }
-        c->sreq.data = c;
-        if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown))
+        if (weft__tr_shutdown(c->tr))
             conn_close(c);
     }
 }
 
 /* ---- writing ----------------------------------------------------------- */
 
-static void on_write(uv_write_t *req, int status)
+static void on_write(weft_transport *t, int status)
 {
-    weft_conn *c = req->data;
+    weft_conn *c = t->data;
     c->writing = 0;
     c->wbuf.len = 0;
     if (status < 0) {
@@ -273,19 +275,16 @@ void weft__conn_flush(weft_conn *c)
         after_flush(c);
         return;
     }
-    uv_buf_t b = uv_buf_init(c->obuf.data, (unsigned)c->obuf.len);
-    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (n == (int)c->obuf.len) {
+    ssize_t n = weft__tr_try_write(c->tr, c->obuf.data, c->obuf.len);
+    if (n == (ssize_t)c->obuf.len) {
         c->obuf.len = 0;
         after_flush(c);
         return;
     }
-    if (n < 0 && n != UV_EAGAIN) {
+    if (n < 0) {
         conn_close(c);
         return;
     }
-    if (n < 0)
-        n = 0;
     /* The kernel took part of it: hand the rest to libuv and collect new
      * output in the other buffer meanwhile. */
     weft_buf t = c->wbuf;
@@ -294,9 +293,7 @@ void weft__conn_flush(weft_conn *c)
     c->obuf.len = 0;
     c->writing = 1;
     c->write_since = now_of(c);
-    c->wreq.data = c;
-    b = uv_buf_init(c->wbuf.data + n, (unsigned)(c->wbuf.len - (size_t)n));
-    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
+    if (weft__tr_write(c->tr, c->wbuf.data + n, c->wbuf.len - (size_t)n)) {
         c->writing = 0;
         conn_close(c);
     }
@@ -456,13 +453,12 @@ void weft__conn_process(weft_conn *c)
     process(c);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_read(weft_transport *t, ssize_t nread)
 {
-    (void)buf;
-    weft_conn *c = s->data;
+    weft_conn *c = t->data;
     if (nread == 0)
         return;
-    if (nread == UV_ENOBUFS) {
+    if (nread == WEFT_IO_NOBUFS) {
         stop_reading(c); /* resumed when the current request is done */
         return;
     }
@@ -542,33 +538,31 @@ const char *weft__conn_peer(weft_conn *c)
         return c->peer;
     if (c->h2s)
         return weft__h2_peer(c);
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    int ok = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0;
-    if (ok && ss.ss_family == AF_INET6)
-        ok = uv_ip6_name((struct sockaddr_in6 *)&ss, c->peer, sizeof c->peer) == 0;
-    else if (ok)
-        ok = uv_ip4_name((struct sockaddr_in *)&ss, c->peer, sizeof c->peer) == 0;
-    if (!ok || !c->peer[0])
+    if (weft__tr_peer_name(c->tr, c->peer, sizeof c->peer) || !c->peer[0])
         memcpy(c->peer, "-", 2);
     return c->peer;
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static const weft_transport_events conn_events = {
+    .alloc = on_alloc,
+    .read = on_read,
+    .written = on_write,
+    .shut = on_shutdown,
+    .closed = on_closed,
+};
+
+static void on_connection(weft_listener *l)
 {
-    weft_sloop *sl = server->data;
-    if (status < 0) {
-        weft_warn("accept failed: %s", uv_strerror(status));
-        return;
-    }
+    weft_sloop *sl = l->data;
     weft_conn *c = weft__zalloc(sizeof *c);
     if (!c)
         return;
     c->sl = sl;
-    uv_tcp_init(&sl->loop.uv, &c->tcp);
-    c->tcp.data = c;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
-        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+    weft__tcp_init(&sl->loop, &c->tcp, &conn_events, c);
+    c->tr = &c->tcp.t;
+    if (weft__listener_accept(l, &c->tcp)) {
+        c->unaccepted = 1; /* on_closed frees it */
+        weft__tr_close(c->tr);
         return;
     }
     /* TCP_NODELAY comes from the listener (bind_listener) */
@@ -584,13 +578,13 @@ static void on_connection(uv_stream_t *server, int status)
     sl->conns = c;
     atomic_fetch_add_explicit(&sl->stats.accepted, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&sl->stats.open, 1, memory_order_relaxed);
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    weft__tr_read_start(c->tr);
 }
 
 void weft__conn_accept(weft_sloop *sl)
 {
     sl->listener.data = sl;
-    uv_listen((uv_stream_t *)&sl->listener, 4096, on_connection);
+    weft__listener_start(&sl->listener, on_connection);
 }
 
 static void timed_out(weft_conn *c, const char *what)

@@ -40,7 +40,7 @@ void weft__ctx_begin(weft_ctx *c, weft_conn *conn)
     c->ops_complete = NULL;
     c->bag = NULL;
     c->match.route = NULL;
-    c->started_ms = uv_now(&sl->loop.uv);
+    c->started_ms = weft_loop_now(&sl->loop);
     c->is_head = weft_str_eq(c->req.method, WEFT_STRLIT("HEAD"));
     c->body = conn->body_len
                   ? weft_str_make(conn->rbuf + conn->rstart + conn->head_len, conn->body_len)

@@ -95,7 +95,7 @@ static void arm_deadline(weft_ctx *c)
     int64_t deadline = c->scope.cancel.deadline; /* set by weft__dispatch */
     if (deadline < 0)
         return;
-    int64_t now = (int64_t)uv_now(&c->conn->sl->loop.uv);
+    int64_t now = (int64_t)weft_loop_now(&c->conn->sl->loop);
     weft_timer_start(&c->conn->sl->loop, &c->deadline,
                      deadline > now ? (uint64_t)(deadline - now) : 0, on_deadline);
 }

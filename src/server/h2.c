@@ -101,7 +101,7 @@ static void stream_unlink(weft_conn *s)
     st->prev = st->next = NULL;
     st->h2 = NULL;
     if (--h2->nstreams == 0)
-        h2->conn->since = uv_now(&h2->conn->sl->loop.uv); /* idle from now */
+        h2->conn->since = weft_loop_now(&h2->conn->sl->loop); /* idle from now */
 }
 
 /* The stream connection is closing (conn.c): a stream still open on the
@@ -174,7 +174,7 @@ static weft_conn *stream_new(weft_h2 *h2, int32_t id)
         memcpy(s->peer, h2->conn->peer, sizeof s->peer);
     weft__ctx_init(&s->ctx, s);
     s->state = CONN_HEAD;
-    s->since = uv_now(&s->sl->loop.uv);
+    s->since = weft_loop_now(&s->sl->loop);
     st->h2 = h2;
     st->id = id;
     st->next = h2->streams;
@@ -555,7 +555,7 @@ int weft__h2_start(weft_conn *c)
     nghttp2_submit_settings(h2->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     c->h2 = h2;
     c->state = CONN_H2;
-    c->since = uv_now(&c->sl->loop.uv);
+    c->since = weft_loop_now(&c->sl->loop);
     c->head_started = 0;
     schedule(h2);
     /* What arrived with the preface is HTTP/2 too. */

@@ -4,9 +4,8 @@
 #define WEFT_SRC_SERVER_H
 
 #include <stdatomic.h>
-#include <uv.h>
 
-#include "../loop/loop.h"
+#include "../loop/transport.h"
 #include "../task/task_int.h"
 #include "weft/pool.h"
 #include "weft/server.h"
@@ -110,11 +109,12 @@ typedef enum weft_conn_state {
     CONN_HANDLING, /* request dispatched; waiting for its answer */
     CONN_LINGER,   /* error sent and write side shut; draining input */
     CONN_H2,       /* speaking HTTP/2 (h2.c): requests are its streams */
-    CONN_CLOSED,   /* uv_close called; freed in the close callback */
+    CONN_CLOSED,   /* transport closing; freed once it has closed */
 } weft_conn_state;
 
 struct weft_conn {
-    uv_tcp_t tcp;
+    weft_tcp tcp;           /* the socket (unused by an HTTP/2 stream) */
+    weft_transport *tr;     /* what reads and writes go through: &tcp.t */
     weft_sloop *sl;
     weft_conn *prev, *next; /* the loop's connection list */
     weft_conn_state state;
@@ -127,8 +127,6 @@ struct weft_conn {
     weft_chunked chunk;
     /* output: obuf accumulates, wbuf is being written */
     weft_buf obuf, wbuf;
-    uv_write_t wreq;
-    uv_shutdown_t sreq;
     uint64_t since;         /* when the current state began (loop clock, ms) */
     uint64_t head_started;  /* first byte of the current head; 0 = idle */
     uint64_t write_since;   /* when the pending write began */
@@ -139,6 +137,7 @@ struct weft_conn {
     uint8_t close_when_flushed;
     uint8_t in_process;
     uint8_t out_paused;     /* too much unsent output: not parsing */
+    uint8_t unaccepted;     /* accept failed: only the transport to close */
     unsigned requests_seen;
     char peer[48];          /* "" until asked: weft__conn_peer */
     weft_h2 *h2;            /* CONN_H2: the HTTP/2 session on this socket */
@@ -155,8 +154,8 @@ typedef struct weft_loop_stats {
 struct weft_sloop {
     weft_loop loop;
     weft_app *app;
-    uv_tcp_t listener;
-    uv_timer_t tick;        /* deadlines, Date, log batches */
+    weft_listener listener;
+    weft_timer tick;        /* deadlines, Date, log batches */
     weft_conn *conns;       /* all open connections */
     weft_header *hdr_scratch;
     weft_buf logline;       /* access-log line being formatted */
@@ -166,7 +165,6 @@ struct weft_sloop {
     uint64_t max_inflight;  /* --max-concurrent share of this loop */
     uint64_t busy;          /* requests whose handler still runs (fiber, job) */
     _Atomic int draining;   /* read by workers writing response heads */
-    int listener_open;
     int drained_sent;
     weft_post stop_msg;     /* control -> loop: begin draining */
     weft_post force_msg;    /* control -> loop: grace over, close all */
@@ -187,11 +185,12 @@ struct weft_app {
     weft_sloop *loops;
     int nloops;
     weft_pool *pool;
-    uv_loop_t ctl;    /* the control loop on the main thread */
-    uv_async_t ctl_wake;
-    uv_signal_t sigint, sigterm;
-    uv_timer_t grace;
-    uv_timer_t trim;             /* memory back to the kernel after a burst */
+    weft_loop ctl;    /* the control loop on the main thread */
+    weft_post ctl_wake;          /* a loop drained, or weft_app_stop */
+    _Atomic int ctl_wake_posted;
+    weft_signal_watch *sigint, *sigterm;
+    weft_timer grace;
+    weft_timer trim;             /* memory back to the kernel after a burst */
     uint64_t trim_last_requests; /* requests counted at the last check */
     uint64_t trim_done_requests; /* ... and at the last trim */
     int trim_quiet;              /* checks in a row with nothing going on */

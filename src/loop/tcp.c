@@ -1,0 +1,258 @@
+/* tcp.c - the TCP transport and listeners over libuv streams.
+ *
+ * Implements transport.h's verbs for a uv_tcp_t embedded in the owner's
+ * object. One write request, one shutdown request and one connect request
+ * live in the weft_tcp: the owners never have more than one of each
+ * pending. Loop thread only; never blocks. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "transport.h"
+
+_Static_assert(WEFT_IO_EOF == UV_EOF, "WEFT_IO_EOF must be libuv's EOF");
+_Static_assert(WEFT_IO_NOBUFS == UV_ENOBUFS, "WEFT_IO_NOBUFS must be libuv's");
+_Static_assert(WEFT_IO_AGAIN == UV_EAGAIN, "WEFT_IO_AGAIN must be libuv's");
+_Static_assert(WEFT_IO_CONNREFUSED == UV_ECONNREFUSED, "WEFT_IO_CONNREFUSED must be libuv's");
+
+const char *weft__io_strerror(int status)
+{
+    return uv_strerror(status);
+}
+
+static weft_tcp *of_handle(void *h)
+{
+    return (weft_tcp *)((char *)h - offsetof(weft_tcp, h));
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    weft_tcp *t = of_handle(h);
+    char *base = NULL;
+    size_t len = 0;
+    t->t.ev->alloc(&t->t, &base, &len);
+    *buf = uv_buf_init(len ? base : NULL, (unsigned)len);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    weft_tcp *t = of_handle(s);
+    t->t.ev->read(&t->t, n);
+}
+
+static int tcp_read_start(weft_transport *tr)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    return uv_read_start((uv_stream_t *)&t->h, on_alloc, on_read);
+}
+
+static void tcp_read_stop(weft_transport *tr)
+{
+    uv_read_stop((uv_stream_t *)&((weft_tcp *)tr)->h);
+}
+
+/* Sends a connecting socket's first bytes before libuv has seen the
+ * connect complete. On loopback the kernel finishes the handshake inside
+ * connect() itself, so a request can leave in the same loop turn as the
+ * call that opened the connection instead of one epoll round later: in a
+ * burst (S3's first wave: 8,000 calls accepted in batches of up to 1,024)
+ * each call then reaches the backend as it is made. Elsewhere the socket
+ * is still connecting and send() says EAGAIN; the owner writes again once
+ * connected. libuv is bypassed only here: nothing is queued on the
+ * stream, and libuv reads nothing before it has seen the connect. */
+static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&t->h, &fd))
+        return 0;
+    ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0)
+        return sent;
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN)
+        /* The connect failed (refused, reset): send() has just taken the
+         * socket's pending error, so libuv would read none - keep it. */
+        t->early_err = uv_translate_sys_error(errno);
+    return 0;
+}
+
+static ssize_t tcp_try_write(weft_transport *tr, const char *p, size_t n)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    if (t->connecting)
+        return send_early(t, p, n);
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    int r = uv_try_write((uv_stream_t *)&t->h, &b, 1);
+    return r == UV_EAGAIN ? 0 : r;
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    weft_tcp *t = w->data;
+    if (!uv_is_closing((uv_handle_t *)&t->h)) /* after close: only `closed` */
+        t->t.ev->written(&t->t, status);
+}
+
+static int tcp_write(weft_transport *tr, const char *p, size_t n)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+    t->wreq.data = t;
+    return uv_write(&t->wreq, (uv_stream_t *)&t->h, &b, 1, on_write);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    weft_tcp *t = req->data;
+    if (!uv_is_closing((uv_handle_t *)&t->h))
+        t->t.ev->shut(&t->t, status);
+}
+
+static int tcp_shutdown(weft_transport *tr)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    t->sreq.data = t;
+    return uv_shutdown(&t->sreq, (uv_stream_t *)&t->h, on_shutdown);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    weft_tcp *t = of_handle(h);
+    t->t.ev->closed(&t->t);
+}
+
+static void tcp_close(weft_transport *tr)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    if (!uv_is_closing((uv_handle_t *)&t->h))
+        uv_close((uv_handle_t *)&t->h, on_closed);
+}
+
+static int tcp_peer_name(weft_transport *tr, char *out, size_t cap)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int rc = uv_tcp_getpeername(&t->h, (struct sockaddr *)&ss, &len);
+    if (rc)
+        return rc;
+    if (ss.ss_family == AF_INET6)
+        return uv_ip6_name((struct sockaddr_in6 *)&ss, out, cap);
+    return uv_ip4_name((struct sockaddr_in *)&ss, out, cap);
+}
+
+static const weft_transport_ops tcp_ops = {
+    tcp_read_start, tcp_read_stop, tcp_try_write, tcp_write, tcp_shutdown, tcp_close,
+    tcp_peer_name,
+};
+
+void weft__tcp_init(weft_loop *loop, weft_tcp *t, const weft_transport_events *ev, void *data)
+{
+    t->t.ops = &tcp_ops;
+    t->t.ev = ev;
+    t->t.data = data;
+    t->early_err = 0;
+    t->connecting = 0;
+    uv_tcp_init(&loop->uv, &t->h);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    weft_tcp *t = req->data;
+    t->connecting = 0;
+    if (status >= 0 && t->early_err)
+        status = t->early_err;
+    if (status == 0)
+        uv_tcp_nodelay(&t->h, 1);
+    if (!uv_is_closing((uv_handle_t *)&t->h))
+        t->t.ev->connected(&t->t, status);
+}
+
+int weft__tcp_connect(weft_tcp *t, const struct sockaddr *addr)
+{
+    t->creq.data = t;
+    int rc = uv_tcp_connect(&t->creq, &t->h, addr, on_connect);
+    if (rc == 0)
+        t->connecting = 1;
+    return rc;
+}
+
+int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (uv_ip4_addr(ip, port, (struct sockaddr_in *)out) == 0 ||
+        uv_ip6_addr(ip, port, (struct sockaddr_in6 *)out) == 0)
+        return 0;
+    return WEFT_EINVAL;
+}
+
+/* ---- listeners --------------------------------------------------------------- */
+
+int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
+                        int *bound_port, char *err, size_t errcap)
+{
+    struct sockaddr_storage addr;
+    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
+    int rc = family == AF_INET6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                                : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc) {
+        snprintf(err, errcap, "invalid --host '%s': %s", host, uv_strerror(rc));
+        return WEFT_EINVAL;
+    }
+    uv_tcp_init_ex(&loop->uv, &l->h, (unsigned)family);
+    l->open = 1;
+    uv_os_fd_t fd;
+    uv_fileno((uv_handle_t *)&l->h, &fd);
+    int one = 1;
+    /* One listening socket per loop on the same port: the kernel balances
+     * new connections across loops with no shared accept lock. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
+        snprintf(err, errcap, "SO_REUSEPORT unavailable");
+        return WEFT_EINVAL;
+    }
+    /* Linux copies TCP_NODELAY to every connection accepted from this
+     * socket: one setsockopt here instead of one per connection. */
+    uv_tcp_nodelay(&l->h, 1);
+    rc = uv_tcp_bind(&l->h, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->h, 4096, NULL);
+    if (rc) {
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
+        return rc == UV_EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
+    }
+    int len = sizeof addr;
+    uv_tcp_getsockname(&l->h, (struct sockaddr *)&addr, &len);
+    *bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                           : ((struct sockaddr_in *)&addr)->sin_port);
+    return 0;
+}
+
+static void on_connection(uv_stream_t *s, int status)
+{
+    weft_listener *l = (weft_listener *)((char *)s - offsetof(weft_listener, h));
+    if (status < 0) {
+        weft_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    l->on_connection(l);
+}
+
+int weft__listener_start(weft_listener *l, void (*cb)(weft_listener *l))
+{
+    l->on_connection = cb;
+    return uv_listen((uv_stream_t *)&l->h, 4096, on_connection);
+}
+
+int weft__listener_accept(weft_listener *l, weft_tcp *t)
+{
+    return uv_accept((uv_stream_t *)&l->h, (uv_stream_t *)&t->h);
+}
+
+void weft__listener_close(weft_listener *l)
+{
+    if (l->open) {
+        l->open = 0;
+        uv_close((uv_handle_t *)&l->h, NULL);
+    }
+}

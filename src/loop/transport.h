@@ -1,0 +1,152 @@
+/* transport.h - the byte streams protocol codecs read and write.
+ *
+ * A transport is four verbs - read, write, shutdown, close - and the
+ * callbacks that report them, after libuv's streams. The codecs (HTTP/1.1,
+ * HTTP/2, server or client side) see only this interface, so a second
+ * transport slots in beneath them without touching them: TLS is a
+ * transport that holds another one and an in-memory TLS engine, reading
+ * ciphertext from the inner transport and handing plaintext to the codec's
+ * alloc/read callbacks, and encrypting what the codec writes.
+ *
+ * Rules every transport keeps:
+ * - Every callback runs on the loop thread, never from inside the verb
+ *   that caused it (write's `written`, shutdown's `shut`, connect's
+ *   `connected`, close's `closed` all come later).
+ * - At most one write() is pending at a time; try_write() may be called
+ *   any time no write() is pending.
+ * - After close(), the only callback left is `closed`, exactly once; the
+ *   owner may free the transport's memory there and not before.
+ * - Status codes are 0 or a negative errno value (WEFT_IO_EOF for the
+ *   peer's end of stream); weft__io_strerror() words them for a log. */
+#ifndef WEFT_SRC_TRANSPORT_H
+#define WEFT_SRC_TRANSPORT_H
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+#define WEFT_IO_EOF (-4095)          /* the peer ended its side */
+#define WEFT_IO_NOBUFS (-ENOBUFS)    /* alloc gave no room: reading paused */
+#define WEFT_IO_AGAIN (-EAGAIN)
+#define WEFT_IO_CONNREFUSED (-ECONNREFUSED)
+
+/* A status code in words ("connection refused", "too many open files"). */
+const char *weft__io_strerror(int status);
+
+typedef struct weft_transport weft_transport;
+
+/* What a transport reports to its owner (the codec). */
+typedef struct weft_transport_events {
+    /* Where the next bytes go; *len = 0 means no room (read then reports
+     * WEFT_IO_NOBUFS and the owner calls read_stop or makes room). */
+    void (*alloc)(weft_transport *t, char **base, size_t *len);
+    /* n > 0 bytes landed where alloc said; n < 0: WEFT_IO_EOF,
+     * WEFT_IO_NOBUFS or an error. 0 means nothing happened. */
+    void (*read)(weft_transport *t, ssize_t n);
+    /* The pending write() is done: 0, or an error. May be NULL if the
+     * owner never calls write(). */
+    void (*written)(weft_transport *t, int status);
+    /* shutdown() is done: 0, or an error. */
+    void (*shut)(weft_transport *t, int status);
+    /* An outgoing connection is open (0) or failed. */
+    void (*connected)(weft_transport *t, int status);
+    /* Closed: the last callback; the memory is the owner's again. */
+    void (*closed)(weft_transport *t);
+} weft_transport_events;
+
+typedef struct weft_transport_ops {
+    int (*read_start)(weft_transport *t);
+    void (*read_stop)(weft_transport *t);
+    /* What the peer's side takes now, without waiting: the bytes taken
+     * (0 if none), or an error. */
+    ssize_t (*try_write)(weft_transport *t, const char *p, size_t n);
+    /* Writes all n bytes, then calls `written`; p stays valid until then. */
+    int (*write)(weft_transport *t, const char *p, size_t n);
+    /* Ends the write side once pending writes are out, then calls `shut`. */
+    int (*shutdown)(weft_transport *t);
+    void (*close)(weft_transport *t);
+    /* The peer's address as text; 0 or an error. */
+    int (*peer_name)(weft_transport *t, char *out, size_t cap);
+} weft_transport_ops;
+
+struct weft_transport {
+    const weft_transport_ops *ops;
+    const weft_transport_events *ev;
+    void *data; /* the owner's */
+};
+
+static inline int weft__tr_read_start(weft_transport *t)
+{
+    return t->ops->read_start(t);
+}
+static inline void weft__tr_read_stop(weft_transport *t)
+{
+    t->ops->read_stop(t);
+}
+static inline ssize_t weft__tr_try_write(weft_transport *t, const char *p, size_t n)
+{
+    return t->ops->try_write(t, p, n);
+}
+static inline int weft__tr_write(weft_transport *t, const char *p, size_t n)
+{
+    return t->ops->write(t, p, n);
+}
+static inline int weft__tr_shutdown(weft_transport *t)
+{
+    return t->ops->shutdown(t);
+}
+static inline void weft__tr_close(weft_transport *t)
+{
+    t->ops->close(t);
+}
+static inline int weft__tr_peer_name(weft_transport *t, char *out, size_t cap)
+{
+    return t->ops->peer_name(t, out, cap);
+}
+
+/* ---- TCP ----------------------------------------------------------------------
+ * The TCP transport. Embed it in the owner (it is what the verbs get), set
+ * it up with weft__tcp_init, then either accept into it from a listener or
+ * connect it. */
+typedef struct weft_tcp {
+    weft_transport t; /* first: a weft_tcp * is a weft_transport * */
+    uv_tcp_t h;
+    uv_write_t wreq;
+    uv_shutdown_t sreq;
+    uv_connect_t creq;
+    int early_err;    /* what a write while connecting learned instead */
+    uint8_t connecting;
+} weft_tcp;
+
+void weft__tcp_init(weft_loop *loop, weft_tcp *tcp, const weft_transport_events *ev, void *data);
+/* Starts connecting to addr; `connected` follows. 0 or an error (then
+ * close it). While connecting, try_write sends what the kernel already
+ * takes: on loopback the handshake is done inside connect(). */
+int weft__tcp_connect(weft_tcp *tcp, const struct sockaddr *addr);
+
+/* Fills out with ip:port (IPv4 or IPv6 literal); 0 or WEFT_EINVAL. */
+int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out);
+
+/* A listening socket of one loop. Several loops' listeners share a port
+ * (SO_REUSEPORT): the kernel spreads connections with no shared lock. */
+typedef struct weft_listener {
+    uv_tcp_t h;
+    void (*on_connection)(struct weft_listener *l);
+    void *data;
+    int open;
+} weft_listener;
+
+/* Binds and listens on host:port (0 = any free port) on the calling
+ * thread, before the loop runs. 0, or WEFT_EADDRINUSE / WEFT_EINVAL with
+ * why written to err. *bound_port gets the port. */
+int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
+                        int *bound_port, char *err, size_t errcap);
+/* Calls on_connection for each connection waiting (loop thread). */
+int weft__listener_start(weft_listener *l, void (*on_connection)(weft_listener *l));
+/* Takes one waiting connection into tcp (weft__tcp_init'ed); 0 or error. */
+int weft__listener_accept(weft_listener *l, weft_tcp *tcp);
+void weft__listener_close(weft_listener *l);
+
+#endif
