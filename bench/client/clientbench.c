@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../src/loop/loop.h"
+#include "weft/loop.h"
 #include "weft/client.h"
 #include "weft/fiber.h"
 
@@ -28,7 +28,8 @@ static void caller(void *arg)
         weft_task_unref(t);
     }
     (void)s;
-    running--;
+    if (--running == 0)
+        weft_loop_stop(weft_loop_current());
 }
 
 int main(int argc, char **argv)
@@ -40,9 +41,9 @@ int main(int argc, char **argv)
     url = argv[1];
     int conc = atoi(argv[2]);
     double secs = atof(argv[3]);
-    static weft_loop loop;
-    weft__loop_init(&loop, 0);
-    weft__loop_set_current(&loop);
+    weft_loop *loop = weft_loop_new();
+    if (!loop)
+        return 1;
     weft_client_config cfg = {.max_conns_per_endpoint = conc};
     weft_client_configure(&cfg);
     uint64_t t0 = weft_now_ms();
@@ -52,10 +53,10 @@ int main(int argc, char **argv)
         weft_fiber_spawn(caller, NULL, NULL);
     }
     while (running > 0)
-        uv_run(&loop.uv, UV_RUN_ONCE);
+        weft_loop_run(loop); /* the last caller stops it */
     double elapsed = (double)(weft_now_ms() - t0) / 1000.0;
     printf("calls %llu errors %llu seconds %.2f calls_per_s %.0f\n", (unsigned long long)done_calls,
            (unsigned long long)errors, elapsed, (double)done_calls / elapsed);
-    weft_client_thread_cleanup();
+    weft_loop_free(loop); /* with the client's connections */
     return 0;
 }

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/fiber/switch.h"
-#include "../../src/loop/loop.h"
+#include "weft/loop.h"
 #include "weft/fiber.h"
 #include "weft/http.h"
 #include "weft/pool.h"
@@ -20,7 +19,7 @@
 
 #define RUNS 9
 
-static weft_loop loop;
+static weft_loop *loop;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -92,24 +91,9 @@ static double b_await_net(long n)
 
 /* the floor under any await: two bare stack switches (there and back),
  * no scheduler, no task; what the hardware charges for a context switch */
-static weft__ctx raw_main, raw_fiber;
-static void raw_entry(void *arg)
-{
-    (void)arg;
-    for (;;)
-        weft__ctx_switch(&raw_fiber, &raw_main);
-}
-
 static double b_raw_switch(long n)
 {
-    static char *stack;
-    if (!stack && !(stack = aligned_alloc(64, 65536)))
-        abort();
-    weft__ctx_make(&raw_fiber, stack, 65536, raw_entry, NULL);
-    uint64_t t0 = weft_now_ns();
-    for (long i = 0; i < n; i++)
-        weft__ctx_switch(&raw_main, &raw_fiber);
-    return per_op(t0, n);
+    return weft_fiber_switch_pair_ns(n);
 }
 
 static double b_when_all3(long n)
@@ -157,6 +141,7 @@ static void runner(void *arg)
         weft_task_unref(t);
     }
     run_done = 1;
+    weft_loop_stop(loop);
 }
 
 static double b_run(long n)
@@ -165,7 +150,7 @@ static double b_run(long n)
     uint64_t t0 = weft_now_ns();
     weft_fiber_spawn(runner, &n, NULL);
     while (!run_done)
-        uv_run(&loop.uv, UV_RUN_ONCE);
+        weft_loop_run(loop);
     return per_op(t0, n);
 }
 
@@ -203,13 +188,13 @@ static double b_timer_churn(long n)
                 order[j] = tmp;
             }
         for (unsigned i = 0; i < LIVE; i++)
-            weft_timer_start(&loop, &reqs[i].t, 30000 + (i & 1) * 5000, never);
+            weft_timer_start(loop, &reqs[i].t, 30000 + (i & 1) * 5000, never);
     }
     uint64_t t0 = weft_now_ns();
     for (long i = 0; i < n; i++) {
         fake_request *r = &reqs[order[i % LIVE]];
-        weft_timer_stop(&loop, &r->t);
-        weft_timer_start(&loop, &r->t, 30000 + (i & 1) * 5000, never);
+        weft_timer_stop(loop, &r->t);
+        weft_timer_start(loop, &r->t, 30000 + (i & 1) * 5000, never);
     }
     return per_op(t0, n);
 }
@@ -258,8 +243,8 @@ int main(int argc, char **argv)
         csv = argv[2];
         first_name = 3;
     }
-    weft__loop_init(&loop, 0);
-    weft__loop_set_current(&loop);
+    if (!(loop = weft_loop_new()))
+        return 1;
     weft_pool *pool = weft_pool_new(1, 1024, 0);
     weft_pool_set_default(pool);
 

@@ -72,8 +72,15 @@ typedef struct weft_fiber_stats {
 /* Counters of the calling thread's loop. */
 void weft_fiber_get_stats(weft_fiber_stats *out);
 
-/* Frees the calling thread's cached stacks (before a loop thread exits). */
+/* Frees the calling thread's cached stacks. weft_loop_free (and a
+ * server's loop as it stops) does it; call it only for fibers run with no
+ * loop at all. */
 void weft_fiber_thread_cleanup(void);
+
+/* For benchmarks: nanoseconds one bare context switch pair (there and
+ * back, no scheduler, no task) takes on this machine, averaged over n -
+ * the floor under any weft_await. Negative when out of memory. */
+double weft_fiber_switch_pair_ns(long n);
 
 #ifdef __cplusplus
 }

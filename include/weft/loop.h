@@ -67,7 +67,7 @@ uint64_t weft_loop_now(const weft_loop *loop);
  * timers), where start and stop are O(1), and a binary heap for the rest.
  * Loop thread only. Zero the struct before first use. */
 typedef struct weft_timer {
-    uint64_t due;    /* monotonic clock (uv_hrtime), ns */
+    uint64_t due;    /* monotonic clock (weft_now_ns), ns */
     uint64_t seq;    /* start order: equal deadlines fire in start order */
     size_t idx;      /* heap position + 1, or a list's mark; 0 = not active */
     struct weft_timer *prev, *next; /* neighbours in its list */

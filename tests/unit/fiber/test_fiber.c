@@ -205,7 +205,7 @@ static void run_offloads_to_pool(void **state)
     assert_int_equal(k.err, WEFT_ECANCELED);
     weft_scope_free(s);
     assert_int_equal(weft_pool_stop(pool, 2000), 0);
-    uv_run(&fixture_loop.uv, UV_RUN_NOWAIT); /* deliver the late completion */
+    weft_loop_run_for(fixture_loop, 0); /* deliver the late completion */
     weft_pool_set_default(NULL);
     weft_pool_free(pool);
 }

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../../src/loop/loop.h"
+#include "weft/loop.h"
 #include "weft/pool.h"
 
 typedef struct item {
@@ -18,7 +18,7 @@ typedef struct item {
     unsigned sleep_ms;
 } item;
 
-static weft_loop loop;
+static weft_loop *loop;
 static int outstanding;
 
 static void work(weft_job *j)
@@ -33,16 +33,15 @@ static void done(weft_job *j)
 {
     item *it = (item *)j;
     it->done++;
-    it->on_loop = weft_loop_current() == &loop;
+    it->on_loop = weft_loop_current() == loop;
     if (--outstanding == 0)
-        weft__loop_release(&loop);
+        weft_loop_stop(loop);
 }
 
 static void completes_on_origin_loop(void **state)
 {
     (void)state;
-    assert_int_equal(weft__loop_init(&loop, 0), 0);
-    weft__loop_set_current(&loop);
+    assert_non_null(loop = weft_loop_new());
     weft_pool *pool = weft_pool_new(4, 100, 0);
     item items[50];
     memset(items, 0, sizeof items);
@@ -52,7 +51,7 @@ static void completes_on_origin_loop(void **state)
         items[i].job.done = done;
         assert_int_equal(weft_pool_submit(pool, &items[i].job), 0);
     }
-    weft__loop_run(&loop);
+    weft_loop_run(loop);
     for (int i = 0; i < 50; i++) {
         assert_int_equal(items[i].ran, 1);
         assert_int_equal(items[i].done, 1);
@@ -60,14 +59,13 @@ static void completes_on_origin_loop(void **state)
     }
     assert_int_equal(weft_pool_stop(pool, 1000), 0);
     weft_pool_free(pool);
-    uv_loop_close(&loop.uv);
+    weft_loop_free(loop);
 }
 
 static void full_queue_rejects(void **state)
 {
     (void)state;
-    assert_int_equal(weft__loop_init(&loop, 0), 0);
-    weft__loop_set_current(&loop);
+    assert_non_null(loop = weft_loop_new());
     /* 2 workers + 2 queue slots: the fifth concurrent job is refused */
     weft_pool *pool = weft_pool_new(2, 2, 0);
     item items[5];
@@ -86,21 +84,20 @@ static void full_queue_rejects(void **state)
     assert_int_equal(accepted, 4);
     assert_int_equal(rejected, 1);
     outstanding = accepted;
-    weft__loop_run(&loop);
+    weft_loop_run(loop);
     weft_pool_stats st;
     weft_pool_get_stats(pool, &st);
     assert_int_equal(st.completed, 4);
     assert_int_equal(st.rejected, 1);
     assert_int_equal(weft_pool_stop(pool, 1000), 0);
     weft_pool_free(pool);
-    uv_loop_close(&loop.uv);
+    weft_loop_free(loop);
 }
 
 static void stop_cancels_queued(void **state)
 {
     (void)state;
-    assert_int_equal(weft__loop_init(&loop, 0), 0);
-    weft__loop_set_current(&loop);
+    assert_non_null(loop = weft_loop_new());
     weft_pool *pool = weft_pool_new(1, 10, 0);
     item items[4];
     memset(items, 0, sizeof items);
@@ -119,7 +116,7 @@ static void stop_cancels_queued(void **state)
     }
     outstanding = 4;
     assert_int_equal(weft_pool_stop(pool, 2000), 0);
-    weft__loop_run(&loop);
+    weft_loop_run(loop);
     int canceled = 0;
     for (int i = 0; i < 4; i++) {
         assert_int_equal(items[i].done, 1); /* exactly once, ran or not */
@@ -128,7 +125,7 @@ static void stop_cancels_queued(void **state)
     }
     assert_int_equal(canceled, 3);
     weft_pool_free(pool);
-    uv_loop_close(&loop.uv);
+    weft_loop_free(loop);
 }
 
 int main(void)
