@@ -47,17 +47,14 @@ void weft__access_log(weft_ctx *c)
 {
     if (c->app->cfg.quiet)
         return;
-    weft_buf *b = &c->conn->sl->logline;
+    weft_buf *b = &c->sl->logline;
     b->len = 0;
-    weft_buf_printf(b, "%s - - [%s] \"", weft__conn_peer(c->conn), log_time());
+    weft_buf_printf(b, "%s - - [%s] \"", c->codec->peer(c), log_time());
     if (c->req.target.base) {
         put_escaped(b, c->req.method);
         weft_buf_append(b, " ", 1);
         put_escaped(b, c->req.target);
-        if (c->conn->h2s)
-            weft_buf_append(b, " HTTP/2.0", 9);
-        else
-            weft_buf_printf(b, " HTTP/1.%d", c->req.minor);
+        weft_buf_printf(b, " %s", c->codec->proto(c));
     } else {
         weft_buf_append(b, "-", 1);
     }

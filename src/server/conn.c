@@ -1,18 +1,17 @@
-/* conn.c - one HTTP/1.1 connection: reading, framing, writing, time limits.
+/* conn.c - a client's connection: its transport, read buffer, output
+ * buffers, closing and time limits.
  *
- * Owns the connection's socket, read buffer and output buffers, and walks
- * the state machine in server.h (HEAD -> BODY -> HANDLING -> HEAD ..., or
- * LINGER -> CLOSED after an error or a last response). Runs on its loop's
- * thread only and never blocks.
+ * Owns the connection's transport (TCP today), read buffer and output
+ * buffers, and the states of server.h that are not a protocol's: LINGER
+ * (last answer written, FIN sent, input drained) and CLOSED. The bytes
+ * read go to the protocol spoken: HTTP/1.1 (h1.c) unless the connection
+ * opened with the HTTP/2 preface (h2.c). Runs on its loop's thread only
+ * and never blocks.
  *
- * Requests on one connection are handled one at a time, in order, so
- * pipelined requests are answered in order without reordering buffers:
- * while one is being handled the following ones wait in the read buffer,
- * and their answers are batched into one write when they complete inline.
- *
- * Buffer rule: once a request is dispatched its slices point into the read
- * buffer, so the buffer never moves (no compaction, no realloc) until the
- * request is done; reads during that time may only fill the free tail. */
+ * Buffer rule: once an HTTP/1.1 request is dispatched its slices point
+ * into the read buffer, so the buffer never moves (no compaction, no
+ * realloc) until the request is done; reads during that time may only
+ * fill the free tail. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +23,7 @@
 #define LINGER_MS 2000
 #define H2_READ (64u * 1024u)
 
-static void process(weft_conn *c);
 static void conn_close(weft_conn *c);
-static int parse_head(weft_conn *c);
 
 static uint64_t now_of(weft_conn *c)
 {
@@ -41,7 +38,7 @@ static size_t rbuf_limit(const weft_config *cfg)
 
 /* Makes at least RBUF_MIN_FREE bytes free at the tail, or `need` total
  * bytes from rstart, moving data only when no request points into it. */
-static int rbuf_make_room(weft_conn *c, size_t need)
+int weft__conn_rbuf_room(weft_conn *c, size_t need)
 {
     const weft_config *cfg = &c->sl->app->cfg;
     if (c->rstart == c->rend)
@@ -82,26 +79,26 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
         size_t need = 0;
         if (c->state == CONN_BODY && c->ctx.req.has_content_length)
             need = c->head_len + (size_t)c->ctx.req.content_length;
-        if (rbuf_make_room(c, need))
+        if (weft__conn_rbuf_room(c, need))
             return;
         break;
     }
     case CONN_HANDLING:
         /* Only the free tail: the request points into the buffer - unless
          * it moved out (a parked request), then a fresh one is fine. */
-        if (!c->rbuf && rbuf_make_room(c, 0))
+        if (!c->rbuf && weft__conn_rbuf_room(c, 0))
             return;
         break;
     case CONN_H2: /* nghttp2 takes every byte it is given */
         c->rstart = c->rend = 0;
         /* Frames of many streams arrive together: read them in large
          * pieces, not RBUF_MIN_FREE at a time. */
-        if (c->rcap < H2_READ && rbuf_make_room(c, H2_READ))
+        if (c->rcap < H2_READ && weft__conn_rbuf_room(c, H2_READ))
             return;
         break;
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
-        if (!c->rbuf && rbuf_make_room(c, 0))
+        if (!c->rbuf && weft__conn_rbuf_room(c, 0))
             return;
         break;
     case CONN_CLOSED:
@@ -111,7 +108,7 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
     *len = c->rcap - c->rend;
 }
 
-static void start_reading(weft_conn *c)
+void weft__conn_read_resume(weft_conn *c)
 {
     if (c->read_stopped && c->state != CONN_CLOSED && !c->peer_eof) {
         c->read_stopped = 0;
@@ -119,7 +116,7 @@ static void start_reading(weft_conn *c)
     }
 }
 
-static void stop_reading(weft_conn *c)
+void weft__conn_read_pause(weft_conn *c)
 {
     if (!c->read_stopped) {
         c->read_stopped = 1;
@@ -132,18 +129,12 @@ static void stop_reading(weft_conn *c)
 static void conn_free(weft_conn *c)
 {
     weft_sloop *sl = c->sl;
-    if (c->h2s)
-        weft__h2_stream_free(c);
     weft__h2_free(c);
     free(c->rbuf);
     weft_buf_free(&c->obuf);
     weft_buf_free(&c->wbuf);
-    weft_buf_free(&c->ctx.sync_out);
-    weft__scope_destroy(&c->ctx.scope);
-    if (c->h2s)
-        weft__h2_stream_recycle(c);
-    else
-        free(c);
+    weft__ctx_free(&c->ctx);
+    free(c);
     if (sl->draining && !sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
 }
@@ -184,13 +175,6 @@ static void conn_close(weft_conn *c)
     weft_sloop *sl = c->sl;
     int handling = c->state == CONN_HANDLING;
     c->state = CONN_CLOSED;
-    if (c->h2s) { /* an HTTP/2 stream: no socket of its own */
-        weft__h2_stream_detach(c);
-        if (handling)
-            weft__ctx_abort(&c->ctx);
-        weft__conn_unref(c);
-        return;
-    }
     if (c->h2)
         weft__h2_closed(c); /* its streams end with it */
     if (c->prev)
@@ -203,7 +187,7 @@ static void conn_close(weft_conn *c)
     atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
     weft__tr_close(c->tr);
     if (handling)
-        weft__ctx_abort(&c->ctx); /* cancels what the request started */
+        weft__request_abort(&c->ctx); /* cancels what the request started */
 }
 
 /* The write side is done: send FIN, then read and discard until the peer
@@ -216,13 +200,13 @@ static void on_shutdown(weft_transport *t, int status)
         conn_close(c);
 }
 
-static void begin_linger(weft_conn *c)
+void weft__conn_linger(weft_conn *c)
 {
     c->state = CONN_LINGER;
     c->since = now_of(c);
     c->close_when_flushed = 1;
     c->peer_eof = 0;
-    start_reading(c);
+    weft__conn_read_resume(c);
     weft__conn_flush(c);
 }
 
@@ -257,18 +241,13 @@ static void on_write(weft_transport *t, int status)
         weft__h2_writable(c);
     if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
         c->out_paused = 0;
-        start_reading(c);
-        process(c);
+        weft__conn_read_resume(c);
+        weft__h1_process(c);
     }
 }
 
 void weft__conn_flush(weft_conn *c)
 {
-    if (c->h2s) {
-        if (c->state != CONN_CLOSED)
-            weft__h2_stream_flush(c);
-        return;
-    }
     if (c->writing || c->state == CONN_CLOSED)
         return;
     if (c->obuf.len == 0) {
@@ -299,179 +278,25 @@ void weft__conn_flush(weft_conn *c)
     }
 }
 
-/* ---- reading and framing ---------------------------------------------- */
-
-/* Reads the body of the current request. 1 complete, 0 need more, or
- * minus an HTTP status. */
-static int read_body(weft_conn *c)
-{
-    weft_http_req *req = &c->ctx.req;
-    size_t have = c->rend - c->rstart;
-    if (!req->chunked) {
-        if (have < c->head_len + req->content_length)
-            return 0;
-        c->body_len = (size_t)req->content_length;
-        return 1;
-    }
-    char *body = c->rbuf + c->rstart + c->head_len;
-    char *raw = body + c->body_len;
-    size_t raw_len = (size_t)(c->rbuf + c->rend - raw), used, made;
-    const weft_config *cfg = &c->sl->app->cfg;
-    int r = weft_chunked_decode(&c->chunk, raw, raw, raw_len, &used, &made, cfg->limits.max_body,
-                                cfg->limits.max_header_bytes);
-    if (r < 0)
-        return r;
-    /* Close the gap left by chunk framing so the buffer holds head, decoded
-     * body, then undecoded input. */
-    c->body_len += made;
-    size_t rest = raw_len - used;
-    memmove(body + c->body_len, raw + used, rest);
-    c->rend = (size_t)(body + c->body_len + rest - c->rbuf);
-    return r;
-}
-
-static int parse_head(weft_conn *c)
-{
-    const weft_config *cfg = &c->sl->app->cfg;
-    return weft_http_parse_request(c->rbuf + c->rstart, c->rend - c->rstart, &c->ctx.req,
-                                   c->sl->hdr_scratch, cfg->limits.max_headers, &cfg->limits);
-}
-
-static void send_continue(weft_conn *c)
-{
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    if (c->ctx.req.expect_continue && c->rend - c->rstart <= c->head_len) {
-        weft_buf_append(&c->obuf, cont, sizeof cont - 1);
-        weft__conn_flush(c);
-    }
-}
-
-/* Returns 1 to go on with the next step, 0 to wait for input or events. */
-static int step_head(weft_conn *c)
-{
-    if (c->rstart == c->rend) {
-        if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed)) {
-            conn_close(c);
-            return 0;
-        }
-        c->head_started = 0;
-        return 0;
-    }
-    if (!c->head_started)
-        c->head_started = now_of(c);
-    if (c->requests_seen == 0 && c->rstart == 0 && !c->h2s && c->sl->app->cfg.h2c) {
-        int p = weft__h2_is_preface(c->rbuf, c->rend);
-        if (p == 0)
-            return 0; /* part of the preface so far */
-        if (p == 1) {
-            if (weft__h2_start(c))
-                conn_close(c);
-            return 0;
-        }
-    }
-    int r = parse_head(c);
-    if (r == WEFT_HTTP_INCOMPLETE)
-        return 0;
-    if (r < 0) {
-        weft__reply_protocol_error(c, -r, c->ctx.req.error);
-        return 0;
-    }
-    c->head_len = (size_t)r;
-    c->body_len = 0;
-    if (c->ctx.req.chunked || c->ctx.req.content_length > 0) {
-        memset(&c->chunk, 0, sizeof c->chunk);
-        c->state = CONN_BODY;
-        c->since = now_of(c);
-        send_continue(c);
-        return 1;
-    }
-    weft__dispatch(c);
-    return 1;
-}
-
-static int step_body(weft_conn *c)
-{
-    int r = read_body(c);
-    if (r == 0)
-        return 0;
-    if (r < 0) {
-        parse_head(c); /* refresh slices: the buffer may have moved */
-        weft__reply_protocol_error(c, -r, r == -413 ? "request body too large"
-                                          : r == -431 ? "trailer section too large"
-                                                      : "malformed chunked body");
-        return 0;
-    }
-    /* The buffer may have moved while the body arrived: parse the head
-     * again so its slices point at the current bytes. */
-    parse_head(c);
-    weft__dispatch(c);
-    return 1;
-}
-
-static void process(weft_conn *c)
-{
-    if (c->in_process || c->state == CONN_CLOSED)
-        return;
-    c->in_process = 1;
-    weft__conn_ref(c); /* handlers may close it under us */
-    int more = 1;
-    while (more) {
-        switch (c->state) {
-        case CONN_HEAD:
-            if (c->writing && c->obuf.len + c->wbuf.len > WEFT_OUT_HIGH_WATER) {
-                c->out_paused = 1;
-                stop_reading(c);
-                more = 0;
-                break;
-            }
-            more = step_head(c);
-            break;
-        case CONN_BODY:
-            more = step_body(c);
-            break;
-        default:
-            more = 0;
-        }
-    }
-    c->in_process = 0;
-    weft__conn_flush(c);
-    weft__conn_unref(c);
-}
-
-void weft__conn_client_gone(weft_conn *c, const char *how)
-{
-    c->ctx.client_gone = 1;
-    if (!weft_scope_reason(&c->ctx.scope)) {
-        atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
-        weft_debug("client %s %s: canceling its request", weft__conn_peer(c), how);
-    }
-    weft_scope_cancel(&c->ctx.scope, WEFT_ECANCELED);
-}
-
-void weft__conn_process(weft_conn *c)
-{
-    process(c);
-}
-
 static void on_read(weft_transport *t, ssize_t nread)
 {
     weft_conn *c = t->data;
     if (nread == 0)
         return;
     if (nread == WEFT_IO_NOBUFS) {
-        stop_reading(c); /* resumed when the current request is done */
+        weft__conn_read_pause(c); /* resumed when the current request is done */
         return;
     }
     if (nread < 0) {
         c->peer_eof = 1;
-        stop_reading(c);
+        weft__conn_read_pause(c);
         /* A peer that goes away while its request is in flight cancels the
          * request's scope: pending awaits end with WEFT_ECANCELED and
          * backend calls are dropped. Its answer is still attempted (a
          * half-closed client may read it). In every other state there is
          * nothing left to do. */
         if (c->state == CONN_HANDLING) {
-            weft__conn_client_gone(c, "went away");
+            weft__request_client_gone(&c->ctx, "went away");
         } else {
             conn_close(c);
         }
@@ -487,42 +312,7 @@ static void on_read(weft_transport *t, ssize_t nread)
     if (c->state == CONN_BODY)
         c->since = now_of(c);
     if (c->state == CONN_HEAD || c->state == CONN_BODY)
-        process(c);
-}
-
-/* ---- the request's end ---------------------------------------------------- */
-
-void weft__conn_request_end(weft_conn *c)
-{
-    weft_ctx *ctx = &c->ctx;
-    weft_sloop *sl = c->sl;
-    int keep = ctx->req.keep_alive && !ctx->close_after;
-    weft__ctx_end(ctx);
-    sl->inflight--;
-    atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
-    if (c->state == CONN_CLOSED)
-        return;
-    c->rstart += c->head_len + c->body_len;
-    c->head_len = c->body_len = 0;
-    if (c->h2s) {
-        weft__h2_stream_end(c); /* the stream ends when its answer has left */
-        return;
-    }
-    weft__conn_flush(c);
-    if (!keep) {
-        begin_linger(c);
-        return;
-    }
-    if (c->peer_eof && c->rstart == c->rend) {
-        begin_linger(c); /* nothing more will come: finish writing, close */
-        return;
-    }
-    c->state = CONN_HEAD;
-    c->since = now_of(c);
-    c->head_started = 0;
-    start_reading(c);
-    if (!c->in_process)
-        process(c);
+        weft__h1_process(c);
 }
 
 /* ---- accepting, time limits, draining ------------------------------------- */
@@ -536,8 +326,6 @@ const char *weft__conn_peer(weft_conn *c)
 {
     if (c->peer[0])
         return c->peer;
-    if (c->h2s)
-        return weft__h2_peer(c);
     if (weft__tr_peer_name(c->tr, c->peer, sizeof c->peer) || !c->peer[0])
         memcpy(c->peer, "-", 2);
     return c->peer;
@@ -569,7 +357,7 @@ static void on_connection(weft_listener *l)
     if (!sl->app->cfg.quiet)
         weft__conn_peer(c); /* the access log will name it: ask while it is there */
     c->refs = 1; /* the socket handle */
-    weft__ctx_init(&c->ctx, c);
+    weft__ctx_init(&c->ctx, &weft__h1_codec, sl);
     c->state = CONN_HEAD;
     c->since = now_of(c);
     c->next = sl->conns;
@@ -606,7 +394,7 @@ static void check_deadline(weft_conn *c, uint64_t now)
     case CONN_HEAD:
         if (c->head_started && now - c->head_started >= (uint64_t)cfg->header_timeout_ms) {
             timed_out(c, "request head not received in time");
-            weft__reply_protocol_error(c, 408, "request head not received in time");
+            weft__h1_reject(c, 408, "request head not received in time");
         } else if (!c->head_started && !c->writing &&
                    now - c->since >= (uint64_t)(c->requests_seen ? cfg->keepalive_timeout_ms
                                                                  : cfg->header_timeout_ms)) {
@@ -616,8 +404,7 @@ static void check_deadline(weft_conn *c, uint64_t now)
     case CONN_BODY:
         if (now - c->since >= (uint64_t)cfg->body_timeout_ms) {
             timed_out(c, "request body stalled");
-            parse_head(c); /* refresh slices: the buffer may have moved */
-            weft__reply_protocol_error(c, 408, "request body not received in time");
+            weft__h1_reject(c, 408, "request body not received in time");
         }
         break;
     case CONN_LINGER:

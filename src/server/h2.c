@@ -1,71 +1,89 @@
-/* h2.c - HTTP/2 over cleartext with prior knowledge (h2c, RFC 9113 3.3)
- * on the server's connections, framed by libnghttp2 (HPACK, flow control,
- * stream states and their checks are the library's).
+/* h2.c - the HTTP/2 codec of the server: cleartext with prior knowledge
+ * (h2c, RFC 9113 3.3), framed by libnghttp2 (HPACK, flow control, stream
+ * states and their checks are the library's).
  *
  * A connection whose first bytes are the HTTP/2 preface becomes an h2
- * connection (conn->h2, state CONN_H2). Each request stream becomes a
- * stream connection: a weft_conn without a socket (conn->h2s) whose read
- * buffer receives the request as an HTTP/1.1 head plus its whole body, and
- * whose output - the HTTP/1.1 answer ctx.c writes - is turned back into
- * HEADERS and DATA frames. Every handler kind, limit, deadline, 503,
- * access-log line and cancellation then works on HTTP/2 through the one
- * code path HTTP/1.1 uses; the price is formatting and parsing one head
- * per answer, well under a microsecond.
+ * connection (conn->h2, state CONN_H2). Each request stream is a
+ * weft_h2_stream holding the request's context: its fields become the
+ * request object directly (h2_fields.c), its DATA the body, and the
+ * handler's answer goes out as HEADERS made from the response structure
+ * and DATA pulled from the stream's own buffer - no HTTP/1.1 text either
+ * way. Every handler kind, limit, deadline, 503, access-log line and
+ * cancellation works on HTTP/2 through the one request path HTTP/1.1
+ * uses.
  *
- * Frames leave once per loop iteration (weft__loop_flush_later), so the
- * answers that finish together - a batch of timers, a batch of resumed
- * fibers - go out in one write: that, and thousands of requests sharing a
- * connection, is what HTTP/2 to a backend is for (S8 in
- * docs/benchmarks.md). Loop thread only. */
-#include <ctype.h>
-#include <nghttp2/nghttp2.h>
+ * A stream's memory lives while it is open on the wire, while its request
+ * runs, and while a handler holds it (refs); then it goes back to the
+ * loop's pool. Frames leave once per loop iteration
+ * (weft__loop_flush_later), so the answers that finish together - a batch
+ * of timers, a batch of resumed fibers - go out in one write: that, and
+ * thousands of requests sharing a connection, is what HTTP/2 to a backend
+ * is for (S8 in docs/benchmarks.md). Loop thread only. */
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "server.h"
+#include "h2.h"
 #include "../base/alloc.h"
 #include "../http/h2frames.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define PREFACE_LEN 24
-#define MAX_RESP_FIELDS 128
-#define MAX_RESP_HEAD (1u << 20) /* what ctx.c writes: bounded by the handler's headers */
 
 struct weft_h2 {
     weft_conn *conn;      /* the socket's connection */
     nghttp2_session *ng;
     weft_flush flush;     /* frames to write before the next poll */
-    weft_conn *streams;   /* stream connections open on the wire */
+    weft_h2_stream *streams; /* open on the wire */
     size_t nstreams;
     int dead;             /* the socket is closing: no more frames */
     int goaway;           /* draining: GOAWAY sent, no new streams */
 };
 
+/* Where a field's bytes are in a stream's field buffer (which may move
+ * while fields arrive). */
+typedef struct field_at {
+    size_t name, name_len, value, value_len;
+} field_at;
+
 struct weft_h2_stream {
+    weft_ctx ctx;         /* the request, once whole */
     weft_h2 *h2;          /* NULL once the stream is closed on the wire */
     int32_t id;
-    weft_conn *prev, *next; /* in h2->streams */
-    /* the request, as it arrives: its fields as "name: value\r\n" lines,
-     * pseudo-fields first (RFC 9113 8.3), and its body */
-    weft_buf fields, body;
-    int has_host;
-    int too_big;          /* 413: the body passed --max-body */
-    int head_too_big;     /* 431: the fields passed the head limits */
+    weft_h2_stream *prev, *next; /* in h2->streams */
+    weft_h2_stream *pool_next;
+    int refs;             /* open on the wire, its request running, each handler hold */
+    /* the request, as it arrives */
+    weft_buf fields;      /* every field's name and value bytes */
+    field_at *at;
+    size_t nat, at_cap;
+    weft_buf body;
+    char clen[24];        /* the content-length field's digits */
+    uint8_t too_big;      /* 413: the body passed --max-body */
+    uint8_t head_too_big; /* 431: the fields passed the head limits */
+    uint8_t begun;        /* the request went to the request path */
+    uint8_t ended;        /* ... and is over */
     /* the answer */
-    int submitted;        /* HEADERS handed to nghttp2 */
-    int deferred;         /* the data source waits for more bytes */
-    int eof;              /* the answer is complete */
-    size_t data_off;      /* body bytes up to here in obuf have been framed */
+    weft_buf out;         /* DATA bytes not framed yet */
+    size_t out_off;
+    uint8_t submitted;    /* HEADERS handed to nghttp2 */
+    uint8_t deferred;     /* the data source waits for more bytes */
+    uint8_t eof;          /* the answer is complete */
 };
 
-/* Stream connections kept per loop for reuse: a weft_conn is too large
- * for malloc's per-thread cache, and a backend over HTTP/2 makes one per
+/* Streams kept per loop for reuse: a backend over HTTP/2 makes one per
  * request where HTTP/1.1 made one per connection. */
 #define STREAM_POOL_MAX 1024
+
+static const weft_codec h2_codec;
 
 static weft_h2 *of_flush(weft_flush *f)
 {
     return (weft_h2 *)((char *)f - offsetof(weft_h2, flush));
+}
+
+static weft_h2_stream *of_ctx(const weft_ctx *c)
+{
+    return (weft_h2_stream *)((char *)c - offsetof(weft_h2_stream, ctx));
 }
 
 static void schedule(weft_h2 *h2)
@@ -83,183 +101,135 @@ int weft__h2_is_preface(const char *p, size_t len)
 
 /* ---- streams ----------------------------------------------------------------- */
 
-/* Takes s off its connection: the session forgets it, the connection's
- * list drops it. */
-static void stream_unlink(weft_conn *s)
+static void stream_unref(weft_h2_stream *st)
 {
-    weft_h2_stream *st = s->h2s;
-    weft_h2 *h2 = st->h2;
-    if (!h2)
+    if (--st->refs > 0)
         return;
-    nghttp2_session_set_stream_user_data(h2->ng, st->id, NULL);
-    if (st->prev)
-        st->prev->h2s->next = st->next;
-    else
-        h2->streams = st->next;
-    if (st->next)
-        st->next->h2s->prev = st->prev;
-    st->prev = st->next = NULL;
-    st->h2 = NULL;
-    if (--h2->nstreams == 0)
-        h2->conn->since = weft_loop_now(&h2->conn->sl->loop); /* idle from now */
-}
-
-/* The stream connection is closing (conn.c): a stream still open on the
- * wire is reset - its answer will not come. */
-void weft__h2_stream_detach(weft_conn *s)
-{
-    weft_h2_stream *st = s->h2s;
-    weft_h2 *h2 = st->h2;
-    if (!h2)
-        return;
-    if (!h2->dead) {
-        nghttp2_submit_rst_stream(h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-        schedule(h2);
-    }
-    stream_unlink(s);
-}
-
-void weft__h2_stream_free(weft_conn *s)
-{
-    weft_h2_stream *st = s->h2s;
+    weft_sloop *sl = st->ctx.sl;
     weft_buf_free(&st->fields);
     weft_buf_free(&st->body);
-}
-
-void weft__h2_stream_recycle(weft_conn *s)
-{
-    weft_sloop *sl = s->sl;
+    weft_buf_free(&st->out);
+    free(st->at);
+    st->at = NULL;
     if (sl->stream_pool_len >= STREAM_POOL_MAX) {
-        free(s);
+        weft__ctx_free(&st->ctx);
+        free(st);
         return;
     }
-    s->next = sl->stream_pool;
-    sl->stream_pool = s;
+    weft__scope_destroy(&st->ctx.scope); /* its arena's chunks; made again on reuse */
+    weft_buf_free(&st->ctx.sync_body);
+    st->pool_next = sl->stream_pool;
+    sl->stream_pool = st;
     sl->stream_pool_len++;
 }
 
 void weft__h2_pool_free(weft_sloop *sl)
 {
     while (sl->stream_pool) {
-        weft_conn *s = sl->stream_pool;
-        sl->stream_pool = s->next;
-        free(s);
+        weft_h2_stream *st = sl->stream_pool;
+        sl->stream_pool = st->pool_next;
+        free(st);
     }
     sl->stream_pool_len = 0;
 }
 
-const char *weft__h2_peer(weft_conn *s)
+/* Takes st off the wire: the session forgets it, the connection's list
+ * drops it, and its wire reference goes. */
+static void stream_unlink(weft_h2_stream *st)
 {
-    weft_h2 *h2 = s->h2s->h2;
-    return h2 ? weft__conn_peer(h2->conn) : "-";
+    weft_h2 *h2 = st->h2;
+    if (!h2)
+        return;
+    nghttp2_session_set_stream_user_data(h2->ng, st->id, NULL);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h2->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    st->prev = st->next = NULL;
+    st->h2 = NULL;
+    if (--h2->nstreams == 0)
+        h2->conn->since = weft_loop_now(&h2->conn->sl->loop); /* idle from now */
+    stream_unref(st);
 }
 
-static weft_conn *stream_new(weft_h2 *h2, int32_t id)
+/* The wire side ended (closed, reset, or the socket went): a request in
+ * flight without its whole answer lost its client. */
+static void stream_closed(weft_h2_stream *st, const char *how)
+{
+    st->refs++; /* through the request's end */
+    stream_unlink(st);
+    if (st->begun && !st->ended) {
+        if (!st->eof)
+            weft__request_client_gone(&st->ctx, how);
+        weft__request_abort(&st->ctx);
+    }
+    stream_unref(st);
+}
+
+static weft_h2_stream *stream_new(weft_h2 *h2, int32_t id)
 {
     weft_sloop *sl = h2->conn->sl;
-    weft_conn *s = sl->stream_pool;
-    if (s) {
-        sl->stream_pool = s->next;
+    weft_h2_stream *st = sl->stream_pool;
+    if (st) {
+        sl->stream_pool = st->pool_next;
         sl->stream_pool_len--;
-        memset(s, 0, sizeof *s + sizeof(weft_h2_stream));
-    } else if (!(s = weft__zalloc(sizeof *s + sizeof(weft_h2_stream)))) {
+        memset(st, 0, sizeof *st);
+    } else if (!(st = weft__zalloc(sizeof *st))) {
         return NULL;
     }
-    weft_h2_stream *st = (weft_h2_stream *)(s + 1);
-    s->h2s = st;
-    s->sl = h2->conn->sl;
-    s->refs = 1; /* dropped when the stream connection closes */
-    s->read_stopped = 1;
-    if (h2->conn->peer[0])
-        memcpy(s->peer, h2->conn->peer, sizeof s->peer);
-    weft__ctx_init(&s->ctx, s);
-    s->state = CONN_HEAD;
-    s->since = weft_loop_now(&s->sl->loop);
+    weft__ctx_init(&st->ctx, &h2_codec, sl);
+    st->refs = 1; /* open on the wire */
     st->h2 = h2;
     st->id = id;
     st->next = h2->streams;
     if (h2->streams)
-        h2->streams->h2s->prev = s;
-    h2->streams = s;
+        h2->streams->prev = st;
+    h2->streams = st;
     h2->nstreams++;
-    return s;
+    return st;
 }
 
-static int put(weft_buf *b, const void *p, size_t n)
+/* The request is whole: its fields become the request object, and it
+ * takes the one request path. */
+static void request_complete(weft_h2_stream *st)
 {
-    return n ? weft_buf_append(b, p, n) : 0; /* an empty part may be a NULL buffer */
-}
-
-/* A pseudo-field's value in st->fields (":name: value\r\n"), or empty. */
-static weft_str pseudo(const weft_buf *f, const char *name)
-{
-    size_t nl = strlen(name);
-    const char *p = f->data, *end = p + f->len;
-    while (p < end && *p == ':') {
-        const char *eol = memchr(p, '\r', (size_t)(end - p));
-        if (!eol)
-            break;
-        if ((size_t)(eol - p) >= nl + 2 && memcmp(p, name, nl) == 0 && p[nl] == ':')
-            return weft_str_make(p + nl + 2, (size_t)(eol - p) - nl - 2);
-        p = eol + 2;
-    }
-    return WEFT_STR_NULL;
-}
-
-/* The request is whole: write it to the stream's read buffer as HTTP/1.1
- * and hand it to the connection machinery, which parses, limits and
- * dispatches it like any other. */
-static void request_complete(weft_conn *s)
-{
-    weft_h2_stream *st = s->h2s;
+    weft_ctx *c = &st->ctx;
+    weft_sloop *sl = c->sl;
+    st->begun = 1;
+    st->refs++; /* dropped when the request is over (h2_done) */
     if (st->too_big || st->head_too_big) {
-        weft__reply_protocol_error(s, st->too_big ? 413 : 431,
-                                   st->too_big ? "request body too large"
-                                               : "request header fields too large");
+        weft__request_reject(c, st->too_big ? 413 : 431,
+                             st->too_big ? "request body too large"
+                                         : "request header fields too large");
         return;
     }
-    weft_str method = pseudo(&st->fields, ":method"), path = pseudo(&st->fields, ":path");
-    weft_str authority = pseudo(&st->fields, ":authority");
-    const char *regular = st->fields.data, *end = regular + st->fields.len;
-    while (regular < end && *regular == ':')
-        regular = (const char *)memchr(regular, '\n', (size_t)(end - regular)) + 1;
-    char cl[48];
-    int n = 0;
-    if (st->body.len)
-        n = snprintf(cl, sizeof cl, "content-length: %zu\r\n", st->body.len);
-    weft_buf r = {0};
-    int e = weft_buf_reserve(&r, st->fields.len + st->body.len + (size_t)n + 32);
-    e = e ? e : put(&r, method.base, method.len);
-    e = e ? e : put(&r, " ", 1);
-    e = e ? e : put(&r, path.base, path.len);
-    e = e ? e : put(&r, " HTTP/1.1\r\n", 11);
-    if (!st->has_host && authority.len) {
-        e = e ? e : put(&r, "host: ", 6);
-        e = e ? e : put(&r, authority.base, authority.len);
-        e = e ? e : put(&r, "\r\n", 2);
-    }
-    e = e ? e : put(&r, regular, (size_t)(end - regular));
-    e = e ? e : put(&r, cl, (size_t)n);
-    e = e ? e : put(&r, "\r\n", 2);
-    e = e ? e : put(&r, st->body.data, st->body.len);
-    if (e) {
-        weft_buf_free(&r);
-        weft__conn_close(s);
+    const weft_config *cfg = &sl->app->cfg;
+    weft_header *fields = malloc((st->nat ? st->nat : 1) * sizeof *fields);
+    if (!fields) {
+        weft__request_reject(c, 503, "out of memory");
         return;
     }
-    weft_buf_free(&st->fields);
-    weft_buf_free(&st->body);
-    free(s->rbuf);
-    s->rbuf = r.data;
-    s->rcap = r.cap;
-    s->rstart = 0;
-    s->rend = r.len;
-    weft__conn_process(s);
+    for (size_t i = 0; i < st->nat; i++)
+        fields[i] = (weft_header){weft_str_make(st->fields.data + st->at[i].name, st->at[i].name_len),
+                                  weft_str_make(st->fields.data + st->at[i].value, st->at[i].value_len)};
+    const char *why = NULL;
+    int r = weft__h2_request_fill(&c->req, fields, st->nat, st->body.len, st->clen,
+                                  sl->hdr_scratch, cfg->limits.max_headers + WEFT_H2_ADDED_FIELDS,
+                                  &cfg->limits, &why);
+    free(fields);
+    if (r < 0) {
+        weft__request_reject(c, -r, why);
+        return;
+    }
+    c->body = st->body.len ? weft_str_make(st->body.data, st->body.len) : WEFT_STR_NULL;
+    weft__request_begin(c);
 }
 
 /* ---- nghttp2 callbacks ------------------------------------------------------- */
 
-static weft_conn *stream_of(nghttp2_session *ng, int32_t id)
+static weft_h2_stream *stream_of(nghttp2_session *ng, int32_t id)
 {
     return nghttp2_session_get_stream_user_data(ng, id);
 }
@@ -273,20 +243,14 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
         return 0;
     }
-    weft_conn *s = stream_new(h2, f->hd.stream_id);
-    if (!s) {
+    weft_h2_stream *st = stream_new(h2, f->hd.stream_id);
+    if (!st) {
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, f->hd.stream_id,
                                   NGHTTP2_INTERNAL_ERROR);
         return 0;
     }
-    nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, s);
+    nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, st);
     return 0;
-}
-
-static int eq(const uint8_t *a, size_t alen, const char *lit)
-{
-    size_t n = strlen(lit);
-    return alen == n && memcmp(a, lit, n) == 0;
 }
 
 static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
@@ -297,29 +261,35 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
     (void)ud;
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0; /* trailers: not passed on */
-    weft_conn *s = stream_of(ng, f->hd.stream_id);
-    if (!s)
+    weft_h2_stream *st = stream_of(ng, f->hd.stream_id);
+    if (!st || st->head_too_big)
         return 0;
-    weft_h2_stream *st = s->h2s;
-    const weft_http_limits *lim = &s->sl->app->cfg.limits;
     /* nghttp2 has checked names and values (no CR, LF, NUL, upper case,
-     * connection-specific fields) and the pseudo-header rules. */
-    if (eq(name, namelen, "content-length") || eq(name, namelen, "expect") ||
-        eq(name, namelen, ":scheme"))
-        return 0; /* the length is written from the body received; a
-                     100-continue means nothing once the whole body is here */
-    if (st->fields.len + namelen + valuelen > lim->max_request_line + lim->max_header_bytes) {
+     * connection-specific fields) and the pseudo-field rules. What is kept
+     * is bounded by the head limits; h2_fields.c applies them exactly. */
+    const weft_http_limits *lim = &st->ctx.app->cfg.limits;
+    if (st->fields.len + namelen + valuelen > lim->max_request_line + lim->max_header_bytes ||
+        st->nat > lim->max_headers + 8) {
         st->head_too_big = 1;
         return 0;
     }
-    st->has_host |= eq(name, namelen, "host");
-    if (!st->fields.cap && weft_buf_reserve(&st->fields, 512))
+    if (st->nat == st->at_cap) {
+        size_t cap = st->at_cap ? st->at_cap * 2 : 16;
+        field_at *at = realloc(st->at, cap * sizeof *at);
+        if (!at)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        st->at = at;
+        st->at_cap = cap;
+    }
+    size_t off = st->fields.len;
+    if ((namelen + valuelen && weft_buf_reserve(&st->fields, namelen + valuelen)))
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    int e = put(&st->fields, name, namelen);
-    e = e ? e : put(&st->fields, ": ", 2);
-    e = e ? e : put(&st->fields, value, valuelen);
-    e = e ? e : put(&st->fields, "\r\n", 2);
-    return e ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+    if (namelen)
+        weft_buf_append(&st->fields, name, namelen);
+    if (valuelen)
+        weft_buf_append(&st->fields, value, valuelen);
+    st->at[st->nat++] = (field_at){off, namelen, off + namelen, valuelen};
+    return 0;
 }
 
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
@@ -327,16 +297,16 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 {
     (void)flags;
     (void)ud;
-    weft_conn *s = stream_of(ng, id);
-    if (!s)
+    weft_h2_stream *st = stream_of(ng, id);
+    if (!st || st->begun)
         return 0;
-    weft_h2_stream *st = s->h2s;
-    if (st->too_big || st->body.len + len > s->sl->app->cfg.limits.max_body) {
+    if (st->too_big || st->body.len + len > st->ctx.app->cfg.limits.max_body) {
         st->too_big = 1; /* answered 413 at the end, the rest is dropped */
         weft_buf_free(&st->body);
         return 0;
     }
-    return put(&st->body, data, len) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+    return len && weft_buf_append(&st->body, data, len) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE
+                                                        : 0;
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
@@ -345,31 +315,27 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
     if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
         !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
-    weft_conn *s = stream_of(ng, f->hd.stream_id);
-    if (s && s->state == CONN_HEAD && !s->rbuf)
-        request_complete(s);
+    weft_h2_stream *st = stream_of(ng, f->hd.stream_id);
+    if (st && !st->begun)
+        request_complete(st);
     return 0;
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
 {
     (void)ud;
-    weft_conn *s = stream_of(ng, id);
-    if (!s)
+    weft_h2_stream *st = stream_of(ng, id);
+    if (!st)
         return 0;
-    stream_unlink(s);
-    if (s->state == CONN_HANDLING && !s->h2s->eof) {
-        /* Reset by the client before its answer was complete: the same as
-         * a client that closes its HTTP/1.1 connection mid-request. */
-        char how[64];
-        snprintf(how, sizeof how, "reset stream %d (code %u)", (int)id, code);
-        weft__conn_client_gone(s, how);
-    }
-    weft__conn_close(s);
+    /* Reset by the client before its answer was complete: the same as a
+     * client that closes its HTTP/1.1 connection mid-request. */
+    char how[64];
+    snprintf(how, sizeof how, "reset stream %d (code %u)", (int)id, code);
+    stream_closed(st, how);
     return 0;
 }
 
-/* ---- the answer ---------------------------------------------------------------- */
+/* ---- the codec: answers --------------------------------------------------------- */
 
 static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                          uint32_t *flags, nghttp2_data_source *src, void *ud)
@@ -377,15 +343,15 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     (void)ng;
     (void)id;
     (void)ud;
-    weft_conn *s = src->ptr;
-    weft_h2_stream *st = s->h2s;
-    size_t n = s->obuf.len - st->data_off;
+    weft_h2_stream *st = src->ptr;
+    size_t n = st->out.len - st->out_off;
     if (n > len)
         n = len;
-    memcpy(buf, s->obuf.data + st->data_off, n);
-    st->data_off += n;
-    if (st->data_off == s->obuf.len) {
-        s->obuf.len = st->data_off = 0;
+    if (n)
+        memcpy(buf, st->out.data + st->out_off, n);
+    st->out_off += n;
+    if (st->out_off == st->out.len) {
+        st->out.len = st->out_off = 0;
         if (st->eof) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         } else if (n == 0) {
@@ -396,102 +362,116 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     return (ssize_t)n;
 }
 
-static int hop_by_hop(weft_str name)
+static void resume(weft_h2_stream *st)
 {
-    return weft_str_ieq(name, WEFT_STRLIT("connection")) ||
-           weft_str_ieq(name, WEFT_STRLIT("keep-alive")) ||
-           weft_str_ieq(name, WEFT_STRLIT("transfer-encoding")) ||
-           weft_str_ieq(name, WEFT_STRLIT("upgrade")) ||
-           weft_str_ieq(name, WEFT_STRLIT("proxy-connection"));
-}
-
-/* Turns the HTTP/1.1 head at the start of obuf into a HEADERS frame.
- * Returns the head's length, 0 if it is not complete yet, -1 if it cannot
- * be sent. */
-static int submit_head(weft_conn *s)
-{
-    weft_h2_stream *st = s->h2s;
-    weft_header fields[MAX_RESP_FIELDS];
-    weft_http_resp_head head;
-    int r = weft_http_parse_response(s->obuf.data, s->obuf.len, &head, fields, MAX_RESP_FIELDS,
-                                     MAX_RESP_HEAD);
-    if (r == WEFT_HTTP_INCOMPLETE)
-        return 0;
-    if (r < 0)
-        return -2;
-    nghttp2_nv nv[MAX_RESP_FIELDS + 1];
-    char status[8];
-    snprintf(status, sizeof status, "%03d", head.status % 1000);
-    nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status, 7, 3, NGHTTP2_NV_FLAG_NONE};
-    size_t n = 1;
-    /* Field names go lower-case (RFC 9113 8.2.2); they are lowered in
-     * place: the head is consumed here. */
-    for (size_t i = 0; i < head.nheaders; i++) {
-        weft_header *h = &head.headers[i];
-        if (hop_by_hop(h->name))
-            continue;
-        for (size_t k = 0; k < h->name.len; k++)
-            ((char *)h->name.base)[k] = (char)tolower((unsigned char)h->name.base[k]);
-        nv[n++] = (nghttp2_nv){(uint8_t *)h->name.base, (uint8_t *)h->value.base, h->name.len,
-                               h->value.len, NGHTTP2_NV_FLAG_NONE};
-    }
-    int bodyless = s->ctx.is_head || head.status == 204 || head.status == 304;
-    /* The body is framed straight from obuf, from after the head. */
-    st->data_off = (size_t)r;
-    if (bodyless)
-        s->obuf.len = st->data_off = 0;
-    nghttp2_data_provider prd = {.source.ptr = s, .read_callback = read_data};
-    int whole = st->eof && s->obuf.len == st->data_off;
-    int e = nghttp2_submit_response(st->h2->ng, st->id, nv, n, bodyless || whole ? NULL : &prd);
-    if (e)
-        return e;
-    st->submitted = 1;
-    return r;
-}
-
-/* The stream connection's answer grew (conn.c's weft__conn_flush). */
-void weft__h2_stream_flush(weft_conn *s)
-{
-    weft_h2_stream *st = s->h2s;
-    if (!st->eof && !s->ctx.on_worker && s->ctx.resp == RESP_DONE)
-        st->eof = 1;
-    if (!st->h2) {
-        s->obuf.len = st->data_off = 0; /* the stream is gone: nobody reads this */
-        return;
-    }
-    if (!st->submitted) {
-        if (s->obuf.len == 0)
-            return; /* nothing answered yet */
-        int r = submit_head(s);
-        if (r == 0)
-            return;
-        if (r < 0) {
-            weft_warn("HTTP/2 stream %d: cannot send the answer (%d)", (int)st->id, r);
-            s->obuf.len = st->data_off = 0;
-            weft__h2_stream_detach(s);
-            return;
-        }
-    } else if (s->ctx.is_head) {
-        s->obuf.len = st->data_off = 0;
-    }
-    if (st->deferred && (s->obuf.len > st->data_off || st->eof)) {
+    if (st->deferred && (st->out.len > st->out_off || st->eof)) {
         st->deferred = 0;
         nghttp2_session_resume_data(st->h2->ng, st->id);
     }
     schedule(st->h2);
 }
 
-/* The request is over (conn.c): the answer is complete; the stream
- * connection closes when the stream does. */
-void weft__h2_stream_end(weft_conn *s)
+static int h2_begin(weft_ctx *c, const weft_response *r)
 {
-    weft_h2_stream *st = s->h2s;
-    st->eof = 1;
-    s->state = CONN_LINGER;
-    weft__h2_stream_flush(s);
+    weft_h2_stream *st = of_ctx(c);
     if (!st->h2)
-        weft__conn_close(s); /* already closed on the wire */
+        return 0; /* closed on the wire: nobody reads this */
+    nghttp2_nv *nv = weft_arena_alloc(&c->scope.arena,
+                                      weft__h2_response_nfields(r) * sizeof *nv);
+    char status[4], clen[24], date[30];
+    size_t n = nv ? weft__h2_response_fields(r, nv, &c->scope.arena, status, clen, date) : 0;
+    int s = r->status;
+    int bodyless = c->is_head || r->content_length == 0 || s < 200 || s == 204 || s == 304;
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_data};
+    /* nghttp2 copies the fields: the scratch arrays may go after this. */
+    int e = n ? nghttp2_submit_response(st->h2->ng, st->id, nv, n, bodyless ? NULL : &prd)
+              : NGHTTP2_ERR_NOMEM;
+    if (e) {
+        weft_warn("HTTP/2 stream %d: cannot send the answer: %s", (int)st->id,
+                  nghttp2_strerror(e));
+        nghttp2_submit_rst_stream(st->h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+        schedule(st->h2);
+        return WEFT_ENOMEM;
+    }
+    st->submitted = 1;
+    if (bodyless)
+        st->eof = 1;
+    schedule(st->h2);
+    return 0;
 }
+
+static int h2_write(weft_ctx *c, const void *data, size_t len)
+{
+    weft_h2_stream *st = of_ctx(c);
+    if (!st->h2 || st->eof)
+        return 0;
+    if (weft_buf_append(&st->out, data, len))
+        return WEFT_ENOMEM;
+    resume(st);
+    return 0;
+}
+
+static int h2_end(weft_ctx *c)
+{
+    weft_h2_stream *st = of_ctx(c);
+    st->eof = 1;
+    if (st->h2 && st->submitted)
+        resume(st);
+    return 0;
+}
+
+/* The request is over; the stream ends on the wire when its answer has
+ * left (or has ended already). */
+static void h2_done(weft_ctx *c)
+{
+    weft_h2_stream *st = of_ctx(c);
+    st->ended = 1;
+    if (st->h2 && !st->submitted) {
+        /* no answer was ever sent (an aborted request): end the stream */
+        nghttp2_submit_rst_stream(st->h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+        schedule(st->h2);
+    }
+    stream_unref(st);
+}
+
+static const char *h2_proto(const weft_ctx *c)
+{
+    (void)c;
+    return "HTTP/2.0";
+}
+
+static const char *h2_peer(weft_ctx *c)
+{
+    weft_h2 *h2 = of_ctx(c)->h2;
+    return h2 ? weft__conn_peer(h2->conn) : "-";
+}
+
+static void h2_park(weft_ctx *c)
+{
+    (void)c; /* the stream's buffers hold the request the handler reads */
+}
+
+static void h2_ref(weft_ctx *c)
+{
+    of_ctx(c)->refs++;
+}
+
+static void h2_unref(weft_ctx *c)
+{
+    stream_unref(of_ctx(c));
+}
+
+static const weft_codec h2_codec = {
+    .proto = h2_proto,
+    .peer = h2_peer,
+    .begin = h2_begin,
+    .write = h2_write,
+    .end = h2_end,
+    .done = h2_done,
+    .park = h2_park,
+    .ref = h2_ref,
+    .unref = h2_unref,
+};
 
 /* ---- the connection --------------------------------------------------------------- */
 
@@ -611,13 +591,8 @@ void weft__h2_closed(weft_conn *c)
     weft_h2 *h2 = c->h2;
     h2->dead = 1;
     weft__loop_flush_cancel(&c->sl->loop, &h2->flush);
-    while (h2->streams) {
-        weft_conn *s = h2->streams;
-        stream_unlink(s);
-        if (s->state == CONN_HANDLING && !s->h2s->eof)
-            weft__conn_client_gone(s, "went away");
-        weft__conn_close(s);
-    }
+    while (h2->streams)
+        stream_closed(h2->streams, "went away");
 }
 
 void weft__h2_free(weft_conn *c)

@@ -59,10 +59,49 @@ typedef struct weft_h2_stream weft_h2_stream;
 
 /* Where a response stands. */
 typedef enum weft_resp_state {
-    RESP_NONE,      /* nothing written yet */
-    RESP_STREAMING, /* head written, chunks follow */
+    RESP_NONE,      /* nothing sent yet */
+    RESP_STREAMING, /* head sent, body parts follow */
     RESP_DONE,      /* complete */
 } weft_resp_state;
+
+/* A response as the handler made it, before any protocol has seen it. A
+ * codec serialises it: HTTP/1.1 as a status line and header lines,
+ * HTTP/2 as a HEADERS frame. Everything it points to lives at least as
+ * long as the request. */
+typedef struct weft_response {
+    int status;
+    const char *content_type;   /* NULL: none */
+    const weft_header *headers; /* the handler's own (weft_add_header) */
+    size_t nheaders;
+    int64_t content_length;     /* -1: streamed, the length is not known */
+} weft_response;
+
+/* The protocol side of one request: what the request path needs of the
+ * codec that carried it (h1.c for HTTP/1.1, h2.c for HTTP/2). The core
+ * never looks into a connection or a stream; a codec never decides
+ * anything about routes, handlers, deadlines or admission. Loop thread
+ * only, all of them. */
+typedef struct weft_codec {
+    /* "HTTP/1.1", "HTTP/2.0": the access log's protocol field. */
+    const char *(*proto)(const weft_ctx *c);
+    /* The peer's address as text. */
+    const char *(*peer)(weft_ctx *c);
+    /* The answer, in up to three steps: the head, body bytes (any number
+     * of times; none for HEAD), the end. A complete answer is the three
+     * in a row with content_length set. 0 or WEFT_E*. */
+    int (*begin)(weft_ctx *c, const weft_response *r);
+    int (*write)(weft_ctx *c, const void *data, size_t len);
+    int (*end)(weft_ctx *c);
+    /* The request is over (logged, scope ended): go on with the
+     * connection or end the stream. */
+    void (*done)(weft_ctx *c);
+    /* The handler is parked waiting: give back what memory can go. */
+    void (*park)(weft_ctx *c);
+    /* Keep the request's container (connection, stream) alive while a
+     * handler context holds it. */
+    void (*ref)(weft_ctx *c);
+    void (*unref)(weft_ctx *c);
+} weft_codec;
 
 typedef struct weft_bag_item {
     struct weft_bag_item *next;
@@ -70,28 +109,35 @@ typedef struct weft_bag_item {
     void *value;
 } weft_bag_item;
 
+/* One request and its answer, whichever protocol carried it. A codec
+ * embeds one in its per-request container (an HTTP/1.1 connection, an
+ * HTTP/2 stream), fills req and body, and calls weft__request_begin. */
 struct weft_ctx {
-    weft_conn *conn;
+    const weft_codec *codec;
+    weft_sloop *sl;
     weft_app *app;
-    weft_http_req req;
+    weft_http_req req;          /* method, target, path, query, host, headers */
+    weft_str body;
     weft_route_match match;
     weft_scope scope;           /* arena, cancellation, task references */
     weft_header *resp_headers;  /* extra headers, in the arena */
     size_t nresp_headers, resp_headers_cap;
-    weft_str body;
     int status;
     weft_resp_state resp;
     _Atomic int answered;       /* claimed by whoever writes the answer */
-    weft_buf *out;              /* &conn->obuf, or &sync_out on a worker */
-    weft_buf sync_out;          /* a WEFT_SYNC handler's answer */
+    /* A WEFT_SYNC handler's answer, kept on the worker until the loop
+     * hands it to the codec (the codec is the loop's). */
+    weft_response sync_resp;
+    weft_buf sync_body;
+    uint8_t sync_ended;          /* the worker's streamed answer was ended */
     /* Bytes, not bitfields: the loop and a worker write different ones. */
     uint8_t is_head;            /* HEAD: suppress the body */
-    uint8_t close_after;        /* send Connection: close, then close */
-    uint8_t stream_chunked;
+    uint8_t close_after;        /* the connection closes after this answer */
     uint8_t on_worker;          /* the handler runs on a pool thread (loop-owned) */
-    uint8_t in_request;         /* dispatched and not yet cleaned up (loop-owned) */
+    uint8_t in_request;         /* begun and not yet ended (loop-owned) */
     uint8_t answered_at_deadline; /* the loop sent the 504 for a worker (loop-owned) */
     uint8_t client_gone;          /* the peer left before the answer was done: log 499 */
+    uint8_t gone;                 /* the codec's side is closed: nothing more is sent */
     int holds;                  /* fiber alive, job running, deadline firing */
     uint64_t bytes_out;         /* body bytes, for the access log */
     uint64_t started_ms;
@@ -102,18 +148,20 @@ struct weft_ctx {
     weft_bag_item *bag;
 };
 
-/* Connection states. */
+/* Socket connection states. */
 typedef enum weft_conn_state {
-    CONN_HEAD,     /* waiting for / reading a request head (idle if none) */
-    CONN_BODY,     /* head parsed; reading its body */
-    CONN_HANDLING, /* request dispatched; waiting for its answer */
-    CONN_LINGER,   /* error sent and write side shut; draining input */
+    CONN_HEAD,     /* HTTP/1.1: waiting for / reading a request head (idle if none) */
+    CONN_BODY,     /* HTTP/1.1: head parsed; reading its body */
+    CONN_HANDLING, /* HTTP/1.1: request dispatched; waiting for its answer */
+    CONN_LINGER,   /* error or last answer sent, write side shut; draining input */
     CONN_H2,       /* speaking HTTP/2 (h2.c): requests are its streams */
     CONN_CLOSED,   /* transport closing; freed once it has closed */
 } weft_conn_state;
 
+/* A client's connection: a transport plus the protocol spoken on it
+ * (HTTP/1.1, whose one request at a time is `ctx`, or HTTP/2 in `h2`). */
 struct weft_conn {
-    weft_tcp tcp;           /* the socket (unused by an HTTP/2 stream) */
+    weft_tcp tcp;           /* the socket */
     weft_transport *tr;     /* what reads and writes go through: &tcp.t */
     weft_sloop *sl;
     weft_conn *prev, *next; /* the loop's connection list */
@@ -122,7 +170,6 @@ struct weft_conn {
     char *rbuf;
     size_t rcap, rstart, rend;
     size_t head_len;        /* CONN_BODY/HANDLING: length of the head */
-    size_t body_raw;        /* CONN_BODY: raw body bytes consumed so far */
     size_t body_len;        /* decoded body bytes */
     weft_chunked chunk;
     /* output: obuf accumulates, wbuf is being written */
@@ -130,7 +177,7 @@ struct weft_conn {
     uint64_t since;         /* when the current state began (loop clock, ms) */
     uint64_t head_started;  /* first byte of the current head; 0 = idle */
     uint64_t write_since;   /* when the pending write began */
-    int refs;               /* the socket handle, a busy handler, a frame on the stack */
+    int refs;               /* the transport, a busy handler, a frame on the stack */
     uint8_t writing;
     uint8_t read_stopped;
     uint8_t peer_eof;
@@ -138,11 +185,12 @@ struct weft_conn {
     uint8_t in_process;
     uint8_t out_paused;     /* too much unsent output: not parsing */
     uint8_t unaccepted;     /* accept failed: only the transport to close */
+    uint8_t streaming;      /* the current answer's body is streamed: parts leave as written */
+    uint8_t stream_chunked; /* ... as chunks (HTTP/1.1; HTTP/1.0 ends it with the connection) */
     unsigned requests_seen;
     char peer[48];          /* "" until asked: weft__conn_peer */
     weft_h2 *h2;            /* CONN_H2: the HTTP/2 session on this socket */
-    weft_h2_stream *h2s;    /* a stream connection: no socket, one HTTP/2 stream */
-    weft_ctx ctx;
+    weft_ctx ctx;           /* HTTP/1.1: the request being served */
 };
 
 typedef struct weft_loop_stats {
@@ -159,7 +207,7 @@ struct weft_sloop {
     weft_conn *conns;       /* all open connections */
     weft_header *hdr_scratch;
     weft_buf logline;       /* access-log line being formatted */
-    weft_conn *stream_pool; /* freed HTTP/2 stream connections, for reuse (h2.c) */
+    weft_h2_stream *stream_pool; /* freed HTTP/2 streams, for reuse (h2.c) */
     int stream_pool_len;
     uint64_t inflight;      /* requests dispatched and not finished */
     uint64_t max_inflight;  /* --max-concurrent share of this loop */
@@ -202,15 +250,53 @@ struct weft_app {
     int bound_port;
 };
 
-/* conn.c */
+/* ---- the request path (request.c, response.c, dispatch.c) ----------------- */
+
+/* Sets up c for its container's whole life (once). */
+void weft__ctx_init(weft_ctx *c, const weft_codec *codec, weft_sloop *sl);
+/* The codec filled c->req and c->body: route, admit and run the request. */
+void weft__request_begin(weft_ctx *c);
+/* The codec cannot take the request (bad syntax, over a limit): answer
+ * status with why and close after it. c->req may hold what was parsed of
+ * the request line (for the log). */
+void weft__request_reject(weft_ctx *c, int status, const char *why);
+/* The client left before the answer was done (connection closed, stream
+ * reset): the request's scope is canceled; logged once ("client PEER how"). */
+void weft__request_client_gone(weft_ctx *c, const char *how);
+/* The codec's side closed under the request: nothing more can be sent; the
+ * request ends once no handler holds it. */
+void weft__request_abort(weft_ctx *c);
+/* The request is over (answered or aborted, no handler holds it): log
+ * it, end its scope, and let the codec go on. */
+void weft__request_end(weft_ctx *c);
+/* dispatch.c: admission, routing and the hand-off by handler kind. */
+void weft__dispatch(weft_ctx *c);
+/* A handler context ended (fiber exit, job return, deadline done). */
+void weft__ctx_release(weft_ctx *c);
+/* Claims the right to answer; 1 if the caller now owns it. */
+int weft__ctx_claim(weft_ctx *c);
+/* Sends a complete minimal text/plain answer through the codec (loop). */
+int weft__send_simple(weft_ctx *c, int status, const char *body);
+/* Frees what the context owns (its container is going away). */
+void weft__ctx_free(weft_ctx *c);
+
+/* ---- HTTP/1.1 (h1.c: framing of requests; h1_write.c: answers) ------------ */
+
+extern const weft_codec weft__h1_codec;
+/* Parses and dispatches what the connection's read buffer holds. */
+void weft__h1_process(weft_conn *c);
+/* Answers status in place of the request being read, then closes. */
+void weft__h1_reject(weft_conn *c, int status, const char *why);
+/* Writes r's status line and header fields to out. chunked: the body
+ * follows as chunks (Transfer-Encoding); keep_alive false: Connection:
+ * close. 0 or WEFT_ENOMEM. Reserves room for extra_reserve bytes more. */
+int weft__h1_write_head(weft_buf *out, const weft_response *r, int minor, int keep_alive,
+                        int chunked, size_t extra_reserve);
+
+/* ---- connections (conn.c) ----------------------------------------------------- */
+
 void weft__conn_accept(weft_sloop *sl);
 void weft__conn_close(weft_conn *c);
-/* The client left while c's request was in flight (its connection closed,
- * its HTTP/2 stream was reset): the request's scope is canceled, and the
- * departure counted and logged once ("client PEER how"). */
-void weft__conn_client_gone(weft_conn *c, const char *how);
-/* Parses and dispatches what the read buffer holds. */
-void weft__conn_process(weft_conn *c);
 /* The peer's address as text ("-" if unknown), looked up once. */
 const char *weft__conn_peer(weft_conn *c);
 void weft__conn_sweep(weft_sloop *sl, uint64_t now);
@@ -220,29 +306,17 @@ void weft__conn_ref(weft_conn *conn);
 void weft__conn_unref(weft_conn *conn);
 /* Writes what obuf holds (loop thread). */
 void weft__conn_flush(weft_conn *conn);
-/* The request is over (answered, no handler running): log it, release its
- * scope, and go on with the connection. Loop thread. */
-void weft__conn_request_end(weft_conn *conn);
+/* Output sent and nothing more to read: FIN, then drain input and close. */
+void weft__conn_linger(weft_conn *c);
+/* Reading resumes (it was stopped for back-pressure or a full buffer). */
+void weft__conn_read_resume(weft_conn *c);
+void weft__conn_read_pause(weft_conn *c);
+/* Makes room in the read buffer: `need` bytes from rstart (0: some free
+ * tail). 0 or WEFT_ENOMEM. */
+int weft__conn_rbuf_room(weft_conn *c, size_t need);
 
-/* dispatch.c */
-void weft__dispatch(weft_conn *conn);
-/* Answers an error from the protocol layer, then closes (loop thread). */
-void weft__reply_protocol_error(weft_conn *conn, int status, const char *why);
-/* A handler context ended (fiber exit, job return, deadline done). */
-void weft__ctx_release(weft_ctx *c);
-/* The connection is closing while its request is in flight. */
-void weft__ctx_abort(weft_ctx *c);
+/* ---- HTTP/2 (h2.c: streams and their answers; h2_request.c: fields) ------------ */
 
-/* ctx.c */
-void weft__ctx_init(weft_ctx *c, weft_conn *conn);
-void weft__ctx_begin(weft_ctx *c, weft_conn *conn);
-void weft__ctx_end(weft_ctx *c);
-/* Claims the right to answer; 1 if the caller now owns it. */
-int weft__ctx_claim(weft_ctx *c);
-/* Writes a complete minimal answer (no extra headers, no arena) to out. */
-int weft__write_simple(weft_ctx *c, weft_buf *out, int status, const char *body);
-
-/* h2.c: HTTP/2 with prior knowledge (h2c). */
 /* 1: p starts with the whole preface; 0: with part of it; -1: not at all. */
 int weft__h2_is_preface(const char *p, size_t len);
 /* The connection's read buffer starts with the preface: speak HTTP/2. */
@@ -253,14 +327,7 @@ void weft__h2_drain(weft_conn *c);
 size_t weft__h2_streams(const weft_conn *c);
 void weft__h2_closed(weft_conn *c);
 void weft__h2_free(weft_conn *c);
-void weft__h2_stream_flush(weft_conn *s);
-void weft__h2_stream_end(weft_conn *s);
-void weft__h2_stream_detach(weft_conn *s);
-void weft__h2_stream_free(weft_conn *s);
-/* Frees s, or keeps it for the loop's next stream. */
-void weft__h2_stream_recycle(weft_conn *s);
 void weft__h2_pool_free(weft_sloop *sl);
-const char *weft__h2_peer(weft_conn *s);
 
 /* accesslog.c */
 void weft__access_log(weft_ctx *c);

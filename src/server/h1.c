@@ -1,0 +1,318 @@
+/* h1.c - the HTTP/1.1 codec of the server: requests framed from a
+ * connection's read buffer, answers written as HTTP/1.1 text.
+ *
+ * Requests on one connection are handled one at a time, in order, so
+ * pipelined requests are answered in order without reordering buffers:
+ * while one is being handled the following ones wait in the read buffer.
+ * Once a request is dispatched its slices point into the read buffer, so
+ * the buffer never moves until the request is done (conn.c keeps that
+ * rule) - or until a parked handler's request is moved to its arena
+ * (h1_park). Runs on its loop's thread only and never blocks. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "server.h"
+
+static weft_conn *conn_of(const weft_ctx *c)
+{
+    return (weft_conn *)((char *)c - offsetof(weft_conn, ctx));
+}
+
+/* ---- requests: heads and bodies ------------------------------------------------- */
+
+static int parse_head(weft_conn *c)
+{
+    const weft_config *cfg = &c->sl->app->cfg;
+    return weft_http_parse_request(c->rbuf + c->rstart, c->rend - c->rstart, &c->ctx.req,
+                                   c->sl->hdr_scratch, cfg->limits.max_headers, &cfg->limits);
+}
+
+/* Reads the body of the current request. 1 complete, 0 need more, or
+ * minus an HTTP status. */
+static int read_body(weft_conn *c)
+{
+    weft_http_req *req = &c->ctx.req;
+    size_t have = c->rend - c->rstart;
+    if (!req->chunked) {
+        if (have < c->head_len + req->content_length)
+            return 0;
+        c->body_len = (size_t)req->content_length;
+        return 1;
+    }
+    char *body = c->rbuf + c->rstart + c->head_len;
+    char *raw = body + c->body_len;
+    size_t raw_len = (size_t)(c->rbuf + c->rend - raw), used, made;
+    const weft_config *cfg = &c->sl->app->cfg;
+    int r = weft_chunked_decode(&c->chunk, raw, raw, raw_len, &used, &made, cfg->limits.max_body,
+                                cfg->limits.max_header_bytes);
+    if (r < 0)
+        return r;
+    /* Close the gap left by chunk framing so the buffer holds head, decoded
+     * body, then undecoded input. */
+    c->body_len += made;
+    size_t rest = raw_len - used;
+    memmove(body + c->body_len, raw + used, rest);
+    c->rend = (size_t)(body + c->body_len + rest - c->rbuf);
+    return r;
+}
+
+/* Answers an error in place of a request, then closes. In CONN_BODY the
+ * head is parsed again first: the buffer may have moved under its slices. */
+void weft__h1_reject(weft_conn *c, int status, const char *why)
+{
+    if (c->state == CONN_BODY)
+        parse_head(c);
+    c->head_len = c->body_len = 0;
+    c->state = CONN_HANDLING;
+    weft__request_reject(&c->ctx, status, why);
+}
+
+static void send_continue(weft_conn *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (c->ctx.req.expect_continue && c->rend - c->rstart <= c->head_len) {
+        weft_buf_append(&c->obuf, cont, sizeof cont - 1);
+        weft__conn_flush(c);
+    }
+}
+
+/* The request is whole: hand it to the request path. */
+static void dispatch(weft_conn *c)
+{
+    weft_ctx *x = &c->ctx;
+    x->body = c->body_len ? weft_str_make(c->rbuf + c->rstart + c->head_len, c->body_len)
+                          : WEFT_STR_NULL;
+    c->state = CONN_HANDLING;
+    c->requests_seen++;
+    weft__request_begin(x);
+}
+
+/* Returns 1 to go on with the next step, 0 to wait for input or events. */
+static int step_head(weft_conn *c)
+{
+    if (c->rstart == c->rend) {
+        if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed)) {
+            weft__conn_close(c);
+            return 0;
+        }
+        c->head_started = 0;
+        return 0;
+    }
+    if (!c->head_started)
+        c->head_started = weft_loop_now(&c->sl->loop);
+    if (c->requests_seen == 0 && c->rstart == 0 && c->sl->app->cfg.h2c) {
+        int p = weft__h2_is_preface(c->rbuf, c->rend);
+        if (p == 0)
+            return 0; /* part of the preface so far */
+        if (p == 1) {
+            if (weft__h2_start(c))
+                weft__conn_close(c);
+            return 0;
+        }
+    }
+    int r = parse_head(c);
+    if (r == WEFT_HTTP_INCOMPLETE)
+        return 0;
+    if (r < 0) {
+        weft__h1_reject(c, -r, c->ctx.req.error);
+        return 0;
+    }
+    c->head_len = (size_t)r;
+    c->body_len = 0;
+    if (c->ctx.req.chunked || c->ctx.req.content_length > 0) {
+        memset(&c->chunk, 0, sizeof c->chunk);
+        c->state = CONN_BODY;
+        c->since = weft_loop_now(&c->sl->loop);
+        send_continue(c);
+        return 1;
+    }
+    dispatch(c);
+    return 1;
+}
+
+static int step_body(weft_conn *c)
+{
+    int r = read_body(c);
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        weft__h1_reject(c, -r, r == -413 ? "request body too large"
+                               : r == -431 ? "trailer section too large"
+                                           : "malformed chunked body");
+        return 0;
+    }
+    /* The buffer may have moved while the body arrived: parse the head
+     * again so its slices point at the current bytes. */
+    parse_head(c);
+    dispatch(c);
+    return 1;
+}
+
+void weft__h1_process(weft_conn *c)
+{
+    if (c->in_process || c->state == CONN_CLOSED)
+        return;
+    c->in_process = 1;
+    weft__conn_ref(c); /* handlers may close it under us */
+    int more = 1;
+    while (more) {
+        switch (c->state) {
+        case CONN_HEAD:
+            if (c->writing && c->obuf.len + c->wbuf.len > WEFT_OUT_HIGH_WATER) {
+                c->out_paused = 1;
+                weft__conn_read_pause(c);
+                more = 0;
+                break;
+            }
+            more = step_head(c);
+            break;
+        case CONN_BODY:
+            more = step_body(c);
+            break;
+        default:
+            more = 0;
+        }
+    }
+    c->in_process = 0;
+    weft__conn_flush(c);
+    weft__conn_unref(c);
+}
+
+/* ---- the codec: answers and the request's end ------------------------------------- */
+
+static const char *h1_proto(const weft_ctx *c)
+{
+    return c->req.minor ? "HTTP/1.1" : "HTTP/1.0";
+}
+
+static const char *h1_peer(weft_ctx *c)
+{
+    return weft__conn_peer(conn_of(c));
+}
+
+static int h1_begin(weft_ctx *c, const weft_response *r)
+{
+    weft_conn *conn = conn_of(c);
+    /* A streamed body to HTTP/1.0 ends with the connection; a draining
+     * server says it closes. */
+    if (c->req.minor == 0 && r->content_length < 0)
+        c->close_after = 1;
+    if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed))
+        c->close_after = 1;
+    int keep = c->req.keep_alive && !c->close_after;
+    if (!keep)
+        c->close_after = 1;
+    conn->streaming = r->content_length < 0;
+    conn->stream_chunked = conn->streaming && c->req.minor == 1;
+    size_t body = r->content_length > 0 && !c->is_head ? (size_t)r->content_length : 0;
+    int rc = weft__h1_write_head(&conn->obuf, r, c->req.minor, keep, conn->stream_chunked, body);
+    if (r->content_length < 0)
+        weft__conn_flush(conn); /* a stream's head leaves now */
+    return rc;
+}
+
+static int h1_write(weft_ctx *c, const void *data, size_t len)
+{
+    weft_conn *conn = conn_of(c);
+    int r = 0;
+    if (conn->stream_chunked) {
+        char size[24];
+        int n = snprintf(size, sizeof size, "%zx\r\n", len);
+        r = weft_buf_append(&conn->obuf, size, (size_t)n);
+    }
+    if (!r)
+        r = weft_buf_append(&conn->obuf, data, len);
+    if (!r && conn->stream_chunked)
+        r = weft_buf_append(&conn->obuf, "\r\n", 2);
+    if (conn->streaming)
+        weft__conn_flush(conn); /* each part leaves as it comes */
+    return r;
+}
+
+static int h1_end(weft_ctx *c)
+{
+    weft_conn *conn = conn_of(c);
+    int r = 0;
+    if (conn->stream_chunked && !c->is_head)
+        r = weft_buf_append(&conn->obuf, "0\r\n\r\n", 5);
+    conn->streaming = conn->stream_chunked = 0;
+    weft__conn_flush(conn);
+    return r;
+}
+
+/* The request is over: on to the next one on this connection, or close. */
+static void h1_done(weft_ctx *x)
+{
+    weft_conn *c = conn_of(x);
+    int keep = x->req.keep_alive && !x->close_after;
+    if (c->state == CONN_CLOSED)
+        return;
+    c->rstart += c->head_len + c->body_len;
+    c->head_len = c->body_len = 0;
+    weft__conn_flush(c);
+    if (!keep || (c->peer_eof && c->rstart == c->rend)) {
+        weft__conn_linger(c); /* nothing more will come: finish writing, close */
+        return;
+    }
+    c->state = CONN_HEAD;
+    c->since = weft_loop_now(&c->sl->loop);
+    c->head_started = 0;
+    weft__conn_read_resume(c);
+    if (!c->in_process)
+        weft__h1_process(c);
+}
+
+/* A request parked in a fiber may wait for long. If the read buffer holds
+ * nothing else, its bytes move to the arena and the buffer is freed: a
+ * waiting request then costs its connection, its arena and one stack page
+ * (S5 in docs/benchmarks.md). A buffer is allocated again when the socket
+ * has something to read. The output buffers, empty while the request
+ * waits, go too: a keep-alive connection kept the capacity of its last
+ * answer (4 KiB for a 2 KiB page), which was a third of what a waiting
+ * /gizmos-async cost at S5's 8,000. */
+static void h1_park(weft_ctx *x)
+{
+    weft_conn *c = conn_of(x);
+    if (c->obuf.len == 0)
+        weft_buf_free(&c->obuf);
+    if (!c->writing && c->wbuf.len == 0)
+        weft_buf_free(&c->wbuf);
+    size_t len = c->head_len + c->body_len;
+    if (!c->rbuf || c->rend != c->rstart + len || c->state != CONN_HANDLING)
+        return;
+    char *copy = weft_arena_alloc(&x->scope.arena, len);
+    if (!copy)
+        return;
+    const char *old = c->rbuf + c->rstart;
+    memcpy(copy, old, len);
+    weft_http_rebase(&x->req, old, len, copy);
+    for (int i = 0; i < x->match.nparams; i++)
+        x->match.values[i] = weft_str_rebase(x->match.values[i], old, len, copy);
+    x->body = weft_str_rebase(x->body, old, len, copy);
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = c->rstart = c->rend = 0;
+    c->head_len = c->body_len = 0;
+}
+
+static void h1_ref(weft_ctx *c)
+{
+    weft__conn_ref(conn_of(c));
+}
+
+static void h1_unref(weft_ctx *c)
+{
+    weft__conn_unref(conn_of(c));
+}
+
+const weft_codec weft__h1_codec = {
+    .proto = h1_proto,
+    .peer = h1_peer,
+    .begin = h1_begin,
+    .write = h1_write,
+    .end = h1_end,
+    .done = h1_done,
+    .park = h1_park,
+    .ref = h1_ref,
+    .unref = h1_unref,
+};

@@ -1,0 +1,244 @@
+/* request.c - the request path's beginning and end, and the request
+ * accessors handlers use.
+ *
+ * A codec (h1.c, h2.c) fills a context's request - method, target, path,
+ * query, host, headers, body - and calls weft__request_begin; from there
+ * on nothing depends on the protocol: admission, routing, handler kinds,
+ * deadlines, cancellation and the access log are the same for both. The
+ * request ends when it has its answer and no handler context holds it;
+ * the codec then goes on (next request, stream closed). Loop thread,
+ * except the accessors, which run on the handler's thread. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "server.h"
+
+void weft__ctx_init(weft_ctx *c, const weft_codec *codec, weft_sloop *sl)
+{
+    c->codec = codec;
+    c->sl = sl;
+    c->app = sl->app;
+    weft__scope_init(&c->scope, &sl->loop, 1024);
+}
+
+void weft__ctx_free(weft_ctx *c)
+{
+    weft_buf_free(&c->sync_body);
+    weft__scope_destroy(&c->scope);
+}
+
+/* Resets the per-request state; c->req and c->body are the codec's. */
+static void ctx_begin(weft_ctx *c)
+{
+    c->status = 0;
+    c->resp = RESP_NONE;
+    atomic_store_explicit(&c->answered, 0, memory_order_relaxed);
+    c->sync_body.len = 0;
+    c->sync_ended = 0;
+    c->resp_headers = NULL;
+    c->nresp_headers = c->resp_headers_cap = 0;
+    c->close_after = 0;
+    c->on_worker = 0;
+    c->answered_at_deadline = 0;
+    c->client_gone = 0;
+    c->gone = 0;
+    c->in_request = 1;
+    c->holds = 0;
+    c->bytes_out = 0;
+    c->ops = 0;
+    c->ops_complete = NULL;
+    c->bag = NULL;
+    c->match.route = NULL;
+    c->started_ms = weft_loop_now(&c->sl->loop);
+    c->is_head = weft_str_eq(c->req.method, WEFT_STRLIT("HEAD"));
+    /* The request's scope hangs off nothing: the server's own shutdown
+     * reaches it through the connection. */
+    weft__scope_begin(&c->scope, NULL);
+    /* The codec wrote the header list to scratch memory; the request keeps
+     * its own copy so a worker thread can read it later. */
+    size_t n = c->req.nheaders;
+    weft_header *h = n ? weft_arena_alloc(&c->scope.arena, n * sizeof *h) : NULL;
+    if (h)
+        memcpy(h, c->req.headers, n * sizeof *h);
+    c->req.headers = h;
+    c->req.nheaders = h ? n : 0;
+    c->sl->inflight++;
+    atomic_fetch_add_explicit(&c->sl->stats.inflight, 1, memory_order_relaxed);
+}
+
+void weft__request_begin(weft_ctx *c)
+{
+    ctx_begin(c);
+    atomic_fetch_add_explicit(&c->sl->stats.requests, 1, memory_order_relaxed);
+    weft__dispatch(c);
+}
+
+void weft__request_reject(weft_ctx *c, int status, const char *why)
+{
+    atomic_fetch_add_explicit(&c->sl->stats.bad_requests, 1, memory_order_relaxed);
+    /* The head may be incomplete or invalid: answer with no request
+     * semantics (no keep-alive); keep what was parsed of the request line
+     * for the access log. */
+    weft_str method = c->req.method, target = c->req.target;
+    memset(&c->req, 0, sizeof c->req);
+    c->req.method = method;
+    c->req.target = method.len ? target : WEFT_STR_NULL;
+    c->req.minor = 1;
+    c->body = WEFT_STR_NULL;
+    ctx_begin(c);
+    c->close_after = 1;
+    weft_reply_error(c, status, why);
+}
+
+void weft__request_end(weft_ctx *c)
+{
+    weft_sloop *sl = c->sl;
+    if (!c->in_request)
+        return;
+    c->in_request = 0;
+    weft_timer_stop(&sl->loop, &c->deadline);
+    if (c->resp == RESP_DONE)
+        weft__access_log(c);
+    weft__scope_end(&c->scope);
+    c->resp_headers = NULL;
+    c->nresp_headers = 0;
+    c->bag = NULL;
+    sl->inflight--;
+    atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
+    c->codec->done(c);
+}
+
+void weft__request_client_gone(weft_ctx *c, const char *how)
+{
+    c->client_gone = 1;
+    if (!weft_scope_reason(&c->scope)) {
+        atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
+        weft_debug("client %s %s: canceling its request", c->codec->peer(c), how);
+    }
+    weft_scope_cancel(&c->scope, WEFT_ECANCELED);
+}
+
+void weft__request_abort(weft_ctx *c)
+{
+    c->gone = 1;
+    weft_scope_cancel(&c->scope, WEFT_ECANCELED); /* cancels what the request started */
+    if (c->holds == 0 && c->in_request)
+        weft__request_end(c);
+}
+
+int weft__ctx_claim(weft_ctx *c)
+{
+    int expected = 0;
+    return atomic_compare_exchange_strong(&c->answered, &expected, 1);
+}
+
+/* ---- request accessors ---------------------------------------------------- */
+
+weft_str weft_req_method(const weft_ctx *c)
+{
+    return c->req.method;
+}
+
+weft_str weft_req_path(const weft_ctx *c)
+{
+    return c->req.path;
+}
+
+weft_str weft_req_target(const weft_ctx *c)
+{
+    return c->req.target;
+}
+
+weft_str weft_req_header(const weft_ctx *c, const char *name)
+{
+    return weft_http_find_header(&c->req, weft_str_cstr(name));
+}
+
+weft_str weft_req_body(const weft_ctx *c)
+{
+    return c->body;
+}
+
+int weft_req_http_minor(const weft_ctx *c)
+{
+    return c->req.minor;
+}
+
+const char *weft_req_peer(const weft_ctx *c)
+{
+    return c->codec->peer((weft_ctx *)c);
+}
+
+weft_arena *weft_ctx_arena(weft_ctx *c)
+{
+    return &c->scope.arena;
+}
+
+weft_scope *weft_ctx_scope(weft_ctx *c)
+{
+    return &c->scope;
+}
+
+weft_app *weft_ctx_app(const weft_ctx *c)
+{
+    return c->app;
+}
+
+weft_loop *weft_ctx_loop(const weft_ctx *c)
+{
+    return &c->sl->loop;
+}
+
+const char *weft_param(weft_ctx *c, const char *name)
+{
+    weft_str n = weft_str_cstr(name);
+    for (int i = 0; i < c->match.nparams; i++) {
+        if (!weft_str_eq(c->match.names[i], n))
+            continue;
+        char *out = weft_arena_alloc(&c->scope.arena, c->match.values[i].len + 1);
+        if (!out || weft__pct_decode(out, c->match.values[i], 0) < 0)
+            return NULL;
+        return out;
+    }
+    return NULL;
+}
+
+const char *weft_query(weft_ctx *c, const char *name)
+{
+    return weft__query_get(&c->scope.arena, c->req.query, name);
+}
+
+long weft_query_int(weft_ctx *c, const char *name, long def)
+{
+    const char *v = weft_query(c, name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end ? def : n;
+}
+
+/* ---- the bag (callback handlers) ------------------------------------------ */
+
+int weft_bag_set(weft_ctx *c, const char *key, void *value)
+{
+    for (weft_bag_item *it = c->bag; it; it = it->next)
+        if (strcmp(it->key, key) == 0) {
+            it->value = value;
+            return 0;
+        }
+    weft_bag_item *it = weft_arena_alloc(&c->scope.arena, sizeof *it);
+    if (!it)
+        return WEFT_ENOMEM;
+    *it = (weft_bag_item){c->bag, key, value};
+    c->bag = it;
+    return 0;
+}
+
+void *weft_bag_get(const weft_ctx *c, const char *key)
+{
+    for (weft_bag_item *it = c->bag; it; it = it->next)
+        if (strcmp(it->key, key) == 0)
+            return it->value;
+    return NULL;
+}

@@ -1,0 +1,221 @@
+/* response.c - the reply API handlers call, in protocol-neutral terms.
+ *
+ * A reply becomes a weft_response (status, content type, the handler's
+ * headers, a length or "streamed") plus body bytes, handed to the codec
+ * that carried the request: HTTP/1.1 writes it as text, HTTP/2 submits
+ * HEADERS and DATA. On a worker thread (WEFT_SYNC) the codec, which is the
+ * loop's, is not called: the answer is kept in the context (sync_resp,
+ * sync_body) and the loop hands it over when the job returns
+ * (dispatch.c). The answer is claimed once (weft__ctx_claim): a deadline
+ * answered by the loop and a worker's late reply never both go out. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "server.h"
+
+static int has_body_status(int status)
+{
+    return !(status < 200 || status == 204 || status == 304);
+}
+
+/* ---- the three steps, to the codec or kept for the loop --------------------- */
+
+static int send_begin(weft_ctx *c, const weft_response *r)
+{
+    c->status = r->status;
+    if (!c->on_worker)
+        return c->codec->begin(c, r);
+    c->sync_resp = *r;
+    /* The handler's content type may live on its stack; the loop reads it
+     * after the handler has returned. */
+    if (r->content_type) {
+        c->sync_resp.content_type =
+            weft_arena_strndup(&c->scope.arena, r->content_type, strlen(r->content_type));
+        if (!c->sync_resp.content_type)
+            return WEFT_ENOMEM;
+    }
+    return 0;
+}
+
+static int send_write(weft_ctx *c, const void *data, size_t len)
+{
+    if (c->on_worker)
+        return weft_buf_append(&c->sync_body, data, len);
+    return c->codec->write(c, data, len);
+}
+
+static int send_end(weft_ctx *c)
+{
+    if (c->on_worker) {
+        c->sync_ended = 1;
+        return 0;
+    }
+    return c->codec->end(c);
+}
+
+/* The answer is complete. On the loop the request's scope is canceled
+ * (what it started is no longer wanted) and the request ends once no
+ * handler context holds it. On a worker, the loop takes over when the job
+ * returns. */
+static void finish(weft_ctx *c)
+{
+    c->resp = RESP_DONE;
+    if (c->on_worker)
+        return;
+    weft_scope_cancel(&c->scope, WEFT_ECANCELED);
+    if (c->holds == 0 && c->in_request)
+        weft__request_end(c);
+}
+
+int weft__send_simple(weft_ctx *c, int status, const char *body)
+{
+    size_t len = strlen(body);
+    weft_response r = {status, "text/plain; charset=utf-8", NULL, 0, (int64_t)len};
+    c->status = status;
+    c->bytes_out = c->is_head ? 0 : len;
+    int rc = c->codec->begin(c, &r);
+    if (!rc && !c->is_head)
+        rc = c->codec->write(c, body, len);
+    int rc2 = c->codec->end(c);
+    return rc ? rc : rc2;
+}
+
+/* ---- headers and complete answers -------------------------------------------- */
+
+int weft_add_header(weft_ctx *c, const char *name, const char *value)
+{
+    if (c->resp != RESP_NONE)
+        return WEFT_ESTATE;
+    /* CR or LF in a header would let callers split the response. */
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || !*name)
+        return WEFT_EINVAL;
+    if (c->nresp_headers == c->resp_headers_cap) {
+        size_t cap = c->resp_headers_cap ? c->resp_headers_cap * 2 : 8;
+        weft_header *h = weft_arena_alloc(&c->scope.arena, cap * sizeof *h);
+        if (!h)
+            return WEFT_ENOMEM;
+        if (c->nresp_headers)
+            memcpy(h, c->resp_headers, c->nresp_headers * sizeof *h);
+        c->resp_headers = h;
+        c->resp_headers_cap = cap;
+    }
+    const char *n = weft_arena_strndup(&c->scope.arena, name, strlen(name));
+    const char *v = weft_arena_strndup(&c->scope.arena, value, strlen(value));
+    if (!n || !v)
+        return WEFT_ENOMEM;
+    c->resp_headers[c->nresp_headers++] = (weft_header){weft_str_cstr(n), weft_str_cstr(v)};
+    return 0;
+}
+
+int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len)
+{
+    if (c->resp != RESP_NONE || !weft__ctx_claim(c))
+        return WEFT_ESTATE;
+    if (status < 200 || status > 999)
+        status = 500;
+    if (!has_body_status(status))
+        len = 0;
+    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, (int64_t)len};
+    int rc = send_begin(c, &r);
+    if (rc == 0 && !c->is_head && len)
+        rc = send_write(c, body, len);
+    if (rc)
+        c->close_after = 1; /* out of memory mid-answer: do not trust the stream */
+    int rc2 = send_end(c);
+    c->bytes_out = c->is_head ? 0 : len;
+    finish(c);
+    return rc ? rc : rc2;
+}
+
+int weft_reply_str(weft_ctx *c, int status, const char *content_type, const char *body)
+{
+    return weft_reply(c, status, content_type, body, strlen(body));
+}
+
+int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *body = n < 0 ? NULL : weft_arena_alloc(&c->scope.arena, (size_t)n + 1);
+    if (body)
+        vsnprintf(body, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    if (!body)
+        return weft_reply_error(c, 500, "out of memory");
+    return weft_reply(c, status, content_type, body, (size_t)n);
+}
+
+int weft_reply_error(weft_ctx *c, int status, const char *detail)
+{
+    if (detail && *detail)
+        return weft_replyf(c, status, "text/plain; charset=utf-8", "%d %s: %s\n", status,
+                           weft_http_status_text(status), detail);
+    return weft_replyf(c, status, "text/plain; charset=utf-8", "%d %s\n", status,
+                       weft_http_status_text(status));
+}
+
+/* ---- streamed answers ----------------------------------------------------------- */
+
+int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
+{
+    if (c->resp != RESP_NONE || !weft__ctx_claim(c))
+        return WEFT_ESTATE;
+    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, -1};
+    int rc = send_begin(c, &r);
+    c->resp = RESP_STREAMING;
+    if (rc)
+        c->close_after = 1;
+    return rc;
+}
+
+int weft_stream_write(weft_ctx *c, const void *data, size_t len)
+{
+    if (c->resp != RESP_STREAMING)
+        return WEFT_ESTATE;
+    if (len == 0 || c->is_head)
+        return 0; /* an empty chunk would end the body */
+    c->bytes_out += len;
+    return send_write(c, data, len);
+}
+
+int weft_stream_end(weft_ctx *c)
+{
+    if (c->resp != RESP_STREAMING)
+        return WEFT_ESTATE;
+    int rc = send_end(c);
+    finish(c);
+    return rc;
+}
+
+int weft_replied(const weft_ctx *c)
+{
+    return c->resp == RESP_DONE;
+}
+
+/* ---- outstanding operations (callback handlers) ------------------------------ */
+
+void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn)
+{
+    c->ops_complete = fn;
+}
+
+void weft_ops_add(weft_ctx *c, int n)
+{
+    c->ops += n;
+}
+
+void weft_ops_done(weft_ctx *c)
+{
+    if (c->ops <= 0 || --c->ops > 0)
+        return;
+    if (c->ops_complete && c->resp == RESP_NONE)
+        c->ops_complete(c);
+}
+
+int weft_ops_pending(const weft_ctx *c)
+{
+    return c->ops;
+}
