@@ -28,7 +28,7 @@
 #include "../http/h2frames.h"
 #include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "client_int.h"
+#include "core.h"
 
 #define READ_BUF (64u * 1024u)
 #define MAX_FIELDS 100
@@ -165,7 +165,7 @@ static void call_done(h2call *k)
     weft__client_count_ok(k->base.cl, ms);
     weft_task *t = k->base.task;
     call_free(k);
-    weft_task_resolve(t, r, free);
+    weft_task_resolve(t, r, weft__response_free);
     weft_task_unref(t);
 }
 
@@ -696,8 +696,8 @@ static int build_request(h2call *k, const char *method, const char *path, const 
 
 static h2ep *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr, const char *host)
 {
-    h2_state *st = cl->h2;
-    if (!st && !(st = cl->h2 = calloc(1, sizeof *st)))
+    h2_state *st = cl->state[ENGINE_H2];
+    if (!st && !(st = cl->state[ENGINE_H2] = calloc(1, sizeof *st)))
         return NULL;
     for (h2ep *e = st->endpoints; e; e = e->next)
         if (memcmp(&e->addr, addr, sizeof *addr) == 0 && strcmp(e->host, host) == 0)
@@ -712,19 +712,19 @@ static h2ep *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr, 
     return e;
 }
 
-int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
-                     const weft_http_opts *o, uint64_t default_max_body)
+static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
+                 const weft_http_opts *o)
 {
     struct sockaddr_storage addr;
     char host[80];
     const char *path, *method;
-    if (weft__native_target(url, o, &addr, host, sizeof host, &path, &method))
+    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
         return 0; /* not ours: curl takes it */
     h2ep *ep = endpoint_for(cl, &addr, host);
     h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    weft__call_base_start(&k->base, s, t, cl, url, o, default_max_body);
+    weft__call_base_start(&k->base, s, t, cl, url, o);
     k->ep = ep;
     k->head_request = strcmp(method, "HEAD") == 0;
     if (build_request(k, method, path, host, o)) {
@@ -737,9 +737,9 @@ int weft__h2_request(weft_scope *s, weft_task *t, client_loop *cl, const char *u
     return 1;
 }
 
-void weft__h2_cleanup(client_loop *cl)
+static void cleanup(client_loop *cl)
 {
-    h2_state *st = cl->h2;
+    h2_state *st = cl->state[ENGINE_H2];
     if (!st)
         return;
     while (st->endpoints) {
@@ -752,5 +752,11 @@ void weft__h2_cleanup(client_loop *cl)
         free(e);
     }
     free(st);
-    cl->h2 = NULL;
+    cl->state[ENGINE_H2] = NULL;
 }
+
+const weft_client_engine weft__engine_h2 = {
+    .name = "HTTP/2 (nghttp2, prior knowledge)",
+    .start = start,
+    .cleanup = cleanup,
+};

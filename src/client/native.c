@@ -29,7 +29,7 @@
 
 #include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "client_int.h"
+#include "core.h"
 #include "../base/alloc.h"
 
 #define MAX_HEAD (64u * 1024u)
@@ -80,67 +80,6 @@ static void call_fail(ncall *k, int err, const char *detail);
 
 /* ---- URL and endpoint ------------------------------------------------------ */
 
-/* http://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
- * Fills addr, host and the path+query start; 0, or -1 to leave it to curl. */
-static int parse_url(const char *url, struct sockaddr_storage *addr, char *host, size_t hcap,
-                     const char **path)
-{
-    if (strncmp(url, "http://", 7) != 0)
-        return -1;
-    const char *h = url + 7, *end = h;
-    char ip[64];
-    size_t iplen;
-    if (*h == '[') {
-        end = strchr(h, ']');
-        if (!end || (size_t)(end - h - 1) >= sizeof ip)
-            return -1;
-        iplen = (size_t)(end - h - 1);
-        memcpy(ip, h + 1, iplen);
-        end++;
-    } else {
-        while (*end && *end != ':' && *end != '/' && *end != '?')
-            end++;
-        iplen = (size_t)(end - h);
-        if (iplen == 0 || iplen >= sizeof ip)
-            return -1;
-        memcpy(ip, h, iplen);
-    }
-    ip[iplen] = '\0';
-    long port = 80;
-    const char *p = end;
-    if (*p == ':') {
-        char *e;
-        port = strtol(p + 1, &e, 10);
-        if (e == p + 1 || port < 1 || port > 65535)
-            return -1;
-        p = e;
-    }
-    if (*p && *p != '/' && *p != '?')
-        return -1;
-    for (const char *q = p; *q; q++)
-        if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f || *q == '#')
-            return -1; /* anything unusual: curl validates and encodes */
-    if (strcmp(ip, "localhost") == 0)
-        strcpy(ip, "127.0.0.1");
-    if (weft__ip_addr(ip, (int)port, addr))
-        return -1; /* a host name: libcurl resolves it off the loop */
-    snprintf(host, hcap, "%.*s", (int)(end - h), h);
-    *path = *p ? p : "/";
-    return 0;
-}
-
-int weft__native_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
-                        char *host, size_t hcap, const char **path, const char **method)
-{
-    if (parse_url(url, addr, host, hcap, path))
-        return -1;
-    *method = o->method ? o->method : o->body ? "POST" : "GET";
-    for (const char *p = *method; *p; p++)
-        if (*p < 'A' || *p > 'Z')
-            return -1;
-    return 0;
-}
-
 typedef struct native_state {
     endpoint *endpoints;
 } native_state;
@@ -148,8 +87,8 @@ typedef struct native_state {
 static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr,
                               const char *host)
 {
-    native_state *ns = cl->native;
-    if (!ns && !(ns = cl->native = calloc(1, sizeof *ns)))
+    native_state *ns = cl->state[ENGINE_NATIVE];
+    if (!ns && !(ns = cl->state[ENGINE_NATIVE] = calloc(1, sizeof *ns)))
         return NULL;
     for (endpoint *e = ns->endpoints; e; e = e->next)
         if (memcmp(&e->addr, addr, sizeof *addr) == 0 && strcmp(e->host, host) == 0)
@@ -186,47 +125,6 @@ static void call_fail(ncall *k, int err, const char *detail)
     free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
-}
-
-/* One block: the response, its header array and text, its body (the task
- * frees it with free()). Shared with h2.c. */
-weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
-                                        const char *body, size_t body_len)
-{
-    size_t text = 0;
-    for (size_t i = 0; i < n; i++)
-        text += hdr[i].name.len + hdr[i].value.len + 2;
-    size_t hdr_at = (sizeof(weft_http_response) + _Alignof(weft_header) - 1) &
-                    ~(_Alignof(weft_header) - 1);
-    size_t text_at = hdr_at + n * sizeof(weft_header);
-    size_t body_at = text_at + text;
-    char *block = malloc(body_at + body_len + 1);
-    if (!block)
-        return NULL;
-    weft_http_response *r = (weft_http_response *)block;
-    memset(r, 0, sizeof *r);
-    r->status = status;
-    weft_header *h = (weft_header *)(block + hdr_at);
-    r->body = block + body_at;
-    char *p = block + text_at;
-    for (size_t i = 0; i < n; i++) {
-        weft_str nm = hdr[i].name, v = hdr[i].value;
-        memcpy(p, nm.base, nm.len);
-        p[nm.len] = '\0';
-        h[i].name = weft_str_make(p, nm.len);
-        p += nm.len + 1;
-        memcpy(p, v.base, v.len);
-        p[v.len] = '\0';
-        h[i].value = weft_str_make(p, v.len);
-        p += v.len + 1;
-    }
-    r->headers = h;
-    r->nheaders = n;
-    if (body_len)
-        memcpy(r->body, body, body_len);
-    r->body[body_len] = '\0';
-    r->body_len = body_len;
-    return r;
 }
 
 static weft_http_response *build_response(nconn *c, double ms)
@@ -275,7 +173,7 @@ static void response_done(nconn *c)
         weft_task_reject(t, WEFT_ENOMEM);
     } else {
         weft__client_count_ok(cl, ms);
-        weft_task_resolve(t, r, free); /* one block: see build_response */
+        weft_task_resolve(t, r, weft__response_free); /* one block: see build_response */
     }
     weft_task_unref(t);
 }
@@ -670,19 +568,19 @@ static int build_request(ncall *k, const char *method, const char *path, const c
     return r ? r : weft_buf_append(b, "\r\n", 2);
 }
 
-int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const char *url,
-                         const weft_http_opts *o, uint64_t default_max_body)
+static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
+                 const weft_http_opts *o)
 {
     struct sockaddr_storage addr;
     char host[80];
     const char *path, *method;
-    if (weft__native_target(url, o, &addr, host, sizeof host, &path, &method))
+    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
         return 0; /* not ours: curl takes it */
     endpoint *ep = endpoint_for(cl, &addr, host);
     ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    weft__call_base_start(&k->base, s, t, cl, url, o, default_max_body);
+    weft__call_base_start(&k->base, s, t, cl, url, o);
     k->ep = ep;
     k->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     k->head_request = strcmp(method, "HEAD") == 0;
@@ -696,9 +594,9 @@ int weft__native_request(weft_scope *s, weft_task *t, client_loop *cl, const cha
     return 1;
 }
 
-void weft__native_cleanup(client_loop *cl)
+static void cleanup(client_loop *cl)
 {
-    native_state *ns = cl->native;
+    native_state *ns = cl->state[ENGINE_NATIVE];
     if (!ns)
         return;
     while (ns->endpoints) {
@@ -709,5 +607,11 @@ void weft__native_cleanup(client_loop *cl)
         free(e);
     }
     free(ns);
-    cl->native = NULL;
+    cl->state[ENGINE_NATIVE] = NULL;
 }
+
+const weft_client_engine weft__engine_native = {
+    .name = "HTTP/1.1 (weft's own)",
+    .start = start,
+    .cleanup = cleanup,
+};

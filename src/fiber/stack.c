@@ -39,12 +39,17 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
+/* Loop threads may ask at the same time on their first fibers: every one
+ * computes the same value, so a relaxed atomic is all it needs. */
 static size_t page_size(void)
 {
-    static size_t ps;
-    if (!ps)
-        ps = (size_t)sysconf(_SC_PAGESIZE);
-    return ps;
+    static _Atomic size_t ps;
+    size_t v = atomic_load_explicit(&ps, memory_order_relaxed);
+    if (!v) {
+        v = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&ps, v, memory_order_relaxed);
+    }
+    return v;
 }
 
 /* Makes the page at p fault on any access. */

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../../../src/client/client_int.h"
+#include "../../../src/client/core.h"
 
 #define N 6
 

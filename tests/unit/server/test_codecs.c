@@ -3,6 +3,7 @@
  * and body become equal request objects; one response serialised by the
  * HTTP/1.1 writer and as HTTP/2 fields says the same; HTTP/2 requests
  * meet HTTP/1.1's limits with the same statuses. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,12 @@
 #include "../../../src/server/h2.h"
 
 static const weft_http_limits lim = {8192, 32768, 100, 8u << 20};
+
+/* memmem: a written head is not NUL-terminated */
+static int contains(const weft_buf *b, const char *text)
+{
+    return memmem(b->data, b->len, text, strlen(text)) != NULL;
+}
 
 static int field_eq(weft_str a, const char *b)
 {
@@ -186,7 +193,7 @@ static void one_response_both_codecs(void **state)
     weft_response s = {200, "text/plain", NULL, 0, -1};
     text.len = 0;
     assert_int_equal(weft__h1_write_head(&text, &s, 1, 1, 1, 0), 0);
-    assert_non_null(strstr(text.data, "Transfer-Encoding: chunked\r\n"));
+    assert_true(contains(&text, "Transfer-Encoding: chunked\r\n"));
     n = weft__h2_response_fields(&s, nv, &a, status, clen, date);
     for (size_t i = 0; i < n; i++)
         assert_false(nv[i].namelen == 14 && memcmp(nv[i].name, "content-length", 14) == 0);
@@ -194,8 +201,8 @@ static void one_response_both_codecs(void **state)
     weft_response empty = {204, NULL, NULL, 0, 0};
     text.len = 0;
     assert_int_equal(weft__h1_write_head(&text, &empty, 1, 0, 0, 0), 0);
-    assert_null(strstr(text.data, "Content-Length"));
-    assert_non_null(strstr(text.data, "Connection: close\r\n"));
+    assert_false(contains(&text, "Content-Length"));
+    assert_true(contains(&text, "Connection: close\r\n"));
     n = weft__h2_response_fields(&empty, nv, &a, status, clen, date);
     assert_int_equal(n, 3); /* :status, server, date */
     weft_buf_free(&text);

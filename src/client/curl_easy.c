@@ -1,11 +1,35 @@
-/* call.c - one transfer's set-up and result: curl options, the mapping of
- * curl's errors to weft's, and the response built from what arrived. */
+/* curl_easy.c - one libcurl transfer's set-up and result: curl options,
+ * the body and header callbacks, the mapping of curl's errors to weft's,
+ * and the response built from what arrived. */
 #include <stdlib.h>
 #include <strings.h>
 
-#include "client_int.h"
+#include "curl.h"
 
-int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *o,
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    curl_call *c = arg;
+    size_t len = size * n;
+    if (c->body.len + len > c->base.max_body) {
+        c->too_big = 1;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    return weft_buf_append(&c->body, data, len) ? 0 : len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+    curl_call *c = arg;
+    size_t len = size * n;
+    /* A new status line (after a 100 Continue or a redirect) starts over. */
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        c->head.len = 0;
+    if (c->head.len + len > 65536)
+        return 0;
+    return weft_buf_append(&c->head, data, len) ? 0 : len;
+}
+
+int weft__curl_setup(curl_call *c, const char *url, const weft_http_opts *o,
                      const weft_client_config *cfg)
 {
     c->easy = curl_easy_init();
@@ -21,11 +45,11 @@ int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *o,
     curl_easy_setopt(e, CURLOPT_PRIVATE, c);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, weft__call_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, weft__call_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->base.max_body);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     if (cfg->connect_timeout_ms)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
@@ -65,7 +89,7 @@ int weft__call_setup(weft_call *c, const char *url, const weft_http_opts *o,
     return 0;
 }
 
-int weft__map_curl_error(const weft_call *c, CURLcode rc)
+int weft__curl_error(const curl_call *c, CURLcode rc)
 {
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
@@ -105,91 +129,60 @@ int weft__map_curl_error(const weft_call *c, CURLcode rc)
     }
 }
 
-void weft__describe_error(const weft_call *c, CURLcode rc, char *out, size_t cap)
+void weft__curl_describe(const curl_call *c, CURLcode rc, char *out, size_t cap)
 {
     if (c->too_big)
-        snprintf(out, cap, "the response from %s is larger than %zu bytes", c->url, c->max_body);
+        snprintf(out, cap, "the response from %s is larger than %zu bytes", c->base.url,
+                 c->base.max_body);
     else
-        snprintf(out, cap, "%s: %s", c->url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        snprintf(out, cap, "%s: %s", c->base.url,
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 }
 
-void weft__response_free(void *p)
+/* Splits the collected header block into name/value slices of `text`
+ * (a copy the caller owns); the status line and anything without a colon
+ * are skipped. Returns the number of fields (at most cap). */
+static size_t split_headers(char *text, weft_header *h, size_t cap)
 {
-    weft_http_response *r = p;
-    free(r->headers);
-    free(r->body);
-    free(r);
-}
-
-/* Splits the collected header block into name/value pairs, in one block:
- * [array of weft_header][NUL-terminated strings]. */
-static int parse_headers(weft_http_response *r, weft_buf *head)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < head->len; i++)
-        n += head->data[i] == '\n';
-    weft_header *h = calloc(1, n * sizeof *h + head->len + 1);
-    if (!h)
-        return WEFT_ENOMEM;
-    char *text = (char *)(h + n);
-    memcpy(text, head->data, head->len);
-    text[head->len] = '\0';
     size_t count = 0;
-    char *line = text, *save = NULL;
-    for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\r\n", &save); line && count < cap;
+         line = strtok_r(NULL, "\r\n", &save)) {
         char *colon = strchr(line, ':');
-        if (!colon || count >= n)
+        if (!colon)
             continue; /* the status line */
-        *colon = '\0';
         char *v = colon + 1;
         while (*v == ' ' || *v == '\t')
             v++;
-        h[count].name = weft_str_cstr(line);
+        h[count].name = weft_str_make(line, (size_t)(colon - line));
         h[count].value = weft_str_cstr(v);
         count++;
     }
-    r->headers = h;
-    r->nheaders = count;
-    return 0;
+    return count;
 }
 
-weft_http_response *weft__response_build(weft_call *c, double ms)
+weft_http_response *weft__curl_response(curl_call *c, double ms)
 {
-    weft_http_response *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
     long status = 0;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-    r->status = (int)status;
-    r->total_ms = ms;
-    r->reused = c->reused;
-    if (parse_headers(r, &c->head) || weft_buf_reserve(&c->body, 1)) {
-        weft__response_free(r);
-        return NULL;
+    size_t lines = 1;
+    for (size_t i = 0; i < c->head.len; i++)
+        lines += c->head.data[i] == '\n';
+    char *text = malloc(c->head.len + 1);
+    weft_header *h = calloc(lines, sizeof *h);
+    weft_http_response *r = NULL;
+    if (text && h) {
+        if (c->head.len)
+            memcpy(text, c->head.data, c->head.len);
+        text[c->head.len] = '\0';
+        size_t n = split_headers(text, h, lines);
+        r = weft__response_make((int)status, h, n, c->body.data, c->body.len);
     }
-    c->body.data[c->body.len] = '\0';
-    r->body = c->body.data;
-    r->body_len = c->body.len;
-    c->body.data = NULL; /* the response owns it now */
-    c->body.len = c->body.cap = 0;
+    free(text);
+    free(h);
+    if (r) {
+        r->total_ms = ms;
+        r->reused = c->reused;
+    }
     return r;
-}
-
-const char *weft_http_response_header(const weft_http_response *r, const char *name)
-{
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (weft_str_ieq(r->headers[i].name, weft_str_cstr(name)))
-            return r->headers[i].value.base;
-    return NULL;
-}
-
-char *weft_url_add_query(weft_arena *a, const char *url, const char *key, const char *value)
-{
-    char *k = curl_easy_escape(NULL, key, 0), *v = curl_easy_escape(NULL, value, 0);
-    char *out = NULL;
-    if (k && v)
-        out = weft_arena_printf(a, "%s%c%s=%s", url, strchr(url, '?') ? '&' : '?', k, v);
-    curl_free(k);
-    curl_free(v);
-    return out;
 }

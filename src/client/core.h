@@ -1,0 +1,116 @@
+/* core.h - the client's core: the one call object and its wait queue,
+ * the per-loop client, its counters, and the interface every engine
+ * (native.c over HTTP/1.1, h2.c over HTTP/2, curl.c through libcurl)
+ * implements. The core calls no engine by name; entry.c picks them. */
+#ifndef WEFT_SRC_CLIENT_CORE_H
+#define WEFT_SRC_CLIENT_CORE_H
+
+#include <stdio.h>
+
+#include "weft/client.h"
+#include "../loop/loop.h"
+
+/* A client engine: one way to carry calls (the engines register none of
+ * this with each other: entry.c holds the list and picks). */
+typedef struct client_loop client_loop;
+typedef struct weft_client_engine {
+    const char *name;
+    /* Takes the call if this engine carries it (returns 1: t now completes
+     * exactly once, through this engine), or leaves it (0) to the next. */
+    int (*start)(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
+                 const weft_http_opts *o);
+    /* Frees the engine's state on this loop (idle connections, sessions)
+     * as the loop ends. */
+    void (*cleanup)(client_loop *cl);
+} weft_client_engine;
+
+/* The engines' slots in client_loop.state. */
+enum { ENGINE_NATIVE, ENGINE_H2, ENGINE_CURL, ENGINE_SLOTS };
+
+/* The client on one loop: its limits, the engines' per-loop state, its
+ * counters. Made on a loop's first call; freed as the loop ends. */
+struct client_loop {
+    weft_loop *loop;
+    weft_loop_hook at_close; /* frees it as the loop is released */
+    const weft_client_config *cfg;
+    long host_limit;        /* this loop's per-endpoint limit (0 = none) */
+    void *state[ENGINE_SLOTS];
+    const weft_client_engine *const *engines; /* for cleanup */
+    size_t nengines;
+    weft_client_stats st;
+};
+
+/* This thread's client, made on first use with the engines to clean up;
+ * NULL off a loop or out of memory. */
+client_loop *weft__client_loop(const weft_client_config *cfg,
+                               const weft_client_engine *const *engines, size_t n);
+/* Frees this thread's client (each engine's cleanup first). */
+void weft__client_loop_free(void);
+
+uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
+
+/* What every call carries whichever engine takes it: the task it
+ * completes, its scope, its limits, when it started, its URL for
+ * messages, and its time-out and cancellation hooks. Each engine's call
+ * begins with one. */
+typedef struct call_base {
+    weft_task *task;
+    weft_scope *scope;
+    client_loop *cl;
+    uint64_t t0, timeout_ms;
+    size_t max_body;
+    weft_cancel_reg reg;
+    weft_timer timer;       /* armed when the call set its own time-out */
+    struct call_base *wait_prev, *wait_next; /* in its endpoint's call_queue */
+    int waiting;
+    char url[256];          /* may be cut */
+} call_base;
+/* Calls waiting for a connection (native.c) or a stream (h2.c), oldest
+ * first. Doubly linked: a call canceled or timed out while thousands wait
+ * with it leaves in O(1). The engines' calls begin with their call_base,
+ * so a queued base is also the call. */
+typedef struct call_queue {
+    call_base *head, *tail;
+} call_queue;
+void weft__call_queue_push(call_queue *q, call_base *b);       /* at the back */
+void weft__call_queue_push_front(call_queue *q, call_base *b); /* first again: a retry */
+void weft__call_queue_remove(call_queue *q, call_base *b);     /* a no-op unless b waits */
+/* Fills b for a call that starts now, takes a reference on t and counts
+ * the call as started and active in the loop's stats. */
+void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,
+                           const char *url, const weft_http_opts *o);
+/* The time-out a call gets: its own (per_call, 0 = none), shortened to
+ * what is left of the scope's deadline. 0 = none. */
+uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
+/* Once the request is built: starts b->timer with on_timeout when the
+ * call set its own time-out (the scope's deadline covers the others), and
+ * registers on_cancel(reg, reason), reg->arg = arg, with the scope. */
+void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeout)(weft_timer *),
+                         void (*on_cancel)(weft_cancel_reg *, int), void *arg);
+/* The call is over: no longer active in the stats, its timer stopped, its
+ * cancellation registration undone. */
+void weft__call_base_end(call_base *b);
+/* target.c: whether a call is one weft's own connections carry (native.c,
+ * h2.c): http://IP[:port]/path?query (IP numeric or "localhost") with an
+ * upper-case method. Fills addr, the Host value, where the path starts
+ * and the method; 0, or -1 to leave the call to libcurl. */
+struct sockaddr_storage;
+int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
+                     char *host, size_t hcap, const char **path, const char **method);
+/* A call ended: count it in the loop's stats. A failure other than a
+ * cancellation is also noted on the scope as "url: detail" (just detail
+ * when url is NULL), unless the scope already ended for a reason. */
+void weft__client_count_ok(client_loop *cl, double ms);
+void weft__client_count_error(client_loop *cl, weft_scope *s, int err, const char *url,
+                              const char *detail);
+/* A complete response in one malloc'd block (headers and body copied;
+ * response.c); freed with weft__response_free. */
+weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
+                                        const char *body, size_t body_len);
+/* response.c: a response's value destructor, for the task. */
+void weft__response_free(void *r);
+
+/* The engines (native.c, h2.c, curl.c). */
+extern const weft_client_engine weft__engine_native, weft__engine_h2, weft__engine_curl;
+
+#endif

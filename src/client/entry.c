@@ -1,0 +1,56 @@
+/* entry.c - the client's public entry: configuration, and the choice of
+ * engine for each call.
+ *
+ * Plain http:// to an IP address goes to weft's own engine for the
+ * configured protocol (native.c over HTTP/1.1, h2.c over HTTP/2 with
+ * prior knowledge); everything else, and every call under curl_only, to
+ * libcurl (curl.c). This file only picks: the engines share the core
+ * (core.c) and know nothing of each other. */
+#include "core.h"
+
+static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0};
+
+/* Every engine, for the per-loop clean-up; the order of preference is
+ * decided per call below. */
+static const weft_client_engine *const all_engines[] = {&weft__engine_native, &weft__engine_h2,
+                                                        &weft__engine_curl};
+
+void weft_client_configure(const weft_client_config *cfg)
+{
+    config = *cfg;
+    if (!config.max_body)
+        config.max_body = 8u << 20;
+}
+
+weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
+{
+    weft_task *t = weft_task_new(s);
+    if (!t)
+        return NULL;
+    weft_http_opts none = {0};
+    if (!opts)
+        opts = &none;
+    int reason = weft_scope_reason(s);
+    client_loop *cl = reason ? NULL
+                             : weft__client_loop(&config, all_engines,
+                                                 sizeof all_engines / sizeof all_engines[0]);
+    if (!cl) {
+        weft_task_reject(t, reason ? reason : weft_loop_current() ? WEFT_ENOMEM : WEFT_ESTATE);
+        return t;
+    }
+    const weft_client_engine *own = config.http2 ? &weft__engine_h2 : &weft__engine_native;
+    if (!config.curl_only && own->start(cl, s, t, url, opts))
+        return t;
+    weft__engine_curl.start(cl, s, t, url, opts);
+    return t;
+}
+
+weft_task *weft_http_get(weft_scope *s, const char *url)
+{
+    return weft_http_request(s, url, NULL);
+}
+
+void weft_client_thread_cleanup(void)
+{
+    weft__client_loop_free();
+}
