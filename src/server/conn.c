@@ -21,7 +21,6 @@
 #define RBUF_INITIAL 4096
 #define RBUF_MIN_FREE 1024
 #define LINGER_MS 2000
-#define H2_READ (64u * 1024u)
 
 static void conn_close(weft_conn *c);
 
@@ -74,28 +73,6 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
 {
     weft_conn *c = t->data;
     switch (c->state) {
-    case CONN_HEAD:
-    case CONN_BODY: {
-        size_t need = 0;
-        if (c->state == CONN_BODY && c->ctx.req.has_content_length)
-            need = c->head_len + (size_t)c->ctx.req.content_length;
-        if (weft__conn_rbuf_room(c, need))
-            return;
-        break;
-    }
-    case CONN_HANDLING:
-        /* Only the free tail: the request points into the buffer - unless
-         * it moved out (a parked request), then a fresh one is fine. */
-        if (!c->rbuf && weft__conn_rbuf_room(c, 0))
-            return;
-        break;
-    case CONN_H2: /* nghttp2 takes every byte it is given */
-        c->rstart = c->rend = 0;
-        /* Frames of many streams arrive together: read them in large
-         * pieces, not RBUF_MIN_FREE at a time. */
-        if (c->rcap < H2_READ && weft__conn_rbuf_room(c, H2_READ))
-            return;
-        break;
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
         if (!c->rbuf && weft__conn_rbuf_room(c, 0))
@@ -103,6 +80,9 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
         break;
     case CONN_CLOSED:
         return;
+    default:
+        if (c->proto->room(c))
+            return;
     }
     *base = c->rbuf + c->rend;
     *len = c->rcap - c->rend;
@@ -129,7 +109,7 @@ void weft__conn_read_pause(weft_conn *c)
 static void conn_free(weft_conn *c)
 {
     weft_sloop *sl = c->sl;
-    weft__h2_free(c);
+    c->proto->release(c);
     free(c->rbuf);
     weft_buf_free(&c->obuf);
     weft_buf_free(&c->wbuf);
@@ -173,10 +153,8 @@ static void conn_close(weft_conn *c)
     if (c->state == CONN_CLOSED)
         return;
     weft_sloop *sl = c->sl;
-    int handling = c->state == CONN_HANDLING;
+    int was = c->state;
     c->state = CONN_CLOSED;
-    if (c->h2)
-        weft__h2_closed(c); /* its streams end with it */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -186,8 +164,7 @@ static void conn_close(weft_conn *c)
     c->prev = c->next = NULL;
     atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
     weft__tr_close(c->tr);
-    if (handling)
-        weft__request_abort(&c->ctx); /* cancels what the request started */
+    c->proto->closed(c, was); /* what it was serving ends with it */
 }
 
 /* The write side is done: send FIN, then read and discard until the peer
@@ -237,13 +214,8 @@ static void on_write(weft_transport *t, int status)
     if (c->state == CONN_CLOSED)
         return;
     weft__conn_flush(c);
-    if (c->h2)
-        weft__h2_writable(c);
-    if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
-        c->out_paused = 0;
-        weft__conn_read_resume(c);
-        weft__h1_process(c);
-    }
+    if (c->state != CONN_CLOSED && c->state != CONN_LINGER)
+        c->proto->writable(c);
 }
 
 void weft__conn_flush(weft_conn *c)
@@ -290,29 +262,14 @@ static void on_read(weft_transport *t, ssize_t nread)
     if (nread < 0) {
         c->peer_eof = 1;
         weft__conn_read_pause(c);
-        /* A peer that goes away while its request is in flight cancels the
-         * request's scope: pending awaits end with WEFT_ECANCELED and
-         * backend calls are dropped. Its answer is still attempted (a
-         * half-closed client may read it). In every other state there is
-         * nothing left to do. */
-        if (c->state == CONN_HANDLING) {
-            weft__request_client_gone(&c->ctx, "went away");
-        } else {
+        if (c->state == CONN_LINGER)
             conn_close(c);
-        }
+        else
+            c->proto->eof(c);
         return;
     }
-    if (c->state == CONN_LINGER)
-        return;
-    if (c->state == CONN_H2) {
-        weft__h2_recv(c, c->rbuf, (size_t)nread);
-        return;
-    }
-    c->rend += (size_t)nread;
-    if (c->state == CONN_BODY)
-        c->since = now_of(c);
-    if (c->state == CONN_HEAD || c->state == CONN_BODY)
-        weft__h1_process(c);
+    if (c->state != CONN_LINGER)
+        c->proto->read(c, (size_t)nread);
 }
 
 /* ---- accepting, time limits, draining ------------------------------------- */
@@ -357,9 +314,9 @@ static void on_connection(weft_listener *l)
     if (!sl->app->cfg.quiet)
         weft__conn_peer(c); /* the access log will name it: ask while it is there */
     c->refs = 1; /* the socket handle */
-    weft__ctx_init(&c->ctx, &weft__h1_codec, sl);
-    c->state = CONN_HEAD;
     c->since = now_of(c);
+    c->proto = sl->proto;
+    c->proto->start(c);
     c->next = sl->conns;
     if (sl->conns)
         sl->conns->prev = c;
@@ -375,7 +332,7 @@ void weft__conn_accept(weft_sloop *sl)
     weft__listener_start(&sl->listener, on_connection);
 }
 
-static void timed_out(weft_conn *c, const char *what)
+void weft__conn_timed_out(weft_conn *c, const char *what)
 {
     atomic_fetch_add_explicit(&c->sl->stats.timeouts, 1, memory_order_relaxed);
     weft_debug("closing connection from %s: %s", weft__conn_peer(c), what);
@@ -386,39 +343,23 @@ static void check_deadline(weft_conn *c, uint64_t now)
 {
     const weft_config *cfg = &c->sl->app->cfg;
     if (c->writing && now - c->write_since >= (uint64_t)cfg->write_timeout_ms) {
-        timed_out(c, "write stalled");
+        weft__conn_timed_out(c, "write stalled");
         conn_close(c);
         return;
     }
-    switch (c->state) {
-    case CONN_HEAD:
-        if (c->head_started && now - c->head_started >= (uint64_t)cfg->header_timeout_ms) {
-            timed_out(c, "request head not received in time");
-            weft__h1_reject(c, 408, "request head not received in time");
-        } else if (!c->head_started && !c->writing &&
-                   now - c->since >= (uint64_t)(c->requests_seen ? cfg->keepalive_timeout_ms
-                                                                 : cfg->header_timeout_ms)) {
-            conn_close(c); /* idle: no answer owed */
-        }
-        break;
-    case CONN_BODY:
-        if (now - c->since >= (uint64_t)cfg->body_timeout_ms) {
-            timed_out(c, "request body stalled");
-            weft__h1_reject(c, 408, "request body not received in time");
-        }
-        break;
-    case CONN_LINGER:
+    if (c->state == CONN_LINGER) {
         if (now - c->since >= LINGER_MS)
             conn_close(c);
-        break;
-    case CONN_H2:
-        if (weft__h2_streams(c) == 0 && !c->writing &&
-            now - c->since >= (uint64_t)cfg->keepalive_timeout_ms)
-            conn_close(c); /* idle */
-        break;
-    default:
-        break;
+        return;
     }
+    if (c->state != CONN_CLOSED)
+        c->proto->sweep(c, now);
+}
+
+void weft__conn_close_if_idle(weft_conn *c, uint64_t now, uint64_t idle_ms)
+{
+    if (!c->writing && now - c->since >= idle_ms)
+        conn_close(c);
 }
 
 void weft__conn_sweep(weft_sloop *sl, uint64_t now)
@@ -436,10 +377,8 @@ void weft__conn_drain(weft_sloop *sl)
     weft_conn *c = sl->conns;
     while (c) {
         weft_conn *next = c->next;
-        if (c->state == CONN_HEAD && c->rstart == c->rend && !c->writing)
-            conn_close(c);
-        else if (c->state == CONN_H2)
-            weft__h2_drain(c);
+        if (c->state != CONN_LINGER && c->state != CONN_CLOSED)
+            c->proto->drain(c);
         c = next;
     }
 }

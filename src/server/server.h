@@ -158,11 +158,37 @@ typedef enum weft_conn_state {
     CONN_CLOSED,   /* transport closing; freed once it has closed */
 } weft_conn_state;
 
+/* The protocol spoken on a connection (HTTP/1.1 in src/http1, HTTP/2 in
+ * src/http2). conn.c owns the transport, the buffers, closing and the
+ * generic time limits, and hands everything else to these; it names no
+ * protocol itself. Loop thread only. */
+typedef struct weft_conn_proto {
+    /* A new connection (the listener's protocol only). */
+    void (*start)(weft_conn *c);
+    /* Make room in the read buffer for the next read; 0 or WEFT_ENOMEM. */
+    int (*room)(weft_conn *c);
+    /* n bytes were read to rbuf + rend. */
+    void (*read)(weft_conn *c, size_t n);
+    /* The peer ended its side (or reading failed). */
+    void (*eof)(weft_conn *c);
+    /* A write has finished: more output may go. */
+    void (*writable)(weft_conn *c);
+    /* The protocol's own time limits (header, body, idle). */
+    void (*sweep)(weft_conn *c, uint64_t now);
+    /* Graceful shutdown has begun. */
+    void (*drain)(weft_conn *c);
+    /* The connection is closing; `was` is the state it was in. */
+    void (*closed)(weft_conn *c, int was);
+    /* Its memory is about to go. */
+    void (*release)(weft_conn *c);
+} weft_conn_proto;
+
 /* A client's connection: a transport plus the protocol spoken on it
  * (HTTP/1.1, whose one request at a time is `ctx`, or HTTP/2 in `h2`). */
 struct weft_conn {
     weft_tcp tcp;           /* the socket */
     weft_transport *tr;     /* what reads and writes go through: &tcp.t */
+    const weft_conn_proto *proto;
     weft_sloop *sl;
     weft_conn *prev, *next; /* the loop's connection list */
     weft_conn_state state;
@@ -203,6 +229,7 @@ struct weft_sloop {
     weft_loop loop;
     weft_app *app;
     weft_listener listener;
+    const weft_conn_proto *proto; /* what new connections speak first */
     weft_timer tick;        /* deadlines, Date, log batches */
     weft_conn *conns;       /* all open connections */
     weft_header *hdr_scratch;
@@ -280,23 +307,15 @@ int weft__send_simple(weft_ctx *c, int status, const char *body);
 /* Frees what the context owns (its container is going away). */
 void weft__ctx_free(weft_ctx *c);
 
-/* ---- HTTP/1.1 (h1.c: framing of requests; h1_write.c: answers) ------------ */
-
-extern const weft_codec weft__h1_codec;
-/* Parses and dispatches what the connection's read buffer holds. */
-void weft__h1_process(weft_conn *c);
-/* Answers status in place of the request being read, then closes. */
-void weft__h1_reject(weft_conn *c, int status, const char *why);
-/* Writes r's status line and header fields to out. chunked: the body
- * follows as chunks (Transfer-Encoding); keep_alive false: Connection:
- * close. 0 or WEFT_ENOMEM. Reserves room for extra_reserve bytes more. */
-int weft__h1_write_head(weft_buf *out, const weft_response *r, int minor, int keep_alive,
-                        int chunked, size_t extra_reserve);
-
 /* ---- connections (conn.c) ----------------------------------------------------- */
 
+/* Accepts connections on sl's listener, speaking sl->proto. */
 void weft__conn_accept(weft_sloop *sl);
 void weft__conn_close(weft_conn *c);
+/* Closes c if it was idle in the same state for idle_ms. */
+void weft__conn_close_if_idle(weft_conn *c, uint64_t now, uint64_t idle_ms);
+/* Counts a time limit hit and says so (debug log). */
+void weft__conn_timed_out(weft_conn *c, const char *what);
 /* The peer's address as text ("-" if unknown), looked up once. */
 const char *weft__conn_peer(weft_conn *c);
 void weft__conn_sweep(weft_sloop *sl, uint64_t now);
@@ -315,24 +334,12 @@ void weft__conn_read_pause(weft_conn *c);
  * tail). 0 or WEFT_ENOMEM. */
 int weft__conn_rbuf_room(weft_conn *c, size_t need);
 
-/* ---- HTTP/2 (h2.c: streams and their answers; h2_request.c: fields) ------------ */
-
-/* 1: p starts with the whole preface; 0: with part of it; -1: not at all. */
-int weft__h2_is_preface(const char *p, size_t len);
-/* The connection's read buffer starts with the preface: speak HTTP/2. */
-int weft__h2_start(weft_conn *c);
-int weft__h2_recv(weft_conn *c, const char *data, size_t len);
-void weft__h2_writable(weft_conn *c);
-void weft__h2_drain(weft_conn *c);
-size_t weft__h2_streams(const weft_conn *c);
-void weft__h2_closed(weft_conn *c);
-void weft__h2_free(weft_conn *c);
-void weft__h2_pool_free(weft_sloop *sl);
-
 /* accesslog.c */
 void weft__access_log(weft_ctx *c);
 
-/* app.c */
+/* src/app/app.c: a loop has no connection and no handler left while draining. */
 void weft__app_loop_drained(weft_sloop *sl);
+/* src/http2: frees the loop's pool of HTTP/2 streams. */
+void weft__h2_pool_free(weft_sloop *sl);
 
 #endif

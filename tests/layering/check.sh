@@ -8,7 +8,10 @@
 #  3. bench/, examples/ and the black-box tests (tests/blackbox, fixtures,
 #     support) include nothing of src/ - only include/;
 #  4. a unit test includes at most the internal headers of its own layer
-#     (tests/unit/<layer>/ -> src/<layer>/).
+#     (tests/unit/<layer>/ -> src/<layer>/; tests/unit/http covers the
+#     protocol folders src/http1 and src/http2 too);
+#  5. the folders of src/ include only the folders below them (the layer
+#     table of docs/design.md): no arrow runs upwards, so no circle.
 # Prints each breach and exits 1 if there is any; "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -39,9 +42,34 @@ check "bench/, examples/ and black-box tests use only include/" \
 unit_breaches=""
 for f in $(sources tests/unit); do
     layer=$(basename "$(dirname "$f")")
-    bad=$(grep -nE '#\s*include\s*"[^"]*src/' "$f" | grep -vE "src/$layer/" || true)
+    bad=$(grep -nE '#\s*include\s*"[^"]*src/' "$f" | grep -vE "src/$layer[0-9]*/" || true)
     [ -n "$bad" ] && unit_breaches+="$f: $bad"$'\n'
 done
 check "unit tests include only their own layer's internals" "$unit_breaches"
+
+# Each folder and what it may include of src/ (besides itself and include/).
+declare -A below=(
+    [base]="" [loop]="base" [task]="base loop" [fiber]="base loop task pool"
+    [pool]="base loop task" [http]="base"
+    [server]="base loop task fiber pool http"
+    [client]="base loop task fiber http"
+    [http1]="base loop task fiber pool http server client http2"
+    [http2]="base loop task fiber pool http server client"
+    [app]="base loop task fiber pool http server client http1 http2"
+)
+upward=""
+for dir in src/*/; do
+    layer=$(basename "$dir")
+    if [[ -z ${below[$layer]+set} ]]; then
+        upward+="src/$layer: a folder the layer table does not name"$'\n'
+        continue
+    fi
+    for used in $(sources "$dir" | xargs grep -hoE '#\s*include\s*"\.\./[a-z0-9]+/' /dev/null |
+                  sed -E 's|.*"\.\./||; s|/$||' | sort -u); do
+        [[ " ${below[$layer]} " == *" $used "* ]] ||
+            upward+="src/$layer includes src/$used"$'\n'
+    done
+done
+check "src/ folders include only the layers below them" "$upward"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

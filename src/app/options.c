@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "../server/server.h"
 
 typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG } opt_type;
 

@@ -7,7 +7,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "server.h"
+#include "../server/server.h"
 
 /* Room a request's extra fields need beside the client's: host (from
  * :authority) and content-length. */

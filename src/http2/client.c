@@ -25,10 +25,10 @@
 #include <strings.h>
 
 #include "../base/alloc.h"
-#include "../http/h2frames.h"
+#include "frames.h"
 #include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "core.h"
+#include "../client/core.h"
 
 #define READ_BUF (64u * 1024u)
 #define MAX_FIELDS 100

@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "../http1/http1.h"
+#include "../http2/http2.h"
 
 #define TICK_MS 250
 
@@ -174,6 +175,7 @@ static int setup_loops(weft_app *app)
         sl->hdr_scratch = calloc(app->cfg.limits.max_headers, sizeof(weft_header));
         if (!sl->hdr_scratch)
             return WEFT_ENOMEM;
+        sl->proto = &weft__h1_proto; /* h2c clients switch with their preface */
         int rc = bind_listener(app, sl, i == 0 ? app->cfg.port : app->bound_port);
         if (rc)
             return rc;

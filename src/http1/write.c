@@ -4,7 +4,7 @@
  * no socket, no context. The head is assembled with memcpy rather than
  * printf - it is on every request's path - into one allocation that also
  * holds the body when the caller says how long it is. */
-#include "server.h"
+#include "http1.h"
 
 static char *put(char *p, const char *s, size_t n)
 {

@@ -29,7 +29,7 @@
 
 #include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "core.h"
+#include "../client/core.h"
 #include "../base/alloc.h"
 
 #define MAX_HEAD (64u * 1024u)

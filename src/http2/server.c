@@ -22,12 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "h2.h"
+#include "http2.h"
 #include "../base/alloc.h"
-#include "../http/h2frames.h"
+#include "frames.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define PREFACE_LEN 24
+/* Frames of many streams arrive together: read them in large pieces. */
+#define H2_READ (64u * 1024u)
 
 struct weft_h2 {
     weft_conn *conn;      /* the socket's connection */
@@ -75,6 +77,8 @@ struct weft_h2_stream {
 #define STREAM_POOL_MAX 1024
 
 static const weft_codec h2_codec;
+static const weft_conn_proto h2_conn_proto;
+static int h2_recv(weft_conn *c, const char *data, size_t len);
 
 static weft_h2 *of_flush(weft_flush *f)
 {
@@ -434,7 +438,7 @@ static void h2_done(weft_ctx *c)
     stream_unref(st);
 }
 
-static const char *h2_proto(const weft_ctx *c)
+static const char *h2_proto_name(const weft_ctx *c)
 {
     (void)c;
     return "HTTP/2.0";
@@ -462,7 +466,7 @@ static void h2_unref(weft_ctx *c)
 }
 
 static const weft_codec h2_codec = {
-    .proto = h2_proto,
+    .proto = h2_proto_name,
     .peer = h2_peer,
     .begin = h2_begin,
     .write = h2_write,
@@ -498,11 +502,7 @@ static void send_frames(weft_flush *f)
     weft__conn_unref(c);
 }
 
-/* The socket took what was being written: pull more frames. */
-void weft__h2_writable(weft_conn *c)
-{
-    schedule(c->h2);
-}
+
 
 int weft__h2_start(weft_conn *c)
 {
@@ -534,6 +534,7 @@ int weft__h2_start(weft_conn *c)
     };
     nghttp2_submit_settings(h2->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     c->h2 = h2;
+    c->proto = &h2_conn_proto;
     c->state = CONN_H2;
     c->since = weft_loop_now(&c->sl->loop);
     c->head_started = 0;
@@ -541,11 +542,11 @@ int weft__h2_start(weft_conn *c)
     /* What arrived with the preface is HTTP/2 too. */
     size_t have = c->rend - c->rstart;
     c->rstart = c->rend = 0;
-    weft__h2_recv(c, c->rbuf, have);
+    h2_recv(c, c->rbuf, have);
     return 0;
 }
 
-int weft__h2_recv(weft_conn *c, const char *data, size_t len)
+static int h2_recv(weft_conn *c, const char *data, size_t len)
 {
     weft_h2 *h2 = c->h2;
     if (!len)
@@ -568,7 +569,7 @@ int weft__h2_recv(weft_conn *c, const char *data, size_t len)
 
 /* Graceful shutdown: no new streams; the connection ends after the ones
  * in flight (send_frames closes it). */
-void weft__h2_drain(weft_conn *c)
+static void h2_drain(weft_conn *c)
 {
     weft_h2 *h2 = c->h2;
     if (h2->goaway || h2->dead)
@@ -580,14 +581,11 @@ void weft__h2_drain(weft_conn *c)
     schedule(h2);
 }
 
-size_t weft__h2_streams(const weft_conn *c)
-{
-    return c->h2->nstreams;
-}
 
 /* The socket is closing: every stream on it ends now. */
-void weft__h2_closed(weft_conn *c)
+static void h2_closed(weft_conn *c, int was)
 {
+    (void)was;
     weft_h2 *h2 = c->h2;
     h2->dead = 1;
     weft__loop_flush_cancel(&c->sl->loop, &h2->flush);
@@ -595,7 +593,7 @@ void weft__h2_closed(weft_conn *c)
         stream_closed(h2->streams, "went away");
 }
 
-void weft__h2_free(weft_conn *c)
+static void h2_release(weft_conn *c)
 {
     if (!c->h2)
         return;
@@ -603,3 +601,50 @@ void weft__h2_free(weft_conn *c)
     free(c->h2);
     c->h2 = NULL;
 }
+
+/* ---- the connection's protocol ---------------------------------------------------- */
+
+static int h2_room(weft_conn *c)
+{
+    c->rstart = c->rend = 0; /* nghttp2 takes every byte it is given */
+    return c->rcap < H2_READ ? weft__conn_rbuf_room(c, H2_READ) : 0;
+}
+
+static void h2_read(weft_conn *c, size_t n)
+{
+    h2_recv(c, c->rbuf, n);
+}
+
+static void h2_eof(weft_conn *c)
+{
+    weft__conn_close(c);
+}
+
+/* The socket took what was being written: pull more frames. */
+static void h2_writable(weft_conn *c)
+{
+    schedule(c->h2);
+}
+
+static void h2_sweep(weft_conn *c, uint64_t now)
+{
+    if (c->h2->nstreams == 0)
+        weft__conn_close_if_idle(c, now, (uint64_t)c->sl->app->cfg.keepalive_timeout_ms);
+}
+
+static void h2_start_unused(weft_conn *c)
+{
+    (void)c; /* HTTP/2 begins on an HTTP/1.1 connection's preface (weft__h2_start) */
+}
+
+static const weft_conn_proto h2_conn_proto = {
+    .start = h2_start_unused,
+    .room = h2_room,
+    .read = h2_read,
+    .eof = h2_eof,
+    .writable = h2_writable,
+    .sweep = h2_sweep,
+    .drain = h2_drain,
+    .closed = h2_closed,
+    .release = h2_release,
+};

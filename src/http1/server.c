@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "server.h"
+#include "http1.h"
+#include "../http2/http2.h"
 
 static weft_conn *conn_of(const weft_ctx *c)
 {
@@ -180,7 +181,7 @@ void weft__h1_process(weft_conn *c)
 
 /* ---- the codec: answers and the request's end ------------------------------------- */
 
-static const char *h1_proto(const weft_ctx *c)
+static const char *h1_proto_name(const weft_ctx *c)
 {
     return c->req.minor ? "HTTP/1.1" : "HTTP/1.0";
 }
@@ -306,7 +307,7 @@ static void h1_unref(weft_ctx *c)
 }
 
 const weft_codec weft__h1_codec = {
-    .proto = h1_proto,
+    .proto = h1_proto_name,
     .peer = h1_peer,
     .begin = h1_begin,
     .write = h1_write,
@@ -315,4 +316,102 @@ const weft_codec weft__h1_codec = {
     .park = h1_park,
     .ref = h1_ref,
     .unref = h1_unref,
+};
+
+/* ---- the connection's protocol ---------------------------------------------------- */
+
+static void h1_start(weft_conn *c)
+{
+    weft__ctx_init(&c->ctx, &weft__h1_codec, c->sl);
+    c->state = CONN_HEAD;
+}
+
+static int h1_room(weft_conn *c)
+{
+    if (c->state == CONN_HANDLING)
+        /* Only the free tail: the request points into the buffer - unless
+         * it moved out (a parked request), then a fresh one is fine. */
+        return c->rbuf ? 0 : weft__conn_rbuf_room(c, 0);
+    size_t need = 0;
+    if (c->state == CONN_BODY && c->ctx.req.has_content_length)
+        need = c->head_len + (size_t)c->ctx.req.content_length;
+    return weft__conn_rbuf_room(c, need);
+}
+
+static void h1_read(weft_conn *c, size_t n)
+{
+    c->rend += n;
+    if (c->state == CONN_BODY)
+        c->since = weft_loop_now(&c->sl->loop);
+    if (c->state == CONN_HEAD || c->state == CONN_BODY)
+        weft__h1_process(c);
+}
+
+/* A peer that goes away while its request is in flight cancels the
+ * request's scope: pending awaits end with WEFT_ECANCELED and backend
+ * calls are dropped. Its answer is still attempted (a half-closed client
+ * may read it). In every other state there is nothing left to do. */
+static void h1_eof(weft_conn *c)
+{
+    if (c->state == CONN_HANDLING)
+        weft__request_client_gone(&c->ctx, "went away");
+    else
+        weft__conn_close(c);
+}
+
+static void h1_writable(weft_conn *c)
+{
+    if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
+        c->out_paused = 0;
+        weft__conn_read_resume(c);
+        weft__h1_process(c);
+    }
+}
+
+static void h1_sweep(weft_conn *c, uint64_t now)
+{
+    const weft_config *cfg = &c->sl->app->cfg;
+    if (c->state == CONN_HEAD) {
+        if (c->head_started && now - c->head_started >= (uint64_t)cfg->header_timeout_ms) {
+            weft__conn_timed_out(c, "request head not received in time");
+            weft__h1_reject(c, 408, "request head not received in time");
+        } else if (!c->head_started) {
+            weft__conn_close_if_idle(c, now, (uint64_t)(c->requests_seen ? cfg->keepalive_timeout_ms
+                                                                      : cfg->header_timeout_ms));
+        }
+    } else if (c->state == CONN_BODY && now - c->since >= (uint64_t)cfg->body_timeout_ms) {
+        weft__conn_timed_out(c, "request body stalled");
+        weft__h1_reject(c, 408, "request body not received in time");
+    }
+}
+
+/* Graceful shutdown: an idle connection closes now; one with a request
+ * closes after its answer (h1_begin says Connection: close). */
+static void h1_drain(weft_conn *c)
+{
+    if (c->state == CONN_HEAD && c->rstart == c->rend && !c->writing)
+        weft__conn_close(c);
+}
+
+static void h1_closed(weft_conn *c, int was)
+{
+    if (was == CONN_HANDLING)
+        weft__request_abort(&c->ctx); /* cancels what the request started */
+}
+
+static void h1_release(weft_conn *c)
+{
+    (void)c; /* the context is conn.c's to free: every connection has one */
+}
+
+const weft_conn_proto weft__h1_proto = {
+    .start = h1_start,
+    .room = h1_room,
+    .read = h1_read,
+    .eof = h1_eof,
+    .writable = h1_writable,
+    .sweep = h1_sweep,
+    .drain = h1_drain,
+    .closed = h1_closed,
+    .release = h1_release,
 };

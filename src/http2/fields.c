@@ -9,7 +9,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "h2.h"
+#include "fields.h"
 
 static int name_is(weft_str name, const char *lit)
 {

@@ -1,6 +1,6 @@
 /* h2frames.c - libnghttp2 sessions made one way, and their frames into an
  * output buffer. */
-#include "h2frames.h"
+#include "frames.h"
 
 int weft__h2_take_frames(nghttp2_session *ng, weft_buf *out, int writing, size_t high_water,
                          const char **why)

@@ -6,7 +6,7 @@
  * prior knowledge); everything else, and every call under curl_only, to
  * libcurl (curl.c). This file only picks: the engines share the core
  * (core.c) and know nothing of each other. */
-#include "core.h"
+#include "../client/core.h"
 
 static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0};
 

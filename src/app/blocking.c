@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 #include "../task/task_int.h"
-#include "core.h"
+#include "../client/core.h"
 
 typedef struct blocking_call {
     weft_post post;

@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../../../src/server/h2.h"
+#include "../../../src/http1/http1.h"
+#include "../../../src/http2/fields.h"
 
 static const weft_http_limits lim = {8192, 32768, 100, 8u << 20};
 
