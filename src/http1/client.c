@@ -29,53 +29,9 @@
 
 #include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "../client/core.h"
+#include "client_int.h"
 #include "../base/alloc.h"
 
-#define MAX_HEAD (64u * 1024u)
-#define MAX_FIELDS 100
-
-typedef struct ncall ncall;
-typedef struct nconn nconn;
-
-typedef struct endpoint {
-    struct endpoint *next;
-    struct sockaddr_storage addr;
-    char host[80];          /* for the Host header */
-    nconn *idle;            /* LIFO: the warmest connection first */
-    long nconns;            /* open: connecting, busy or idle */
-    call_queue waiting;     /* calls without a connection yet */
-} endpoint;
-
-typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;
-
-struct nconn {
-    weft_tcp tcp;
-    endpoint *ep;
-    client_loop *cl;
-    nc_state state;
-    nconn *next_idle;
-    ncall *call;
-    weft_buf out;           /* the request being written (owned here) */
-    weft_buf in;            /* response bytes */
-    size_t head_len;        /* 0 until the head is parsed */
-    weft_http_resp_head head;
-    weft_chunked chunk;
-    size_t body_len;        /* decoded body bytes, right after the head */
-    int reused;
-    size_t sent_early;      /* request bytes written before the connect completed */
-};
-
-struct ncall {
-    call_base base; /* first: a queued base is the call */
-    endpoint *ep;
-    nconn *conn;
-    weft_buf req;
-    int idempotent, retried, head_request;
-};
-
-static void conn_close(nconn *c);
-static void pump(endpoint *ep);
 static void call_fail(ncall *k, int err, const char *detail);
 
 /* ---- URL and endpoint ------------------------------------------------------ */
@@ -105,7 +61,7 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
 
 /* ---- completing a call ------------------------------------------------------- */
 
-static void call_release(ncall *k)
+void weft__h1c_call_release(ncall *k)
 {
     weft__call_base_end(&k->base);
     weft__call_queue_remove(&k->ep->waiting, &k->base);
@@ -120,61 +76,10 @@ static void call_fail(ncall *k, int err, const char *detail)
 {
     weft_task *t = k->base.task;
     client_loop *cl = k->base.cl;
-    call_release(k);
+    weft__h1c_call_release(k);
     weft__client_count_error(cl, k->base.scope, err, k->base.url, detail);
     free(k);
     weft_task_reject(t, err);
-    weft_task_unref(t);
-}
-
-static weft_http_response *build_response(nconn *c, double ms)
-{
-    weft_header fields[MAX_FIELDS];
-    weft_http_resp_head head;
-    if (weft_http_parse_response(c->in.data, c->head_len, &head, fields, MAX_FIELDS, MAX_HEAD) <= 0)
-        return NULL;
-    weft_http_response *r = weft__response_make(head.status, head.headers, head.nheaders,
-                                                c->in.data + c->head_len, c->body_len);
-    if (r) {
-        r->total_ms = ms;
-        r->reused = c->reused;
-    }
-    return r;
-}
-
-/* The response on c is complete: hand it to the call, reuse or close c. */
-static void response_done(nconn *c)
-{
-    ncall *k = c->call;
-    client_loop *cl = c->cl;
-    double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
-    weft_http_response *r = build_response(c, ms);
-    int keep = c->head.keep_alive && r;
-    /* Anything after the response on an idle connection is a protocol
-     * error; start clean for the next request. The read buffer goes too:
-     * the body is in r now, and a connection idling or waiting 500 ms for
-     * its next answer should not hold it (S5: per waiting call). */
-    weft_buf_free(&c->in);
-    c->head_len = c->body_len = 0;
-    weft_task *t = k->base.task;
-    call_release(k);
-    free(k);
-    endpoint *ep = c->ep;
-    if (keep) {
-        c->state = NC_IDLE;
-        c->next_idle = ep->idle;
-        ep->idle = c;
-    } else {
-        conn_close(c);
-    }
-    pump(ep); /* waiting calls go first, in order */
-    if (!r) {
-        cl->st.calls_failed++;
-        weft_task_reject(t, WEFT_ENOMEM);
-    } else {
-        weft__client_count_ok(cl, ms);
-        weft_task_resolve(t, r, weft__response_free); /* one block: see build_response */
-    }
     weft_task_unref(t);
 }
 
@@ -188,7 +93,7 @@ static void on_conn_closed(weft_transport *t)
     free(c);
 }
 
-static void conn_close(nconn *c)
+void weft__h1c_conn_close(nconn *c)
 {
     if (c->state == NC_CLOSING)
         return;
@@ -206,153 +111,23 @@ static void conn_close(nconn *c)
     weft__tr_close(&c->tcp.t);
 }
 
-static void fail_on_conn(nconn *c, int err, const char *detail)
+void weft__h1c_fail_on_conn(nconn *c, int err, const char *detail)
 {
     ncall *k = c->call;
     endpoint *ep = c->ep;
-    conn_close(c);
+    weft__h1c_conn_close(c);
     if (k)
         call_fail(k, err, detail);
-    pump(ep);
-}
-
-static void on_alloc(weft_transport *t, char **base, size_t *len)
-{
-    nconn *c = t->data;
-    /* 4 KiB holds a typical answer; a larger one grows the buffer. */
-    if (weft_buf_reserve(&c->in, 4096))
-        return;
-    *base = c->in.data + c->in.len;
-    *len = c->in.cap - c->in.len;
+    weft__h1c_pump(ep);
 }
 
 static int start_request(nconn *c);
 
-/* The backend closed a reused connection before answering: it had timed
- * the connection out. Send GET/HEAD once more on a new connection. */
-static int retry_stale(nconn *c)
-{
-    ncall *k = c->call;
-    if (!k || !c->reused || c->in.len > 0 || !k->idempotent || k->retried)
-        return 0;
-    k->retried = 1;
-    c->call = NULL;
-    k->conn = NULL;
-    endpoint *ep = c->ep;
-    conn_close(c);
-    weft__call_queue_push_front(&ep->waiting, &k->base);
-    pump(ep);
-    return 1;
-}
-
-static void fail_too_big(nconn *c)
-{
-    char msg[80];
-    snprintf(msg, sizeof msg, "the response is larger than %zu bytes", c->call->base.max_body);
-    fail_on_conn(c, WEFT_ETOOBIG, msg);
-}
-
-/* Parses what arrived; completes the call when the response is whole. */
-static void parse_more(nconn *c, int eof)
-{
-    ncall *k = c->call;
-    if (!c->head_len) {
-        weft_header fields[MAX_FIELDS];
-        int r = weft_http_parse_response(c->in.data, c->in.len, &c->head, fields, MAX_FIELDS,
-                                         MAX_HEAD);
-        if (r == WEFT_HTTP_INCOMPLETE) {
-            if (eof && !retry_stale(c))
-                fail_on_conn(c, WEFT_ECONNRESET, "the connection closed before a response");
-            return;
-        }
-        if (r < 0) {
-            fail_on_conn(c, WEFT_EPROTO, "the response is not valid HTTP/1.1");
-            return;
-        }
-        if (c->head.status < 200) { /* 1xx: skip, the real head follows */
-            memmove(c->in.data, c->in.data + r, c->in.len - (size_t)r);
-            c->in.len -= (size_t)r;
-            parse_more(c, eof);
-            return;
-        }
-        /* Only the scalars are kept: the buffer may move as the body
-         * arrives; build_response parses the head bytes again. */
-        c->head.headers = NULL;
-        c->head_len = (size_t)r;
-        memset(&c->chunk, 0, sizeof c->chunk);
-        if (c->head.has_content_length && c->head.content_length > k->base.max_body) {
-            fail_too_big(c);
-            return;
-        }
-    }
-    int no_body = k->head_request || c->head.status == 204 || c->head.status == 304;
-    size_t have = c->in.len - c->head_len;
-    int done = 0;
-    if (no_body) {
-        done = 1;
-    } else if (c->head.chunked) {
-        char *body = c->in.data + c->head_len;
-        size_t used, made;
-        int r = weft_chunked_decode(&c->chunk, body + c->body_len, body + c->body_len,
-                                    have - c->body_len, &used, &made, k->base.max_body, MAX_HEAD);
-        if (r == -413) {
-            fail_too_big(c);
-            return;
-        }
-        if (r < 0) {
-            fail_on_conn(c, WEFT_EPROTO, "malformed chunked body");
-            return;
-        }
-        size_t rest = have - c->body_len - used;
-        memmove(body + c->body_len + made, body + c->body_len + used, rest);
-        c->body_len += made;
-        c->in.len = c->head_len + c->body_len + rest;
-        done = r == 1;
-    } else if (c->head.has_content_length) {
-        c->body_len = have < c->head.content_length ? have : (size_t)c->head.content_length;
-        done = have >= c->head.content_length;
-    } else { /* delimited by the close */
-        c->body_len = have;
-        if (have > k->base.max_body) {
-            fail_too_big(c);
-            return;
-        }
-        c->head.keep_alive = 0;
-        done = eof;
-    }
-    if (!done) {
-        if (eof)
-            fail_on_conn(c, WEFT_ECONNRESET, "the connection closed in the middle of the body");
-        return;
-    }
-    response_done(c);
-}
-
-static void on_read(weft_transport *t, ssize_t n)
-{
-    nconn *c = t->data;
-    if (c->state == NC_CLOSING || n == 0)
-        return;
-    if (c->state == NC_IDLE) {
-        conn_close(c); /* data or EOF on an idle connection: it is done */
-        return;
-    }
-    if (n < 0 && n != WEFT_IO_EOF) {
-        if (!retry_stale(c))
-            fail_on_conn(c, WEFT_ECONNRESET, weft__io_strerror((int)n));
-        return;
-    }
-    if (n > 0)
-        c->in.len += (size_t)n;
-    if (c->call)
-        parse_more(c, n == WEFT_IO_EOF);
-}
-
 static void on_write(weft_transport *t, int status)
 {
     nconn *c = t->data;
-    if (status < 0 && c->state != NC_CLOSING && !retry_stale(c))
-        fail_on_conn(c, WEFT_ECONNRESET, weft__io_strerror(status));
+    if (status < 0 && c->state != NC_CLOSING && !weft__h1c_retry_stale(c))
+        weft__h1c_fail_on_conn(c, WEFT_ECONNRESET, weft__io_strerror(status));
 }
 
 static int start_request(nconn *c)
@@ -397,30 +172,30 @@ static void on_connect(weft_transport *t, int status)
     if (c->state == NC_CLOSING)
         return;
     if (status < 0) {
-        fail_on_conn(c, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
+        weft__h1c_fail_on_conn(c, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
                      status == WEFT_IO_CONNREFUSED ? "connection refused"
                                                    : weft__io_strerror(status));
         return;
     }
     if (!c->call && c->sent_early) { /* a request is out with no call to read its answer */
-        conn_close(c);
+        weft__h1c_conn_close(c);
         return;
     }
     if (!c->call) { /* its call went away while connecting: keep it */
         c->state = NC_IDLE;
         c->next_idle = c->ep->idle;
         c->ep->idle = c;
-        pump(c->ep);
+        weft__h1c_pump(c->ep);
         return;
     }
     int r = start_request(c);
     if (r)
-        fail_on_conn(c, r, "cannot send the request");
+        weft__h1c_fail_on_conn(c, r, "cannot send the request");
 }
 
 static const weft_transport_events nconn_events = {
-    .alloc = on_alloc,
-    .read = on_read,
+    .alloc = weft__h1c_on_alloc,
+    .read = weft__h1c_on_read,
     .written = on_write,
     .connected = on_connect,
     .closed = on_conn_closed,
@@ -442,7 +217,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
     cl->st.sockets_open++;
     cl->st.connections_opened++;
     if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->addr))) {
-        conn_close(c);
+        weft__h1c_conn_close(c);
         return NULL;
     }
     /* Reading is asked for now, not once connected: the socket is then
@@ -451,7 +226,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
      * (strace of S8's first wave: 35,000 epoll_ctl for 16,000 sockets).
      * Nothing is read before the connect has completed. */
     if ((*sys_err = weft__tr_read_start(&c->tcp.t))) {
-        conn_close(c);
+        weft__h1c_conn_close(c);
         return NULL;
     }
     return c;
@@ -459,7 +234,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
 
 /* Gives waiting calls a connection: an idle one, else a new one within
  * the endpoint's limit. */
-static void pump(endpoint *ep)
+void weft__h1c_pump(endpoint *ep)
 {
     while (ep->waiting.head) {
         ncall *k = (ncall *)ep->waiting.head;
@@ -492,7 +267,7 @@ static void pump(endpoint *ep)
         }
         int r = start_request(c);
         if (r)
-            fail_on_conn(c, r, "cannot send the request");
+            weft__h1c_fail_on_conn(c, r, "cannot send the request");
     }
 }
 
@@ -506,11 +281,11 @@ static void on_cancel(weft_cancel_reg *reg, int reason)
     if (c) { /* mid-request: the connection's state is unknown */
         c->call = NULL;
         k->conn = NULL;
-        conn_close(c);
+        weft__h1c_conn_close(c);
     }
     call_fail(k, reason, reason == WEFT_ETIMEDOUT ? "the request's deadline passed"
                                                   : "the call was canceled");
-    pump(ep);
+    weft__h1c_pump(ep);
 }
 
 static void on_timeout(weft_timer *t)
@@ -524,10 +299,10 @@ static void on_timeout(weft_timer *t)
     if (c) {
         c->call = NULL;
         k->conn = NULL;
-        conn_close(c);
+        weft__h1c_conn_close(c);
     }
     call_fail(k, WEFT_ETIMEDOUT, detail);
-    pump(ep);
+    weft__h1c_pump(ep);
 }
 
 static int build_request(ncall *k, const char *method, const char *path, const char *host,
@@ -590,7 +365,7 @@ static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
     }
     weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
     weft__call_queue_push(&ep->waiting, &k->base);
-    pump(ep);
+    weft__h1c_pump(ep);
     return 1;
 }
 
@@ -603,7 +378,7 @@ static void cleanup(client_loop *cl)
         endpoint *e = ns->endpoints;
         ns->endpoints = e->next;
         while (e->idle)
-            conn_close(e->idle);
+            weft__h1c_conn_close(e->idle);
         free(e);
     }
     free(ns);

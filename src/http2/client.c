@@ -1,4 +1,4 @@
-/* h2.c - backend calls over HTTP/2 with prior knowledge (h2c) to plain
+/* client.c - backend calls over HTTP/2 with prior knowledge (h2c) to plain
  * http:// backends given by IP address, on weft's own connections, framed
  * by libnghttp2. Chosen by --backend-http2 (config.http2).
  *
@@ -19,86 +19,17 @@
  * (REFUSED_STREAM, or above a GOAWAY's last stream) never reached a handler
  * and is sent again once on another session. Loop thread only; never
  * blocks. */
-#include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
+#include "client_int.h"
 #include "../base/alloc.h"
-#include "frames.h"
-#include "../loop/transport.h"
 #include "../task/task_int.h"
-#include "../client/core.h"
-
-#define READ_BUF (64u * 1024u)
-#define MAX_FIELDS 100
-#define MAX_REQ_FIELDS 64
-/* Streams assumed allowed on a new session until the server's SETTINGS
- * say (RFC 9113 6.5.2 recommends at least 100). */
-#define ASSUMED_STREAMS 100
-/* Unsent frames beyond which no more are pulled until the socket drains. */
-#define OUT_HIGH_WATER (512u * 1024u)
-
-typedef struct h2sess h2sess;
-typedef struct h2call h2call;
-
-typedef struct h2ep {
-    struct h2ep *next;
-    struct sockaddr_storage addr;
-    char host[80];
-    h2sess *sessions;
-    h2sess *cur;          /* the session new streams go to while it has room */
-    long nsessions;
-    call_queue waiting;            /* calls without a stream yet */
-    char open_failure[96];         /* why the last session could not be opened */
-} h2ep;
-
-struct h2sess {
-    weft_tcp tcp;
-    h2ep *ep;
-    client_loop *cl;
-    h2sess *next;
-    nghttp2_session *ng;
-    weft_flush flush;
-    weft_buf out, wbuf;   /* frames collecting / being written */
-    char *rbuf;
-    h2call *calls;        /* calls with a stream here */
-    long streams;
-    long max_streams;     /* the server's SETTINGS_MAX_CONCURRENT_STREAMS */
-    int connected, writing, closing, goaway, failed_open;
-    int spoke_h2;         /* the server's SETTINGS arrived */
-};
-
-struct h2call {
-    call_base base; /* first: a queued base is the call */
-    h2ep *ep;
-    h2sess *sess;
-    h2call *prev, *next;  /* in sess->calls */
-    int32_t id;
-    int retried, head_request;
-    /* the request: name/value pairs as NUL-separated text, and the body */
-    weft_buf req;
-    size_t nfields;
-    const char *body;     /* in req, after the fields */
-    size_t body_len, body_off;
-    /* the answer */
-    int status;
-    weft_buf hdrs;        /* name \0 value \0 ... */
-    size_t nhdrs;
-    weft_buf resp;
-};
-
-typedef struct h2_state {
-    h2ep *endpoints;
-} h2_state;
-
-static void pump(h2ep *ep);
-static void sess_close(h2sess *s, int err, const char *why);
-static void schedule(h2sess *s);
 
 /* ---- completing a call ------------------------------------------------------ */
 
-static void unwait(h2call *k)
+void weft__h2c_unwait(h2call *k)
 {
     weft__call_queue_remove(&k->ep->waiting, &k->base);
 }
@@ -125,7 +56,7 @@ static void unstream(h2call *k)
 static void call_free(h2call *k)
 {
     weft__call_base_end(&k->base);
-    unwait(k);
+    weft__h2c_unwait(k);
     unstream(k);
     weft_buf_free(&k->req);
     weft_buf_free(&k->hdrs);
@@ -133,7 +64,7 @@ static void call_free(h2call *k)
     free(k);
 }
 
-static void call_fail(h2call *k, int err, const char *detail)
+void weft__h2c_call_fail(h2call *k, int err, const char *detail)
 {
     weft_task *t = k->base.task;
     weft__client_count_error(k->base.cl, k->base.scope, err, k->base.url, detail);
@@ -157,7 +88,7 @@ static void call_done(h2call *k)
     double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
     weft_http_response *r = weft__response_make(k->status, h, n, k->resp.data, k->resp.len);
     if (!r) {
-        call_fail(k, WEFT_ENOMEM, "out of memory");
+        weft__h2c_call_fail(k, WEFT_ENOMEM, "out of memory");
         return;
     }
     r->total_ms = ms;
@@ -170,7 +101,7 @@ static void call_done(h2call *k)
 }
 
 /* Back to the front of the endpoint's queue: its stream was refused. */
-static void requeue(h2call *k)
+void weft__h2c_requeue(h2call *k)
 {
     unstream(k);
     k->retried = 1;
@@ -226,10 +157,10 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
         char msg[80];
         snprintf(msg, sizeof msg, "the response is larger than %zu bytes", k->base.max_body);
         nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
-        schedule(s);
+        weft__h2c_schedule(s);
         h2ep *ep = k->ep;
-        call_fail(k, WEFT_ETOOBIG, msg);
-        pump(ep);
+        weft__h2c_call_fail(k, WEFT_ETOOBIG, msg);
+        weft__h2c_pump(ep);
         return 0;
     }
     return weft_buf_append(&k->resp, data, len) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
@@ -243,19 +174,19 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
         return 0;
     h2ep *ep = k->ep;
     if (code == NGHTTP2_REFUSED_STREAM && !k->retried) {
-        requeue(k); /* no handler saw it: another session may take it */
+        weft__h2c_requeue(k); /* no handler saw it: another session may take it */
     } else if (code != NGHTTP2_NO_ERROR) {
         char msg[96];
         snprintf(msg, sizeof msg, "the backend reset the HTTP/2 stream (%s)",
                  nghttp2_http2_strerror(code));
-        call_fail(k, WEFT_ECONNRESET, msg);
+        weft__h2c_call_fail(k, WEFT_ECONNRESET, msg);
     } else if (k->status < 200) {
-        call_fail(k, WEFT_EPROTO, "the HTTP/2 stream ended without a response");
+        weft__h2c_call_fail(k, WEFT_EPROTO, "the HTTP/2 stream ended without a response");
     } else {
         call_done(k);
     }
     (void)s;
-    pump(ep);
+    weft__h2c_pump(ep);
     return 0;
 }
 
@@ -267,15 +198,15 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
         s->spoke_h2 = 1;
         s->max_streams = (long)nghttp2_session_get_remote_settings(
             ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-        pump(s->ep); /* the server's stream limit is known now */
+        weft__h2c_pump(s->ep); /* the server's stream limit is known now */
     } else if (f->hd.type == NGHTTP2_GOAWAY) {
         s->goaway = 1; /* no new streams here; the ones above its last are refused */
-        pump(s->ep);
+        weft__h2c_pump(s->ep);
     }
     return 0;
 }
 
-static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+ssize_t weft__h2c_read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
                          uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
     (void)ng;
@@ -292,310 +223,6 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     return (ssize_t)n;
 }
 
-/* ---- sessions -------------------------------------------------------------------- */
-
-static void on_sess_closed(weft_transport *t)
-{
-    h2sess *s = t->data;
-    nghttp2_session_del(s->ng);
-    weft_buf_free(&s->out);
-    weft_buf_free(&s->wbuf);
-    free(s->rbuf);
-    free(s);
-}
-
-/* Ends the session: its calls fail with err (or, never sent, wait for
- * another session). */
-static void sess_close(h2sess *s, int err, const char *why)
-{
-    if (s->closing)
-        return;
-    if (s->connected && !s->spoke_h2 && err != WEFT_ECONNREFUSED && err != WEFT_ECANCELED) {
-        err = WEFT_EPROTO;
-        why = "the backend does not speak HTTP/2 with prior knowledge (h2c); "
-              "it needs it enabled (weft: --h2c), or drop --backend-http2";
-    }
-    s->closing = 1;
-    h2ep *ep = s->ep;
-    for (h2sess **pp = &ep->sessions; *pp; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
-    if (ep->cur == s)
-        ep->cur = NULL;
-    ep->nsessions--;
-    s->cl->st.sockets_open--;
-    weft__loop_flush_cancel(s->cl->loop, &s->flush);
-    int requeued = 0;
-    while (s->calls) {
-        h2call *k = s->calls;
-        if (!s->connected && !k->retried) {
-            requeue(k);
-            requeued++;
-        } else {
-            call_fail(k, err, why);
-        }
-    }
-    weft__tr_close(&s->tcp.t);
-    /* Calls put back, or waiting for room this session took, may go on
-     * another; not after a failed open, whose caller fails them. */
-    if ((requeued || ep->waiting.head) && !s->failed_open)
-        pump(ep);
-}
-
-static void on_write(weft_transport *t, int status)
-{
-    h2sess *s = t->data;
-    s->writing = 0;
-    s->wbuf.len = 0;
-    if (s->closing)
-        return;
-    if (status < 0) {
-        sess_close(s, WEFT_ECONNRESET, weft__io_strerror(status));
-        return;
-    }
-    schedule(s);
-}
-
-static void write_out(h2sess *s)
-{
-    if (s->writing || !s->out.len)
-        return;
-    ssize_t n = weft__tr_try_write(&s->tcp.t, s->out.data, s->out.len);
-    if (n == (ssize_t)s->out.len) {
-        s->out.len = 0;
-        return;
-    }
-    if (n < 0) {
-        sess_close(s, WEFT_ECONNRESET, weft__io_strerror((int)n));
-        return;
-    }
-    weft_buf t = s->wbuf;
-    s->wbuf = s->out;
-    s->out = t;
-    s->out.len = 0;
-    s->writing = 1;
-    if (weft__tr_write(&s->tcp.t, s->wbuf.data + n, s->wbuf.len - (size_t)n)) {
-        s->writing = 0;
-        sess_close(s, WEFT_ECONNRESET, "cannot write");
-    }
-}
-
-static void send_frames(weft_flush *f)
-{
-    h2sess *s = (h2sess *)((char *)f - offsetof(h2sess, flush));
-    if (s->closing || !s->connected)
-        return;
-    const char *why;
-    int err = weft__h2_take_frames(s->ng, &s->out, s->writing, OUT_HIGH_WATER, &why);
-    if (err) {
-        sess_close(s, err, why);
-        return;
-    }
-    write_out(s);
-    if (!s->closing && !s->writing && !s->out.len && !nghttp2_session_want_read(s->ng) &&
-        !nghttp2_session_want_write(s->ng))
-        sess_close(s, WEFT_ECONNRESET, "the HTTP/2 session ended");
-}
-
-static void schedule(h2sess *s)
-{
-    if (!s->closing)
-        weft__loop_flush_later(s->cl->loop, &s->flush);
-}
-
-static void on_alloc(weft_transport *t, char **base, size_t *len)
-{
-    h2sess *s = t->data;
-    if (!s->rbuf)
-        s->rbuf = malloc(READ_BUF);
-    if (s->rbuf) {
-        *base = s->rbuf;
-        *len = READ_BUF;
-    }
-}
-
-static void on_read(weft_transport *t, ssize_t n)
-{
-    h2sess *s = t->data;
-    if (s->closing || n == 0)
-        return;
-    if (n < 0) {
-        sess_close(s, WEFT_ECONNRESET, n == WEFT_IO_EOF ? "the backend closed the connection"
-                                                        : weft__io_strerror((int)n));
-        return;
-    }
-    ssize_t r = nghttp2_session_mem_recv(s->ng, (const uint8_t *)s->rbuf, (size_t)n);
-    if (r < 0 && !s->closing) {
-        sess_close(s, WEFT_EPROTO, nghttp2_strerror((int)r));
-        return;
-    }
-    schedule(s);
-}
-
-static void on_connect(weft_transport *t, int status)
-{
-    h2sess *s = t->data;
-    if (s->closing)
-        return;
-    if (status < 0) {
-        s->connected = 1; /* what was submitted was not sent, but fail it: the backend is down */
-        sess_close(s, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
-                   status == WEFT_IO_CONNREFUSED ? "connection refused"
-                                                 : weft__io_strerror(status));
-        return;
-    }
-    s->connected = 1;
-    schedule(s);
-}
-
-static const weft_transport_events sess_events = {
-    .alloc = on_alloc,
-    .read = on_read,
-    .written = on_write,
-    .connected = on_connect,
-    .closed = on_sess_closed,
-};
-
-/* Notes why no session could be opened (the waiting calls' message). */
-static const char *open_failed(h2ep *ep, const char *reason)
-{
-    snprintf(ep->open_failure, sizeof ep->open_failure, "cannot open a connection: %s", reason);
-    return ep->open_failure;
-}
-
-static h2sess *sess_open(h2ep *ep, client_loop *cl)
-{
-    h2sess *s = weft__zalloc(sizeof *s);
-    nghttp2_session_callbacks *cb = NULL;
-    int r = !s || nghttp2_session_callbacks_new(&cb);
-    if (!r) {
-        nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-        nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-        nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-        r = weft__h2_session_new(&s->ng, 0, cb, s);
-        nghttp2_session_callbacks_del(cb);
-    }
-    if (r) {
-        free(s);
-        open_failed(ep, weft_strerror(WEFT_ENOMEM));
-        return NULL;
-    }
-    /* Answers are read as they come: a large window per stream and for
-     * the connection keeps a backend from waiting on WINDOW_UPDATEs. */
-    nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20},
-        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
-    };
-    nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
-    nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, 1 << 26);
-    s->ep = ep;
-    s->cl = cl;
-    s->max_streams = ASSUMED_STREAMS; /* until the server's SETTINGS say */
-    s->flush.fn = send_frames;
-    weft__tcp_init(cl->loop, &s->tcp, &sess_events, s);
-    s->next = ep->sessions;
-    ep->sessions = s;
-    ep->nsessions++;
-    cl->st.sockets_open++;
-    cl->st.connections_opened++;
-    int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->addr);
-    if (!sys_err)
-        sys_err = weft__tr_read_start(&s->tcp.t);
-    if (sys_err) { /* e.g. "address not available": no local port left */
-        s->failed_open = 1;
-        sess_close(s, WEFT_EIO, open_failed(ep, weft__io_strerror(sys_err)));
-        return NULL;
-    }
-    return s;
-}
-
-static long room(const h2sess *s)
-{
-    return s->goaway || s->closing ? 0 : s->max_streams - s->streams;
-}
-
-/* A session that can take one more stream now; NULL if none can (*err
- * set if none can be opened either). */
-static h2sess *pick(h2ep *ep, client_loop *cl, int *err)
-{
-    if (ep->cur && room(ep->cur) > 0)
-        return ep->cur;
-    h2sess *best = NULL;
-    long best_room = 0;
-    int unconfirmed = 0;
-    for (h2sess *s = ep->sessions; s; s = s->next) {
-        long r = room(s);
-        if (r > best_room)
-            best = s, best_room = r;
-        unconfirmed |= !s->spoke_h2 && !s->closing;
-    }
-    if (best)
-        return ep->cur = best;
-    /* A session still waiting for the server's SETTINGS only has the
-     * streams assumed for it: the real limit (1024 for weft, often 100 or
-     * more elsewhere) comes with them, and on_frame_recv pumps again. A
-     * burst does not open one session per ASSUMED_STREAMS calls meanwhile
-     * (2,000 calls opened 20 sessions to a 1,024-stream server). */
-    *err = 0;
-    if (unconfirmed)
-        return NULL;
-    long limit = cl->host_limit;
-    if (limit <= 0 || ep->nsessions < limit) {
-        h2sess *s = sess_open(ep, cl);
-        *err = s ? 0 : WEFT_EIO;
-        return ep->cur = s;
-    }
-    return NULL; /* every session is full: the next closed stream pumps again */
-}
-
-static int submit(h2sess *s, h2call *k)
-{
-    nghttp2_nv nv[MAX_REQ_FIELDS];
-    const char *p = k->req.data;
-    for (size_t i = 0; i < k->nfields; i++) {
-        size_t nl = strlen(p);
-        const char *v = p + nl + 1;
-        size_t vl = strlen(v);
-        /* Copied by nghttp2: a call may end before its HEADERS leave. */
-        nv[i] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)v, nl, vl, NGHTTP2_NV_FLAG_NONE};
-        p = v + vl + 1;
-    }
-    nghttp2_data_provider prd = {.source.ptr = k, .read_callback = read_body};
-    int32_t id = nghttp2_submit_request(s->ng, NULL, nv, k->nfields, k->body ? &prd : NULL, k);
-    if (id < 0)
-        return WEFT_EPROTO;
-    k->id = id;
-    k->sess = s;
-    k->next = s->calls;
-    if (s->calls)
-        s->calls->prev = k;
-    s->calls = k;
-    s->streams++;
-    schedule(s);
-    return 0;
-}
-
-/* Gives waiting calls a stream, in order. */
-static void pump(h2ep *ep)
-{
-    while (ep->waiting.head) {
-        h2call *k = (h2call *)ep->waiting.head;
-        int err;
-        h2sess *s = pick(ep, k->base.cl, &err);
-        if (!s && !err)
-            return;
-        unwait(k);
-        if (!s)
-            call_fail(k, err, ep->open_failure);
-        else if (submit(s, k))
-            call_fail(k, WEFT_EPROTO, "cannot start an HTTP/2 stream");
-    }
-}
-
 /* ---- the call ------------------------------------------------------------------ */
 
 /* Stops k's stream, if it has one: the connection stays for the others. */
@@ -606,7 +233,7 @@ static void reset_stream(h2call *k)
         return;
     if (k->id > 0) {
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, k->id, NGHTTP2_CANCEL);
-        schedule(s);
+        weft__h2c_schedule(s);
     }
     unstream(k);
 }
@@ -616,9 +243,9 @@ static void on_cancel(weft_cancel_reg *reg, int reason)
     h2call *k = reg->arg;
     h2ep *ep = k->ep;
     reset_stream(k);
-    call_fail(k, reason, reason == WEFT_ETIMEDOUT ? "the request's deadline passed"
+    weft__h2c_call_fail(k, reason, reason == WEFT_ETIMEDOUT ? "the request's deadline passed"
                                                   : "the call was canceled");
-    pump(ep);
+    weft__h2c_pump(ep);
 }
 
 static void on_timeout(weft_timer *t)
@@ -629,8 +256,8 @@ static void on_timeout(weft_timer *t)
     snprintf(detail, sizeof detail, "no complete response within %llu ms",
              (unsigned long long)k->base.timeout_ms);
     reset_stream(k);
-    call_fail(k, WEFT_ETIMEDOUT, detail);
-    pump(ep);
+    weft__h2c_call_fail(k, WEFT_ETIMEDOUT, detail);
+    weft__h2c_pump(ep);
 }
 
 static int field(h2call *k, const char *name, size_t nl, const char *value, size_t vl)
@@ -728,12 +355,12 @@ static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
     k->ep = ep;
     k->head_request = strcmp(method, "HEAD") == 0;
     if (build_request(k, method, path, host, o)) {
-        call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
+        weft__h2c_call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
     weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
     weft__call_queue_push(&ep->waiting, &k->base);
-    pump(ep);
+    weft__h2c_pump(ep);
     return 1;
 }
 
@@ -746,13 +373,21 @@ static void cleanup(client_loop *cl)
         h2ep *e = st->endpoints;
         st->endpoints = e->next;
         while (e->sessions)
-            sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
+            weft__h2c_sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
         while (e->waiting.head)
-            call_fail((h2call *)e->waiting.head, WEFT_ECANCELED, "the client is shutting down");
+            weft__h2c_call_fail((h2call *)e->waiting.head, WEFT_ECANCELED, "the client is shutting down");
         free(e);
     }
     free(st);
     cl->state[ENGINE_H2] = NULL;
+}
+
+void weft__h2c_callbacks(nghttp2_session_callbacks *cb)
+{
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 }
 
 const weft_client_engine weft__engine_h2 = {

@@ -1,106 +1,32 @@
-/* h2.c - the HTTP/2 codec of the server: cleartext with prior knowledge
- * (h2c, RFC 9113 3.3), framed by libnghttp2 (HPACK, flow control, stream
- * states and their checks are the library's).
+/* server.c - the HTTP/2 codec of the server: streams, each a request and
+ * its answer (the session that carries them is session.c's).
  *
- * A connection whose first bytes are the HTTP/2 preface becomes an h2
- * connection (conn->h2, state CONN_H2). Each request stream is a
- * weft_h2_stream holding the request's context: its fields become the
- * request object directly (h2_fields.c), its DATA the body, and the
- * handler's answer goes out as HEADERS made from the response structure
- * and DATA pulled from the stream's own buffer - no HTTP/1.1 text either
- * way. Every handler kind, limit, deadline, 503, access-log line and
- * cancellation works on HTTP/2 through the one request path HTTP/1.1
- * uses.
+ * Each request stream is a weft_h2_stream holding the request's context:
+ * its fields become the request object directly (fields.c), its DATA the
+ * body, and the handler's answer goes out as HEADERS made from the
+ * response structure and DATA pulled from the stream's own buffer - no
+ * HTTP/1.1 text either way. Every handler kind, limit, deadline, 503,
+ * access-log line and cancellation works on HTTP/2 through the one
+ * request path HTTP/1.1 uses.
  *
  * A stream's memory lives while it is open on the wire, while its request
  * runs, and while a handler holds it (refs); then it goes back to the
- * loop's pool. Frames leave once per loop iteration
- * (weft__loop_flush_later), so the answers that finish together - a batch
- * of timers, a batch of resumed fibers - go out in one write: that, and
- * thousands of requests sharing a connection, is what HTTP/2 to a backend
- * is for (S8 in docs/benchmarks.md). Loop thread only. */
+ * loop's pool. Loop thread only. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "http2.h"
+#include "server_int.h"
 #include "../base/alloc.h"
-#include "frames.h"
-
-#define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define PREFACE_LEN 24
-/* Frames of many streams arrive together: read them in large pieces. */
-#define H2_READ (64u * 1024u)
-
-struct weft_h2 {
-    weft_conn *conn;      /* the socket's connection */
-    nghttp2_session *ng;
-    weft_flush flush;     /* frames to write before the next poll */
-    weft_h2_stream *streams; /* open on the wire */
-    size_t nstreams;
-    int dead;             /* the socket is closing: no more frames */
-    int goaway;           /* draining: GOAWAY sent, no new streams */
-};
-
-/* Where a field's bytes are in a stream's field buffer (which may move
- * while fields arrive). */
-typedef struct field_at {
-    size_t name, name_len, value, value_len;
-} field_at;
-
-struct weft_h2_stream {
-    weft_ctx ctx;         /* the request, once whole */
-    weft_h2 *h2;          /* NULL once the stream is closed on the wire */
-    int32_t id;
-    weft_h2_stream *prev, *next; /* in h2->streams */
-    weft_h2_stream *pool_next;
-    int refs;             /* open on the wire, its request running, each handler hold */
-    /* the request, as it arrives */
-    weft_buf fields;      /* every field's name and value bytes */
-    field_at *at;
-    size_t nat, at_cap;
-    weft_buf body;
-    char clen[24];        /* the content-length field's digits */
-    uint8_t too_big;      /* 413: the body passed --max-body */
-    uint8_t head_too_big; /* 431: the fields passed the head limits */
-    uint8_t begun;        /* the request went to the request path */
-    uint8_t ended;        /* ... and is over */
-    /* the answer */
-    weft_buf out;         /* DATA bytes not framed yet */
-    size_t out_off;
-    uint8_t submitted;    /* HEADERS handed to nghttp2 */
-    uint8_t deferred;     /* the data source waits for more bytes */
-    uint8_t eof;          /* the answer is complete */
-};
 
 /* Streams kept per loop for reuse: a backend over HTTP/2 makes one per
  * request where HTTP/1.1 made one per connection. */
 #define STREAM_POOL_MAX 1024
 
 static const weft_codec h2_codec;
-static const weft_conn_proto h2_conn_proto;
-static int h2_recv(weft_conn *c, const char *data, size_t len);
-
-static weft_h2 *of_flush(weft_flush *f)
-{
-    return (weft_h2 *)((char *)f - offsetof(weft_h2, flush));
-}
 
 static weft_h2_stream *of_ctx(const weft_ctx *c)
 {
     return (weft_h2_stream *)((char *)c - offsetof(weft_h2_stream, ctx));
-}
-
-static void schedule(weft_h2 *h2)
-{
-    if (!h2->dead)
-        weft__loop_flush_later(&h2->conn->sl->loop, &h2->flush);
-}
-
-int weft__h2_is_preface(const char *p, size_t len)
-{
-    if (len > PREFACE_LEN)
-        len = PREFACE_LEN;
-    return memcmp(p, PREFACE, len) == 0 ? (len == PREFACE_LEN ? 1 : 0) : -1;
 }
 
 /* ---- streams ----------------------------------------------------------------- */
@@ -160,7 +86,7 @@ static void stream_unlink(weft_h2_stream *st)
 
 /* The wire side ended (closed, reset, or the socket went): a request in
  * flight without its whole answer lost its client. */
-static void stream_closed(weft_h2_stream *st, const char *how)
+void weft__h2_stream_closed(weft_h2_stream *st, const char *how)
 {
     st->refs++; /* through the request's end */
     stream_unlink(st);
@@ -335,7 +261,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
      * client that closes its HTTP/1.1 connection mid-request. */
     char how[64];
     snprintf(how, sizeof how, "reset stream %d (code %u)", (int)id, code);
-    stream_closed(st, how);
+    weft__h2_stream_closed(st, how);
     return 0;
 }
 
@@ -372,7 +298,7 @@ static void resume(weft_h2_stream *st)
         st->deferred = 0;
         nghttp2_session_resume_data(st->h2->ng, st->id);
     }
-    schedule(st->h2);
+    weft__h2_schedule(st->h2);
 }
 
 static int h2_begin(weft_ctx *c, const weft_response *r)
@@ -394,13 +320,13 @@ static int h2_begin(weft_ctx *c, const weft_response *r)
         weft_warn("HTTP/2 stream %d: cannot send the answer: %s", (int)st->id,
                   nghttp2_strerror(e));
         nghttp2_submit_rst_stream(st->h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-        schedule(st->h2);
+        weft__h2_schedule(st->h2);
         return WEFT_ENOMEM;
     }
     st->submitted = 1;
     if (bodyless)
         st->eof = 1;
-    schedule(st->h2);
+    weft__h2_schedule(st->h2);
     return 0;
 }
 
@@ -433,7 +359,7 @@ static void h2_done(weft_ctx *c)
     if (st->h2 && !st->submitted) {
         /* no answer was ever sent (an aborted request): end the stream */
         nghttp2_submit_rst_stream(st->h2->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
-        schedule(st->h2);
+        weft__h2_schedule(st->h2);
     }
     stream_unref(st);
 }
@@ -477,174 +403,11 @@ static const weft_codec h2_codec = {
     .unref = h2_unref,
 };
 
-/* ---- the connection --------------------------------------------------------------- */
-
-static void send_frames(weft_flush *f)
+void weft__h2_stream_callbacks(nghttp2_session_callbacks *cb)
 {
-    weft_h2 *h2 = of_flush(f);
-    weft_conn *c = h2->conn;
-    if (h2->dead)
-        return;
-    const char *why;
-    if (weft__h2_take_frames(h2->ng, &c->obuf, c->writing, WEFT_OUT_HIGH_WATER, &why)) {
-        weft_debug("HTTP/2 connection from %s: %s", weft__conn_peer(c), why);
-        weft__conn_close(c);
-        return;
-    }
-    weft__conn_ref(c);
-    weft__conn_flush(c);
-    /* After a GOAWAY (ours on draining, or the client's) the connection
-     * ends once its streams have and everything is written. */
-    if (c->state == CONN_H2 && !c->writing && c->obuf.len == 0 &&
-        ((h2->goaway && h2->nstreams == 0) ||
-         (!nghttp2_session_want_read(h2->ng) && !nghttp2_session_want_write(h2->ng))))
-        weft__conn_close(c);
-    weft__conn_unref(c);
-}
-
-
-
-int weft__h2_start(weft_conn *c)
-{
-    const weft_config *cfg = &c->sl->app->cfg;
-    weft_h2 *h2 = weft__zalloc(sizeof *h2);
-    nghttp2_session_callbacks *cb = NULL;
-    if (!h2 || nghttp2_session_callbacks_new(&cb)) {
-        free(h2);
-        return WEFT_ENOMEM;
-    }
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-    int r = weft__h2_session_new(&h2->ng, 1, cb, h2);
-    nghttp2_session_callbacks_del(cb);
-    if (r) {
-        free(h2);
-        return WEFT_ENOMEM;
-    }
-    h2->conn = c;
-    h2->flush.fn = send_frames;
-    nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)cfg->h2_max_streams},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
-         (uint32_t)(cfg->limits.max_request_line + cfg->limits.max_header_bytes)},
-        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
-    };
-    nghttp2_submit_settings(h2->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
-    c->h2 = h2;
-    c->proto = &h2_conn_proto;
-    c->state = CONN_H2;
-    c->since = weft_loop_now(&c->sl->loop);
-    c->head_started = 0;
-    schedule(h2);
-    /* What arrived with the preface is HTTP/2 too. */
-    size_t have = c->rend - c->rstart;
-    c->rstart = c->rend = 0;
-    h2_recv(c, c->rbuf, have);
-    return 0;
 }
-
-static int h2_recv(weft_conn *c, const char *data, size_t len)
-{
-    weft_h2 *h2 = c->h2;
-    if (!len)
-        return 0;
-    weft__conn_ref(c);
-    ssize_t n = nghttp2_session_mem_recv(h2->ng, (const uint8_t *)data, len);
-    int r = 0;
-    if (n < 0 && !h2->dead) {
-        /* nghttp2 has queued a GOAWAY saying why: send it, then close. */
-        weft_debug("HTTP/2 connection from %s: %s", weft__conn_peer(c), nghttp2_strerror((int)n));
-        atomic_fetch_add_explicit(&c->sl->stats.bad_requests, 1, memory_order_relaxed);
-        /* GOAWAY, and send_frames closes once it has left. */
-        nghttp2_session_terminate_session(h2->ng, NGHTTP2_PROTOCOL_ERROR);
-        r = WEFT_EPROTO;
-    }
-    schedule(h2);
-    weft__conn_unref(c);
-    return r;
-}
-
-/* Graceful shutdown: no new streams; the connection ends after the ones
- * in flight (send_frames closes it). */
-static void h2_drain(weft_conn *c)
-{
-    weft_h2 *h2 = c->h2;
-    if (h2->goaway || h2->dead)
-        return;
-    h2->goaway = 1;
-    nghttp2_submit_goaway(h2->ng, NGHTTP2_FLAG_NONE,
-                          nghttp2_session_get_last_proc_stream_id(h2->ng), NGHTTP2_NO_ERROR,
-                          NULL, 0);
-    schedule(h2);
-}
-
-
-/* The socket is closing: every stream on it ends now. */
-static void h2_closed(weft_conn *c, int was)
-{
-    (void)was;
-    weft_h2 *h2 = c->h2;
-    h2->dead = 1;
-    weft__loop_flush_cancel(&c->sl->loop, &h2->flush);
-    while (h2->streams)
-        stream_closed(h2->streams, "went away");
-}
-
-static void h2_release(weft_conn *c)
-{
-    if (!c->h2)
-        return;
-    nghttp2_session_del(c->h2->ng);
-    free(c->h2);
-    c->h2 = NULL;
-}
-
-/* ---- the connection's protocol ---------------------------------------------------- */
-
-static int h2_room(weft_conn *c)
-{
-    c->rstart = c->rend = 0; /* nghttp2 takes every byte it is given */
-    return c->rcap < H2_READ ? weft__conn_rbuf_room(c, H2_READ) : 0;
-}
-
-static void h2_read(weft_conn *c, size_t n)
-{
-    h2_recv(c, c->rbuf, n);
-}
-
-static void h2_eof(weft_conn *c)
-{
-    weft__conn_close(c);
-}
-
-/* The socket took what was being written: pull more frames. */
-static void h2_writable(weft_conn *c)
-{
-    schedule(c->h2);
-}
-
-static void h2_sweep(weft_conn *c, uint64_t now)
-{
-    if (c->h2->nstreams == 0)
-        weft__conn_close_if_idle(c, now, (uint64_t)c->sl->app->cfg.keepalive_timeout_ms);
-}
-
-static void h2_start_unused(weft_conn *c)
-{
-    (void)c; /* HTTP/2 begins on an HTTP/1.1 connection's preface (weft__h2_start) */
-}
-
-static const weft_conn_proto h2_conn_proto = {
-    .start = h2_start_unused,
-    .room = h2_room,
-    .read = h2_read,
-    .eof = h2_eof,
-    .writable = h2_writable,
-    .sweep = h2_sweep,
-    .drain = h2_drain,
-    .closed = h2_closed,
-    .release = h2_release,
-};
