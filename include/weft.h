@@ -12,5 +12,6 @@
 #include "weft/cancel.h"
 #include "weft/client.h"
 #include "weft/server.h"
+#include "weft/stats.h"
 
 #endif

@@ -48,7 +48,7 @@ typedef struct weft_http_opts {
  * weft_http_response *. Errors: WEFT_ECONNREFUSED, WEFT_ECONNRESET,
  * WEFT_ETIMEDOUT, WEFT_ECANCELED, WEFT_EDNS, WEFT_ETLS, WEFT_EPROTO
  * (malformed response), WEFT_ETOOBIG (body over the limit), WEFT_EIO; the
- * scope records the message (weft_client_error_detail). */
+ * scope records the message (weft_scope_failure). */
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts);
 weft_task *weft_http_get(weft_scope *s, const char *url);
 
@@ -67,28 +67,25 @@ const char *weft_http_response_header(const weft_http_response *r, const char *n
  * both; returns the new string ("?k=v&k2=v2"), or NULL. */
 char *weft_url_add_query(weft_arena *a, const char *url, const char *key, const char *value);
 
-/* Client configuration, process-wide; set before the first call. */
+/* Client configuration, process-wide; set before the first call. The
+ * limits are the process's totals: each of `loops` loops keeps its share
+ * (rounded up), since each loop has a connection pool of its own. A
+ * server sets all of this from weft_config (--max-conns-per-endpoint,
+ * --max-conns-total, --backend-http2, --backend-curl) and its loop count;
+ * a tool with one loop leaves loops at 0. Counters: weft/stats.h. */
 typedef struct weft_client_config {
-    long max_conns_per_endpoint; /* per loop share: ceil(total / loops); default 1024 */
-    long max_conns_total;        /* per loop, 0 = unlimited */
+    long max_conns_per_endpoint; /* to one backend, all loops; default 1024, 0 = none */
+    long max_conns_total;        /* to all backends, all loops; 0 = unlimited */
     int http2;                   /* HTTP/2 to backends (h2c prior knowledge for http://) */
     size_t max_body;             /* default response body limit (8 MiB) */
     long connect_timeout_ms;     /* 0 = only the deadline */
-    int curl_only;               /* never weft's own HTTP/1.1 client */
+    int curl_only;               /* never weft's own engines */
+    int loops;                   /* loops sharing the limits (0 = 1) */
 } weft_client_config;
 void weft_client_configure(const weft_client_config *cfg);
 
-typedef struct weft_client_stats {
-    uint64_t calls_started, calls_ok, calls_failed, calls_canceled;
-    uint64_t calls_active;       /* in the multi handle now */
-    uint64_t sockets_open;       /* connections to backends now */
-    uint64_t connections_opened; /* new connections made (the rest reused one) */
-    double latency_ms_sum, latency_ms_max;
-} weft_client_stats;
-/* The calling loop's counters. */
-void weft_client_get_stats(weft_client_stats *out);
-
-/* Frees the calling loop's client state (before the loop stops). */
+/* Frees the calling loop's client state. weft_loop_free (and a server's
+ * loop as it stops) does it; call it only to drop idle connections early. */
 void weft_client_thread_cleanup(void);
 
 #ifdef __cplusplus

@@ -65,13 +65,6 @@ weft_fiber *weft_fiber_current(void);
 /* The current fiber's scope, or NULL. */
 weft_scope *weft_current_scope(void);
 
-typedef struct weft_fiber_stats {
-    uint64_t spawned, finished, live;
-    uint64_t stacks_cached, stacks_mapped;
-} weft_fiber_stats;
-/* Counters of the calling thread's loop. */
-void weft_fiber_get_stats(weft_fiber_stats *out);
-
 /* Frees the calling thread's cached stacks. weft_loop_free (and a
  * server's loop as it stops) does it; call it only for fibers run with no
  * loop at all. */

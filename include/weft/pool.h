@@ -23,6 +23,7 @@ typedef struct weft_job {
     void (*work)(struct weft_job *job); /* on a worker thread; may block */
     void (*done)(struct weft_job *job); /* on the origin loop, exactly once */
     int status;              /* 0, or WEFT_ECANCELED if the pool stopped first */
+    uint64_t queued_ns;      /* internal: when it was queued (queue wait) */
 } weft_job;
 
 /* threads workers with stack_size-byte stacks, at most queue_len waiting
@@ -41,6 +42,7 @@ void weft_pool_free(weft_pool *pool);
 typedef struct weft_pool_stats {
     unsigned threads, busy, queued, queue_len;
     uint64_t completed, rejected;
+    uint64_t queue_wait_ns_sum, queue_wait_ns_max; /* submit to a worker taking it */
 } weft_pool_stats;
 void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out);
 

@@ -176,18 +176,8 @@ int weft_ops_pending(const weft_ctx *c);
 int weft_bag_set(weft_ctx *c, const char *key, void *value);
 void *weft_bag_get(const weft_ctx *c, const char *key);
 
-/* ---- counters (for metrics and tests) --------------------------------------- */
-typedef struct weft_server_stats {
-    uint64_t connections_accepted, connections_open;
-    uint64_t requests, requests_inflight;
-    uint64_t rejected_busy;   /* 503 from a full pool queue or --max-concurrent */
-    uint64_t bad_requests;    /* 4xx/5xx answered by the protocol layer */
-    uint64_t timeouts;        /* header/body/idle/write time limits hit */
-    uint64_t deadlines;       /* requests answered at their deadline */
-    uint64_t client_gone;     /* requests canceled because the client left */
-} weft_server_stats;
-/* Sums the per-loop counters; approximate while serving. */
-void weft_app_stats(weft_app *app, weft_server_stats *out);
+/* Counters: weft_stats_snapshot (weft/stats.h) covers the server, the
+ * pool, fibers and the client across all loops. */
 
 #ifdef __cplusplus
 }

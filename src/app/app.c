@@ -172,7 +172,10 @@ static int setup_loops(weft_app *app)
             return WEFT_ENOMEM;
         sl->app = app;
         sl->max_inflight = share;
-        sl->hdr_scratch = calloc(app->cfg.limits.max_headers, sizeof(weft_header));
+        weft__loop_stats_register(sl);
+        /* the parsers' header lists: HTTP/2 adds host and content-length */
+        sl->hdr_scratch =
+            calloc(app->cfg.limits.max_headers + WEFT_H2_ADDED_FIELDS, sizeof(weft_header));
         if (!sl->hdr_scratch)
             return WEFT_ENOMEM;
         sl->proto = &weft__h1_proto; /* h2c clients switch with their preface */
@@ -256,15 +259,18 @@ static void on_trim_check(weft_timer *t)
 {
     weft_app *app = (weft_app *)((char *)t - offsetof(weft_app, trim));
     weft_timer_start(&app->ctl, &app->trim, TRIM_CHECK_MS, on_trim_check);
-    weft_server_stats st;
-    weft_app_stats(app, &st);
-    if (st.requests_inflight == 0 && st.requests == app->trim_last_requests)
+    uint64_t requests = 0, inflight = 0;
+    for (int i = 0; i < app->nloops; i++) {
+        requests += weft__counter(&app->loops[i].stats.requests);
+        inflight += weft__counter(&app->loops[i].stats.inflight);
+    }
+    if (inflight == 0 && requests == app->trim_last_requests)
         app->trim_quiet++;
     else
         app->trim_quiet = 0;
-    app->trim_last_requests = st.requests;
-    if (app->trim_quiet >= app->cfg.idle_trim_s && st.requests != app->trim_done_requests) {
-        app->trim_done_requests = st.requests;
+    app->trim_last_requests = requests;
+    if (app->trim_quiet >= app->cfg.idle_trim_s && requests != app->trim_done_requests) {
+        app->trim_done_requests = requests;
         malloc_trim(0);
     }
 }
@@ -309,6 +315,7 @@ static void app_free(weft_app *app)
         app->routes = next;
     }
     for (int i = 0; i < app->nloops; i++) {
+        weft__loop_stats_unregister(&app->loops[i]);
         free(app->loops[i].hdr_scratch);
         weft__h2_pool_free(&app->loops[i]);
         weft_buf_free(&app->loops[i].logline);
@@ -328,14 +335,13 @@ static int start(weft_app *app)
         return 1;
     }
     weft_pool_set_default(app->pool); /* weft_run offloads here */
-    /* The client's limits are per loop (each loop has its own connection
-     * pool): each gets its share of the configured total, rounded up. */
-    int n = app->cfg.loops;
+    /* The client's limits are totals; each loop keeps its share. */
     weft_client_config cc = {
-        .max_conns_per_endpoint = (app->cfg.max_conns_per_endpoint + n - 1) / n,
-        .max_conns_total = app->cfg.max_conns_total ? (app->cfg.max_conns_total + n - 1) / n : 0,
+        .max_conns_per_endpoint = app->cfg.max_conns_per_endpoint,
+        .max_conns_total = app->cfg.max_conns_total,
         .http2 = app->cfg.backend_http2,
         .curl_only = app->cfg.backend_curl,
+        .loops = app->cfg.loops,
     };
     weft_client_configure(&cc);
     if (ctl_init(app) || setup_loops(app))
@@ -387,21 +393,4 @@ int weft_app_run(weft_app *app)
     weft_log_sync();
     app_free(app);
     return 0;
-}
-
-void weft_app_stats(weft_app *app, weft_server_stats *out)
-{
-    memset(out, 0, sizeof *out);
-    for (int i = 0; i < app->nloops; i++) {
-        weft_loop_stats *s = &app->loops[i].stats;
-        out->connections_accepted += atomic_load_explicit(&s->accepted, memory_order_relaxed);
-        out->connections_open += atomic_load_explicit(&s->open, memory_order_relaxed);
-        out->requests += atomic_load_explicit(&s->requests, memory_order_relaxed);
-        out->requests_inflight += atomic_load_explicit(&s->inflight, memory_order_relaxed);
-        out->rejected_busy += atomic_load_explicit(&s->rejected_busy, memory_order_relaxed);
-        out->bad_requests += atomic_load_explicit(&s->bad_requests, memory_order_relaxed);
-        out->timeouts += atomic_load_explicit(&s->timeouts, memory_order_relaxed);
-        out->deadlines += atomic_load_explicit(&s->deadlines, memory_order_relaxed);
-        out->client_gone += atomic_load_explicit(&s->client_gone, memory_order_relaxed);
-    }
 }

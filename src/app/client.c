@@ -8,7 +8,7 @@
  * (core.c) and know nothing of each other. */
 #include "../client/core.h"
 
-static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0};
+static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0, 1};
 
 /* Every engine, for the per-loop clean-up; the order of preference is
  * decided per call below. */

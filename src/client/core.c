@@ -7,12 +7,29 @@
  * a failure's message noted on its scope for error pages. Calls no
  * engine by name: the list it cleans up with comes from entry.c. Loop
  * thread only. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 
 #include "../task/task_int.h"
 #include "core.h"
 
 static __thread client_loop *CL;
+
+static void collect(weft_stat_source *src, weft_stats *out)
+{
+    client_loop *cl = (client_loop *)((char *)src - offsetof(client_loop, stats_src));
+    out->client.calls_started += weft__counter(&cl->st.calls_started);
+    out->client.calls_ok += weft__counter(&cl->st.calls_ok);
+    out->client.calls_failed += weft__counter(&cl->st.calls_failed);
+    out->client.calls_canceled += weft__counter(&cl->st.calls_canceled);
+    out->client.calls_active += weft__counter(&cl->st.calls_active);
+    out->client.sockets_open += weft__counter(&cl->st.sockets_open);
+    out->client.connections_opened += weft__counter(&cl->st.connections_opened);
+    out->client.latency_us_sum += weft__counter(&cl->st.latency_us_sum);
+    uint64_t max = weft__counter(&cl->st.latency_us_max);
+    if (max > out->client.latency_us_max)
+        out->client.latency_us_max = max;
+}
 
 static void on_loop_close(weft_loop_hook *h)
 {
@@ -33,11 +50,18 @@ client_loop *weft__client_loop(const weft_client_config *cfg,
         return NULL;
     cl->loop = loop;
     cl->cfg = cfg;
-    cl->host_limit = cfg->max_conns_per_endpoint > 0 ? cfg->max_conns_per_endpoint : 0;
+    /* The limits are the process's: each loop keeps its share. */
+    long loops = cfg->loops > 0 ? cfg->loops : 1;
+    cl->host_limit = cfg->max_conns_per_endpoint > 0
+                         ? (cfg->max_conns_per_endpoint + loops - 1) / loops
+                         : 0;
+    cl->total_limit = cfg->max_conns_total > 0 ? (cfg->max_conns_total + loops - 1) / loops : 0;
     cl->engines = engines;
     cl->nengines = n;
     cl->at_close.fn = on_loop_close;
     weft__loop_hook_add(loop, &cl->at_close, WEFT_PHASE_CLOSE);
+    cl->stats_src.collect = collect;
+    weft__stats_register(&cl->stats_src);
     CL = cl;
     return cl;
 }
@@ -49,43 +73,87 @@ void weft__client_loop_free(void)
         return;
     for (size_t i = 0; i < cl->nengines; i++)
         cl->engines[i]->cleanup(cl);
+    weft__stats_unregister(&cl->stats_src);
     weft__loop_hook_remove(cl->loop, &cl->at_close);
     CL = NULL;
     free(cl);
 }
 
-void weft_client_get_stats(weft_client_stats *out)
-{
-    if (CL)
-        *out = CL->st;
-    else
-        memset(out, 0, sizeof *out);
-}
-
 /* ---- counting ------------------------------------------------------------------ */
 
-void weft__client_count_ok(client_loop *cl, double ms)
+static void collect_endpoint(weft_stat_source *src, weft_stats *out)
 {
-    cl->st.calls_ok++;
-    cl->st.latency_ms_sum += ms;
-    if (ms > cl->st.latency_ms_max)
-        cl->st.latency_ms_max = ms;
+    client_ep_stats *e = (client_ep_stats *)src;
+    weft_endpoint_stats es = {.calls = weft__counter(&e->calls),
+                              .errors = weft__counter(&e->errors),
+                              .waiting = weft__counter(&e->waiting),
+                              .connections = weft__counter(&e->connections),
+                              .idle = weft__counter(&e->idle)};
+    uint64_t in_flight = weft__counter(&e->in_flight);
+    es.active = in_flight > es.waiting ? in_flight - es.waiting : 0;
+    memcpy(es.name, e->name, sizeof es.name);
+    weft__stats_add_endpoint(out, &es);
 }
 
-void weft__client_count_error(client_loop *cl, weft_scope *s, int err, const char *url,
-                              const char *detail)
+void weft__ep_stats_init(client_ep_stats *e, const struct sockaddr_storage *addr)
 {
+    char ip[48] = "?";
+    int port = 0;
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(e->name, sizeof e->name, "[%s]:%d", ip, port);
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(e->name, sizeof e->name, "%s:%d", ip, port);
+    }
+    e->src.collect = collect_endpoint;
+    weft__stats_register(&e->src);
+}
+
+void weft__ep_stats_fini(client_ep_stats *e)
+{
+    weft__stats_unregister(&e->src);
+}
+
+void weft__client_count_ok(call_base *b, double ms)
+{
+    client_loop *cl = b->cl;
+    uint64_t us = (uint64_t)(ms * 1000.0);
+    weft__count(&cl->st.calls_ok, 1);
+    weft__count(&cl->st.latency_us_sum, (int64_t)us);
+    weft__count_max(&cl->st.latency_us_max, us);
+}
+
+void weft__client_count_error(call_base *b, int err, const char *url, const char *detail)
+{
+    client_loop *cl = b->cl;
     if (err == WEFT_ECANCELED) {
-        cl->st.calls_canceled++;
+        weft__count(&cl->st.calls_canceled, 1);
         return;
     }
-    cl->st.calls_failed++;
+    weft__count(&cl->st.calls_failed, 1);
+    if (b->eps)
+        weft__count(&b->eps->errors, 1);
+    weft_scope *s = b->scope;
     if (!s || weft_scope_reason(s))
         return;
     char msg[400];
     if (url)
         snprintf(msg, sizeof msg, "%s: %s", url, detail);
     weft__scope_note_failure(s, err, url ? msg : detail); /* copies it */
+}
+
+void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta)
+{
+    weft__count(&cl->st.sockets_open, delta);
+    if (delta > 0)
+        weft__count(&cl->st.connections_opened, delta);
+    if (eps)
+        weft__count(&eps->connections, delta);
 }
 
 /* ---- the call ------------------------------------------------------------------ */
@@ -107,11 +175,12 @@ uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call)
 }
 
 void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,
-                           const char *url, const weft_http_opts *o)
+                           client_ep_stats *eps, const char *url, const weft_http_opts *o)
 {
     b->task = t;
     b->scope = s;
     b->cl = cl;
+    b->eps = eps;
     b->t0 = weft_now_ns();
     b->max_body = o->max_body ? o->max_body : cl->cfg->max_body;
     b->timeout_ms = weft__call_timeout(cl, s, o->timeout_ms);
@@ -119,8 +188,12 @@ void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loo
     memcpy(b->url, url, url_len);
     b->url[url_len] = '\0';
     weft_task_ref(t);
-    cl->st.calls_started++;
-    cl->st.calls_active++;
+    weft__count(&cl->st.calls_started, 1);
+    weft__count(&cl->st.calls_active, 1);
+    if (eps) {
+        weft__count(&eps->calls, 1);
+        weft__count(&eps->in_flight, 1);
+    }
 }
 
 void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeout)(weft_timer *),
@@ -133,7 +206,9 @@ void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeou
 
 void weft__call_base_end(call_base *b)
 {
-    b->cl->st.calls_active--;
+    weft__count(&b->cl->st.calls_active, -1);
+    if (b->eps)
+        weft__count(&b->eps->in_flight, -1);
     weft_timer_stop(b->cl->loop, &b->timer);
     weft_cancel_unregister(weft_scope_token(b->scope), &b->reg);
 }
@@ -142,6 +217,8 @@ void weft__call_base_end(call_base *b)
 
 void weft__call_queue_push(call_queue *q, call_base *b)
 {
+    if (b->eps)
+        weft__count(&b->eps->waiting, 1);
     b->waiting = 1;
     b->wait_next = NULL;
     b->wait_prev = q->tail;
@@ -154,6 +231,8 @@ void weft__call_queue_push(call_queue *q, call_base *b)
 
 void weft__call_queue_push_front(call_queue *q, call_base *b)
 {
+    if (b->eps)
+        weft__count(&b->eps->waiting, 1);
     b->waiting = 1;
     b->wait_prev = NULL;
     b->wait_next = q->head;
@@ -168,6 +247,8 @@ void weft__call_queue_remove(call_queue *q, call_base *b)
 {
     if (!b->waiting)
         return;
+    if (b->eps)
+        weft__count(&b->eps->waiting, -1);
     if (b->wait_prev)
         b->wait_prev->wait_next = b->wait_next;
     else

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "weft/client.h"
+#include "../base/stats.h"
 #include "../loop/loop.h"
 
 /* A client engine: one way to carry calls (the engines register none of
@@ -33,12 +34,31 @@ struct client_loop {
     weft_loop *loop;
     weft_loop_hook at_close; /* frees it as the loop is released */
     const weft_client_config *cfg;
-    long host_limit;        /* this loop's per-endpoint limit (0 = none) */
+    long host_limit;        /* this loop's share of the per-endpoint limit (0 = none) */
+    long total_limit;       /* this loop's share of the total limit (0 = none) */
     void *state[ENGINE_SLOTS];
     const weft_client_engine *const *engines; /* for cleanup */
     size_t nengines;
-    weft_client_stats st;
+    /* What weft_stats_snapshot reads (only this loop writes them). */
+    struct {
+        weft_counter calls_started, calls_ok, calls_failed, calls_canceled, calls_active;
+        weft_counter sockets_open, connections_opened, latency_us_sum, latency_us_max;
+    } st;
+    weft_stat_source stats_src;
 };
+
+/* One backend's figures on one loop, kept by an engine's endpoint and
+ * merged by name across loops in a snapshot. */
+typedef struct client_ep_stats {
+    weft_stat_source src;
+    char name[64];          /* "127.0.0.1:8081" */
+    weft_counter calls, errors, in_flight, waiting, connections, idle;
+} client_ep_stats;
+/* Names e after addr and registers it; _fini takes it off (before the
+ * endpoint is freed). */
+struct sockaddr_storage;
+void weft__ep_stats_init(client_ep_stats *e, const struct sockaddr_storage *addr);
+void weft__ep_stats_fini(client_ep_stats *e);
 
 /* This thread's client, made on first use with the engines to clean up;
  * NULL off a loop or out of memory. */
@@ -57,6 +77,7 @@ typedef struct call_base {
     weft_task *task;
     weft_scope *scope;
     client_loop *cl;
+    client_ep_stats *eps;   /* its endpoint's figures (NULL: libcurl's calls) */
     uint64_t t0, timeout_ms;
     size_t max_body;
     weft_cancel_reg reg;
@@ -78,7 +99,7 @@ void weft__call_queue_remove(call_queue *q, call_base *b);     /* a no-op unless
 /* Fills b for a call that starts now, takes a reference on t and counts
  * the call as started and active in the loop's stats. */
 void weft__call_base_start(call_base *b, weft_scope *s, weft_task *t, client_loop *cl,
-                           const char *url, const weft_http_opts *o);
+                           client_ep_stats *eps, const char *url, const weft_http_opts *o);
 /* The time-out a call gets: its own (per_call, 0 = none), shortened to
  * what is left of the scope's deadline. 0 = none. */
 uint64_t weft__call_timeout(client_loop *cl, weft_scope *s, uint64_t per_call);
@@ -100,9 +121,10 @@ int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_s
 /* A call ended: count it in the loop's stats. A failure other than a
  * cancellation is also noted on the scope as "url: detail" (just detail
  * when url is NULL), unless the scope already ended for a reason. */
-void weft__client_count_ok(client_loop *cl, double ms);
-void weft__client_count_error(client_loop *cl, weft_scope *s, int err, const char *url,
-                              const char *detail);
+void weft__client_count_ok(call_base *b, double ms);
+void weft__client_count_error(call_base *b, int err, const char *url, const char *detail);
+/* A connection to an endpoint opened (+1) or closed (-1); eps may be NULL. */
+void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta);
 /* A complete response in one malloc'd block (headers and body copied;
  * response.c); freed with weft__response_free. */
 weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,

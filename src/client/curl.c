@@ -85,7 +85,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
             weft__io_watch_free(sc->watch);
             free(sc);
             curl_multi_assign(sh->multi, fd, NULL);
-            cl->st.sockets_open--;
+            weft__count(&cl->st.sockets_open, -1);
         }
         return 0;
     }
@@ -98,7 +98,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         sc->fd = fd;
         sc->sh = sh;
         curl_multi_assign(sh->multi, fd, sc);
-        cl->st.sockets_open++;
+        weft__count(&cl->st.sockets_open, 1);
     }
     int ev = ((what & CURL_POLL_IN) ? WEFT_IO_READABLE : 0) |
              ((what & CURL_POLL_OUT) ? WEFT_IO_WRITABLE : 0);
@@ -138,9 +138,9 @@ static int shard_init(client_loop *cl, curl_state *cs, client_shard *sh)
     curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
     /* maxconnection: calls past the limit wait in libcurl's queue, in order */
     curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cs->shard_host_limit);
-    if (cl->cfg->max_conns_total)
+    if (cl->total_limit)
         curl_multi_setopt(sh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                          (cl->cfg->max_conns_total + cs->max_shards - 1) / cs->max_shards);
+                          (cl->total_limit + cs->max_shards - 1) / cs->max_shards);
     /* keep as many idle connections as the limit allows, for reuse */
     curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS,
                       cs->shard_host_limit > 0 ? cs->shard_host_limit : 1024L);
@@ -226,7 +226,6 @@ static void call_free(curl_call *c)
  * may end the scope and would otherwise find this call still registered. */
 static void call_finish(curl_call *c, int err, const char *detail)
 {
-    client_loop *cl = c->base.cl;
     weft_task *t = c->base.task;
     c->shard->active--;
     weft__call_base_end(&c->base);
@@ -237,9 +236,9 @@ static void call_finish(curl_call *c, int err, const char *detail)
         detail = "out of memory";
     }
     if (err == 0)
-        weft__client_count_ok(cl, ms);
+        weft__client_count_ok(&c->base, ms);
     else
-        weft__client_count_error(cl, c->base.scope, err, NULL, detail); /* detail names the URL */
+        weft__client_count_error(&c->base, err, NULL, detail); /* detail names the URL */
     call_free(c);
     if (err == 0)
         weft_task_resolve(t, r, weft__response_free);
@@ -263,7 +262,7 @@ static void process_completions(client_shard *sh)
         c->in_multi = 0;
         long connects = 0;
         curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &connects);
-        cl->st.connections_opened += (uint64_t)connects;
+        weft__count(&cl->st.connections_opened, connects);
         c->reused = connects == 0;
         if (rc == CURLE_OK) {
             call_finish(c, 0, NULL);
@@ -303,7 +302,7 @@ static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
         weft_task_reject(t, WEFT_ENOMEM);
         return 1;
     }
-    weft__call_base_start(&c->base, s, t, cl, url, o);
+    weft__call_base_start(&c->base, s, t, cl, NULL, url, o);
     c->shard = pick_shard(cl, cs);
     c->shard->active++;
     int err = weft__curl_setup(c, url, o, cl->cfg);

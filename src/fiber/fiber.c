@@ -20,12 +20,25 @@
 
 static __thread weft__sched *S;
 
+static void collect(weft_stat_source *src, weft_stats *out)
+{
+    weft__sched *s = (weft__sched *)((char *)src - offsetof(weft__sched, stats_src));
+    out->fibers.alive += weft__counter(&s->st.live);
+    out->fibers.spawned += weft__counter(&s->st.spawned);
+    out->fibers.finished += weft__counter(&s->st.finished);
+    out->fibers.stacks_mapped += weft__counter(&s->st.mapped);
+    out->fibers.stacks_cached += weft__counter(&s->st.cached);
+    out->fibers.stack_bytes += weft__counter(&s->st.stack_bytes);
+}
+
 weft__sched *weft__sched_get(void)
 {
     if (!S) {
         S = calloc(1, sizeof *S);
         if (!S)
             return NULL;
+        S->stats_src.collect = collect;
+        weft__stats_register(&S->stats_src);
         weft__guard_thread_init(S);
 #if WEFT_TSAN
         S->tsan_main = __tsan_get_current_fiber();
@@ -118,8 +131,8 @@ static void run_one(weft_fiber *f)
     __tsan_destroy_fiber(f->tsan);
 #endif
     weft__stack_release(S, f);
-    S->finished++;
-    S->live--;
+    weft__count(&S->st.finished, 1);
+    weft__count(&S->st.live, -1);
     if (on_exit) {
         /* Whatever on_exit starts is queued, not nested. */
         S->in_exit++;
@@ -224,8 +237,8 @@ int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts)
     f->tsan = __tsan_create_fiber(0);
 #endif
     weft__ctx_make(&f->ctx, f->stack_lo, f->stack_size, fiber_main, f);
-    S->spawned++;
-    S->live++;
+    weft__count(&S->st.spawned, 1);
+    weft__count(&S->st.live, 1);
     if (!S->current && !S->in_exit) {
         run_one(f); /* a new handler starts at once, up to its first await */
         return 0;
@@ -322,18 +335,6 @@ int weft_defer(void (*fn)(void *), void *arg)
     return 0;
 }
 
-void weft_fiber_get_stats(weft_fiber_stats *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!S)
-        return;
-    out->spawned = S->spawned;
-    out->finished = S->finished;
-    out->live = S->live;
-    out->stacks_cached = S->ncached;
-    out->stacks_mapped = S->mapped;
-}
-
 void weft_fiber_thread_cleanup(void)
 {
     if (!S)
@@ -343,6 +344,7 @@ void weft_fiber_thread_cleanup(void)
         weft__loop_hook_remove(S->loop, &S->at_close);
         weft__loop_keep_busy(S->loop, 0);
     }
+    weft__stats_unregister(&S->stats_src);
     weft__stack_cache_free(S);
     weft__guard_thread_fini(S);
     free(S);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "switch.h"
+#include "../base/stats.h"
 #include "../loop/loop.h"
 #include "weft/fiber.h"
 
@@ -83,12 +84,16 @@ typedef struct weft__sched {
     weft_fiber *ready_head, *ready_tail;
     int in_exit;
     weft_fiber *cache;    /* finished fibers with their default-size stacks */
-    uint64_t ncached, mapped;
+    uint64_t ncached;     /* stacks in the cache */
     uint64_t cache_low;   /* the fewest cached since trim_at (stack.c) */
     uint64_t trim_at;     /* loop time (ms) of the last trim */
     char *slab_next;      /* default-size stacks mapped but not yet handed out */
     size_t slab_left;
-    uint64_t spawned, finished, live;
+    /* What weft_stats_snapshot reads (only this loop writes them). */
+    struct {
+        weft_counter spawned, finished, live, mapped, cached, stack_bytes;
+    } st;
+    weft_stat_source stats_src;
     void *main_stack_lo;
     size_t main_stack_size;
     void *altstack;

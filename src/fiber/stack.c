@@ -88,7 +88,8 @@ static weft_fiber *carve(weft__sched *s, char *map, size_t total)
     f->map_size = total;
     f->stack_lo = map + ps;
     f->stack_size = (size_t)((char *)f - (char *)f->stack_lo) & ~(size_t)15;
-    s->mapped++;
+    weft__count(&s->st.mapped, 1);
+    weft__count(&s->st.stack_bytes, (int64_t)total);
     return f;
 }
 
@@ -124,6 +125,13 @@ static weft_fiber *slab_stack(weft__sched *s)
     return carve(s, map, total);
 }
 
+static void unmap_stack(weft__sched *s, weft_fiber *f)
+{
+    weft__count(&s->st.mapped, -1);
+    weft__count(&s->st.stack_bytes, -(int64_t)f->map_size);
+    munmap(f->map, f->map_size);
+}
+
 weft_fiber *weft__stack_acquire(weft__sched *s, size_t stack_size)
 {
     if (stack_size == 0 || stack_size == WEFT_FIBER_STACK_DEFAULT) {
@@ -132,6 +140,7 @@ weft_fiber *weft__stack_acquire(weft__sched *s, size_t stack_size)
             s->cache = f->cache_next;
             if (--s->ncached < s->cache_low)
                 s->cache_low = s->ncached;
+            weft__count(&s->st.cached, -1);
             return f;
         }
         weft_fiber *f = slab_stack(s);
@@ -150,10 +159,10 @@ void weft__stack_release(weft__sched *s, weft_fiber *f)
         f->cache_next = s->cache;
         s->cache = f;
         s->ncached++;
+        weft__count(&s->st.cached, 1);
         return;
     }
-    s->mapped--;
-    munmap(f->map, f->map_size);
+    unmap_stack(s, f);
 }
 
 void weft__stack_trim(weft__sched *s, uint64_t now_ms)
@@ -175,10 +184,10 @@ void weft__stack_trim(weft__sched *s, uint64_t now_ms)
         *pp = NULL;
         while (f) {
             weft_fiber *next = f->cache_next;
-            s->mapped--;
-            munmap(f->map, f->map_size);
+            unmap_stack(s, f);
             f = next;
         }
+        weft__count(&s->st.cached, (int64_t)keep - (int64_t)s->ncached);
         s->ncached = keep;
     }
     s->cache_low = s->ncached;
@@ -189,9 +198,9 @@ void weft__stack_cache_free(weft__sched *s)
     while (s->cache) {
         weft_fiber *f = s->cache;
         s->cache = f->cache_next;
-        s->mapped--;
-        munmap(f->map, f->map_size);
+        unmap_stack(s, f);
     }
+    weft__count(&s->st.cached, -(int64_t)s->ncached);
     s->ncached = s->cache_low = 0;
     if (s->slab_left) /* the never-used rest of the current slab */
         munmap(s->slab_next, s->slab_left * mapping_size(WEFT_FIBER_STACK_DEFAULT));

@@ -54,6 +54,7 @@ static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *ad
         return NULL;
     e->addr = *addr;
     snprintf(e->host, sizeof e->host, "%s", host);
+    weft__ep_stats_init(&e->stats, addr);
     e->next = ns->endpoints;
     ns->endpoints = e;
     return e;
@@ -75,9 +76,8 @@ void weft__h1c_call_release(ncall *k)
 static void call_fail(ncall *k, int err, const char *detail)
 {
     weft_task *t = k->base.task;
-    client_loop *cl = k->base.cl;
     weft__h1c_call_release(k);
-    weft__client_count_error(cl, k->base.scope, err, k->base.url, detail);
+    weft__client_count_error(&k->base, err, k->base.url, detail);
     free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -104,11 +104,20 @@ void weft__h1c_conn_close(nconn *c)
             pp = &(*pp)->next_idle;
         if (*pp)
             *pp = c->next_idle;
+        weft__count(&ep->stats.idle, -1);
     }
     c->state = NC_CLOSING;
     ep->nconns--;
-    c->cl->st.sockets_open--;
+    weft__client_count_conn(c->cl, &ep->stats, -1);
     weft__tr_close(&c->tcp.t);
+}
+
+void weft__h1c_idle_push(nconn *c)
+{
+    c->state = NC_IDLE;
+    c->next_idle = c->ep->idle;
+    c->ep->idle = c;
+    weft__count(&c->ep->stats.idle, 1);
 }
 
 void weft__h1c_fail_on_conn(nconn *c, int err, const char *detail)
@@ -182,9 +191,7 @@ static void on_connect(weft_transport *t, int status)
         return;
     }
     if (!c->call) { /* its call went away while connecting: keep it */
-        c->state = NC_IDLE;
-        c->next_idle = c->ep->idle;
-        c->ep->idle = c;
+        weft__h1c_idle_push(c);
         weft__h1c_pump(c->ep);
         return;
     }
@@ -214,8 +221,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
     c->state = NC_CONNECTING;
     weft__tcp_init(cl->loop, &c->tcp, &nconn_events, c);
     ep->nconns++;
-    cl->st.sockets_open++;
-    cl->st.connections_opened++;
+    weft__client_count_conn(cl, &ep->stats, 1);
     if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->addr))) {
         weft__h1c_conn_close(c);
         return NULL;
@@ -243,6 +249,7 @@ void weft__h1c_pump(endpoint *ep)
         nconn *c = ep->idle;
         if (c) {
             ep->idle = c->next_idle;
+            weft__count(&ep->stats.idle, -1);
             c->reused = 1;
         } else if (limit <= 0 || ep->nconns < limit) {
             int sys_err;
@@ -355,7 +362,7 @@ static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
     ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    weft__call_base_start(&k->base, s, t, cl, url, o);
+    weft__call_base_start(&k->base, s, t, cl, &ep->stats, url, o);
     k->ep = ep;
     k->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     k->head_request = strcmp(method, "HEAD") == 0;
@@ -379,6 +386,7 @@ static void cleanup(client_loop *cl)
         ns->endpoints = e->next;
         while (e->idle)
             weft__h1c_conn_close(e->idle);
+        weft__ep_stats_fini(&e->stats);
         free(e);
     }
     free(ns);

@@ -21,6 +21,7 @@ typedef struct endpoint {
     nconn *idle;            /* LIFO: the warmest connection first */
     long nconns;            /* open: connecting, busy or idle */
     call_queue waiting;     /* calls without a connection yet */
+    client_ep_stats stats;  /* its figures for weft_stats_snapshot */
 } endpoint;
 
 typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;
@@ -55,6 +56,8 @@ void weft__h1c_conn_close(nconn *c);
 /* Closes c and fails its call with err and detail; the endpoint's
  * waiting calls go on. */
 void weft__h1c_fail_on_conn(nconn *c, int err, const char *detail);
+/* c is idle: the first the endpoint's next call gets. */
+void weft__h1c_idle_push(nconn *c);
 /* Detaches the call from everything but its task. */
 void weft__h1c_call_release(ncall *k);
 /* Gives waiting calls a connection: an idle one, else a new one within

@@ -28,10 +28,13 @@ static weft_http_response *build_response(nconn *c, double ms)
 static void response_done(nconn *c)
 {
     ncall *k = c->call;
-    client_loop *cl = c->cl;
     double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
     weft_http_response *r = build_response(c, ms);
     int keep = c->head.keep_alive && r;
+    if (r)
+        weft__client_count_ok(&k->base, ms);
+    else
+        weft__client_count_error(&k->base, WEFT_ENOMEM, k->base.url, "out of memory");
     /* Anything after the response on an idle connection is a protocol
      * error; start clean for the next request. The read buffer goes too:
      * the body is in r now, and a connection idling or waiting 500 ms for
@@ -43,20 +46,15 @@ static void response_done(nconn *c)
     free(k);
     endpoint *ep = c->ep;
     if (keep) {
-        c->state = NC_IDLE;
-        c->next_idle = ep->idle;
-        ep->idle = c;
+        weft__h1c_idle_push(c);
     } else {
         weft__h1c_conn_close(c);
     }
     weft__h1c_pump(ep); /* waiting calls go first, in order */
-    if (!r) {
-        cl->st.calls_failed++;
+    if (!r)
         weft_task_reject(t, WEFT_ENOMEM);
-    } else {
-        weft__client_count_ok(cl, ms);
+    else
         weft_task_resolve(t, r, weft__response_free); /* one block: see build_response */
-    }
     weft_task_unref(t);
 }
 

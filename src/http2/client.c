@@ -67,7 +67,7 @@ static void call_free(h2call *k)
 void weft__h2c_call_fail(h2call *k, int err, const char *detail)
 {
     weft_task *t = k->base.task;
-    weft__client_count_error(k->base.cl, k->base.scope, err, k->base.url, detail);
+    weft__client_count_error(&k->base, err, k->base.url, detail);
     call_free(k);
     weft_task_reject(t, err);
     weft_task_unref(t);
@@ -93,7 +93,7 @@ static void call_done(h2call *k)
     }
     r->total_ms = ms;
     r->reused = 1; /* a stream on a shared connection */
-    weft__client_count_ok(k->base.cl, ms);
+    weft__client_count_ok(&k->base, ms);
     weft_task *t = k->base.task;
     call_free(k);
     weft_task_resolve(t, r, weft__response_free);
@@ -334,6 +334,7 @@ static h2ep *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr, 
         return NULL;
     e->addr = *addr;
     snprintf(e->host, sizeof e->host, "%s", host);
+    weft__ep_stats_init(&e->stats, addr);
     e->next = st->endpoints;
     st->endpoints = e;
     return e;
@@ -351,7 +352,7 @@ static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
     h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
     if (!k)
         return 0;
-    weft__call_base_start(&k->base, s, t, cl, url, o);
+    weft__call_base_start(&k->base, s, t, cl, &ep->stats, url, o);
     k->ep = ep;
     k->head_request = strcmp(method, "HEAD") == 0;
     if (build_request(k, method, path, host, o)) {
@@ -376,6 +377,7 @@ static void cleanup(client_loop *cl)
             weft__h2c_sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
         while (e->waiting.head)
             weft__h2c_call_fail((h2call *)e->waiting.head, WEFT_ECANCELED, "the client is shutting down");
+        weft__ep_stats_fini(&e->stats);
         free(e);
     }
     free(st);

@@ -29,6 +29,7 @@ typedef struct h2ep {
     long nsessions;
     call_queue waiting;            /* calls without a stream yet */
     char open_failure[96];         /* why the last session could not be opened */
+    client_ep_stats stats;         /* its figures for weft_stats_snapshot */
 } h2ep;
 
 struct h2sess {

@@ -47,7 +47,7 @@ void weft__h2c_sess_close(h2sess *s, int err, const char *why)
     if (ep->cur == s)
         ep->cur = NULL;
     ep->nsessions--;
-    s->cl->st.sockets_open--;
+    weft__client_count_conn(s->cl, &s->ep->stats, -1);
     weft__loop_flush_cancel(s->cl->loop, &s->flush);
     int requeued = 0;
     while (s->calls) {
@@ -219,8 +219,7 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     s->next = ep->sessions;
     ep->sessions = s;
     ep->nsessions++;
-    cl->st.sockets_open++;
-    cl->st.connections_opened++;
+    weft__client_count_conn(cl, &ep->stats, 1);
     int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->addr);
     if (!sys_err)
         sys_err = weft__tr_read_start(&s->tcp.t);

@@ -117,7 +117,7 @@ static int h2_recv(weft_conn *c, const char *data, size_t len)
     if (n < 0 && !h2->dead) {
         /* nghttp2 has queued a GOAWAY saying why: send it, then close. */
         weft_debug("HTTP/2 connection from %s: %s", weft__conn_peer(c), nghttp2_strerror((int)n));
-        atomic_fetch_add_explicit(&c->sl->stats.bad_requests, 1, memory_order_relaxed);
+        weft__count(&c->sl->stats.bad_requests, 1);
         /* GOAWAY, and send_frames closes once it has left. */
         nghttp2_session_terminate_session(h2->ng, NGHTTP2_PROTOCOL_ERROR);
         r = WEFT_EPROTO;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../base/stats.h"
 #include "weft/pool.h"
 
 struct weft_pool {
@@ -20,8 +21,12 @@ struct weft_pool {
     unsigned queued, queue_len, busy, nthreads, exited;
     int stopping;
     uint64_t completed, rejected;
+    uint64_t wait_ns_sum, wait_ns_max;
     pthread_t *threads;
+    weft_stat_source stats_src; /* adds the pool to weft_stats_snapshot */
 };
+
+static void collect(weft_stat_source *src, weft_stats *out);
 
 static void deliver(weft_post *p)
 {
@@ -50,6 +55,10 @@ static void *worker_main(void *arg)
             pool->tail = NULL;
         pool->queued--;
         pool->busy++;
+        uint64_t waited = weft_now_ns() - job->queued_ns;
+        pool->wait_ns_sum += waited;
+        if (waited > pool->wait_ns_max)
+            pool->wait_ns_max = waited;
         pthread_mutex_unlock(&pool->mu);
 
         job->status = 0;
@@ -108,6 +117,8 @@ weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size
         free(pool);
         return NULL;
     }
+    pool->stats_src.collect = collect;
+    weft__stats_register(&pool->stats_src);
     return pool;
 }
 
@@ -130,6 +141,7 @@ int weft_pool_submit(weft_pool *pool, weft_job *job)
         pool->head = job;
     pool->tail = job;
     pool->queued++;
+    job->queued_ns = weft_now_ns();
     pthread_cond_signal(&pool->work_ready);
     pthread_mutex_unlock(&pool->mu);
     return 0;
@@ -174,6 +186,7 @@ unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms)
 
 void weft_pool_free(weft_pool *pool)
 {
+    weft__stats_unregister(&pool->stats_src);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->work_ready);
     pthread_cond_destroy(&pool->idle);
@@ -190,5 +203,23 @@ void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out)
     out->queue_len = pool->queue_len;
     out->completed = pool->completed;
     out->rejected = pool->rejected;
+    out->queue_wait_ns_sum = pool->wait_ns_sum;
+    out->queue_wait_ns_max = pool->wait_ns_max;
     pthread_mutex_unlock(&pool->mu);
+}
+
+static void collect(weft_stat_source *src, weft_stats *out)
+{
+    weft_pool *pool = (weft_pool *)((char *)src - offsetof(weft_pool, stats_src));
+    weft_pool_stats st;
+    weft_pool_get_stats(pool, &st);
+    out->pool.threads += st.threads;
+    out->pool.busy += st.busy;
+    out->pool.queued += st.queued;
+    out->pool.queue_capacity += st.queue_len;
+    out->pool.completed += st.completed;
+    out->pool.rejected += st.rejected;
+    out->pool.queue_wait_ns_sum += st.queue_wait_ns_sum;
+    if (st.queue_wait_ns_max > out->pool.queue_wait_ns_max)
+        out->pool.queue_wait_ns_max = st.queue_wait_ns_max;
 }

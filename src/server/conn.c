@@ -162,7 +162,7 @@ static void conn_close(weft_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
-    atomic_fetch_sub_explicit(&sl->stats.open, 1, memory_order_relaxed);
+    weft__count(&sl->stats.open, -1);
     weft__tr_close(c->tr);
     c->proto->closed(c, was); /* what it was serving ends with it */
 }
@@ -321,8 +321,8 @@ static void on_connection(weft_listener *l)
     if (sl->conns)
         sl->conns->prev = c;
     sl->conns = c;
-    atomic_fetch_add_explicit(&sl->stats.accepted, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sl->stats.open, 1, memory_order_relaxed);
+    weft__count(&sl->stats.accepted, 1);
+    weft__count(&sl->stats.open, 1);
     weft__tr_read_start(c->tr);
 }
 
@@ -334,7 +334,7 @@ void weft__conn_accept(weft_sloop *sl)
 
 void weft__conn_timed_out(weft_conn *c, const char *what)
 {
-    atomic_fetch_add_explicit(&c->sl->stats.timeouts, 1, memory_order_relaxed);
+    weft__count(&c->sl->stats.timeouts, 1);
     weft_debug("closing connection from %s: %s", weft__conn_peer(c), what);
 }
 

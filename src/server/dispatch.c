@@ -21,7 +21,6 @@ static void reply_busy(weft_ctx *c, const char *why)
     char secs[16];
     snprintf(secs, sizeof secs, "%d", c->app->cfg.retry_after_s);
     weft_add_header(c, "Retry-After", secs);
-    atomic_fetch_add_explicit(&c->sl->stats.rejected_busy, 1, memory_order_relaxed);
     weft_reply_error(c, 503, why);
 }
 
@@ -53,7 +52,6 @@ void weft__ctx_release(weft_ctx *c)
 static void on_deadline(weft_timer *t)
 {
     weft_ctx *c = (weft_ctx *)((char *)t - offsetof(weft_ctx, deadline));
-    atomic_fetch_add_explicit(&c->sl->stats.deadlines, 1, memory_order_relaxed);
     hold(c); /* nothing ends the request while we answer for it */
     if (c->on_worker) {
         /* A worker owns the request's arena and its kept answer: only the
@@ -133,6 +131,7 @@ static void run_sync(weft_job *job)
 static void send_kept_answer(weft_ctx *c)
 {
     const weft_codec *k = c->codec;
+    weft__count_answer(c, c->sync_resp.status);
     int rc = k->begin(c, &c->sync_resp);
     if (rc == 0 && c->sync_body.len && !c->is_head)
         rc = k->write(c, c->sync_body.data, c->sync_body.len);

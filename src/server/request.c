@@ -63,19 +63,19 @@ static void ctx_begin(weft_ctx *c)
     c->req.headers = h;
     c->req.nheaders = h ? n : 0;
     c->sl->inflight++;
-    atomic_fetch_add_explicit(&c->sl->stats.inflight, 1, memory_order_relaxed);
+    weft__count(&c->sl->stats.inflight, 1);
 }
 
 void weft__request_begin(weft_ctx *c)
 {
     ctx_begin(c);
-    atomic_fetch_add_explicit(&c->sl->stats.requests, 1, memory_order_relaxed);
+    weft__count(&c->sl->stats.requests, 1);
     weft__dispatch(c);
 }
 
 void weft__request_reject(weft_ctx *c, int status, const char *why)
 {
-    atomic_fetch_add_explicit(&c->sl->stats.bad_requests, 1, memory_order_relaxed);
+    weft__count(&c->sl->stats.bad_requests, 1);
     /* The head may be incomplete or invalid: answer with no request
      * semantics (no keep-alive); keep what was parsed of the request line
      * for the access log. */
@@ -104,7 +104,7 @@ void weft__request_end(weft_ctx *c)
     c->nresp_headers = 0;
     c->bag = NULL;
     sl->inflight--;
-    atomic_fetch_sub_explicit(&sl->stats.inflight, 1, memory_order_relaxed);
+    weft__count(&sl->stats.inflight, -1);
     c->codec->done(c);
 }
 
@@ -112,7 +112,7 @@ void weft__request_client_gone(weft_ctx *c, const char *how)
 {
     c->client_gone = 1;
     if (!weft_scope_reason(&c->scope)) {
-        atomic_fetch_add_explicit(&c->sl->stats.client_gone, 1, memory_order_relaxed);
+        weft__count(&c->sl->stats.r499, 1);
         weft_debug("client %s %s: canceling its request", c->codec->peer(c), how);
     }
     weft_scope_cancel(&c->scope, WEFT_ECANCELED);
@@ -124,6 +124,44 @@ void weft__request_abort(weft_ctx *c)
     weft_scope_cancel(&c->scope, WEFT_ECANCELED); /* cancels what the request started */
     if (c->holds == 0 && c->in_request)
         weft__request_end(c);
+}
+
+void weft__count_answer(weft_ctx *c, int status)
+{
+    weft_loop_stats *st = &c->sl->stats;
+    weft__count(&st->responses[status >= 100 && status < 600 ? status / 100 : 5], 1);
+    if (status == 503)
+        weft__count(&st->r503, 1);
+    else if (status == 504)
+        weft__count(&st->r504, 1);
+}
+
+static void collect(weft_stat_source *src, weft_stats *out)
+{
+    weft_sloop *sl = (weft_sloop *)((char *)src - offsetof(weft_sloop, stats_src));
+    const weft_loop_stats *s = &sl->stats;
+    out->server.connections_accepted += weft__counter(&s->accepted);
+    out->server.connections_open += weft__counter(&s->open);
+    out->server.requests += weft__counter(&s->requests);
+    out->server.requests_inflight += weft__counter(&s->inflight);
+    out->server.bad_requests += weft__counter(&s->bad_requests);
+    out->server.timeouts += weft__counter(&s->timeouts);
+    for (int i = 1; i < 6; i++)
+        out->server.responses[i] += weft__counter(&s->responses[i]);
+    out->server.responses_499 += weft__counter(&s->r499);
+    out->server.responses_503 += weft__counter(&s->r503);
+    out->server.responses_504 += weft__counter(&s->r504);
+}
+
+void weft__loop_stats_register(weft_sloop *sl)
+{
+    sl->stats_src.collect = collect;
+    weft__stats_register(&sl->stats_src);
+}
+
+void weft__loop_stats_unregister(weft_sloop *sl)
+{
+    weft__stats_unregister(&sl->stats_src);
 }
 
 int weft__ctx_claim(weft_ctx *c)

@@ -23,8 +23,10 @@ static int has_body_status(int status)
 static int send_begin(weft_ctx *c, const weft_response *r)
 {
     c->status = r->status;
-    if (!c->on_worker)
+    if (!c->on_worker) {
+        weft__count_answer(c, r->status);
         return c->codec->begin(c, r);
+    }
     c->sync_resp = *r;
     /* The handler's content type may live on its stack; the loop reads it
      * after the handler has returned. */
@@ -73,6 +75,7 @@ int weft__send_simple(weft_ctx *c, int status, const char *body)
     weft_response r = {status, "text/plain; charset=utf-8", NULL, 0, (int64_t)len};
     c->status = status;
     c->bytes_out = c->is_head ? 0 : len;
+    weft__count_answer(c, status);
     int rc = c->codec->begin(c, &r);
     if (!rc && !c->is_head)
         rc = c->codec->write(c, body, len);

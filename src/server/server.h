@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "../base/stats.h"
 #include "../loop/transport.h"
 #include "../task/task_int.h"
 #include "weft/pool.h"
@@ -219,9 +220,10 @@ struct weft_conn {
     weft_ctx ctx;           /* HTTP/1.1: the request being served */
 };
 
+/* A loop's server counters; only the loop writes them (base/stats.h). */
 typedef struct weft_loop_stats {
-    _Atomic uint64_t accepted, open, requests, inflight, rejected_busy, bad_requests, timeouts;
-    _Atomic uint64_t deadlines, client_gone;
+    weft_counter accepted, open, requests, inflight, bad_requests, timeouts;
+    weft_counter responses[6], r499, r503, r504;
 } weft_loop_stats;
 
 /* A server loop: a weft_loop plus its listener and connections. */
@@ -245,6 +247,7 @@ struct weft_sloop {
     weft_post force_msg;    /* control -> loop: grace over, close all */
     weft_post release_msg;  /* control -> loop: close the last handles */
     weft_loop_stats stats;
+    weft_stat_source stats_src; /* adds stats to weft_stats_snapshot */
 };
 
 typedef struct weft_opt weft_opt;
@@ -306,6 +309,11 @@ int weft__ctx_claim(weft_ctx *c);
 int weft__send_simple(weft_ctx *c, int status, const char *body);
 /* Frees what the context owns (its container is going away). */
 void weft__ctx_free(weft_ctx *c);
+/* Counts an answer of `status` as it leaves (the loop's counters). */
+void weft__count_answer(weft_ctx *c, int status);
+/* Registers sl's counters with the snapshot (and takes them off). */
+void weft__loop_stats_register(weft_sloop *sl);
+void weft__loop_stats_unregister(weft_sloop *sl);
 
 /* ---- connections (conn.c) ----------------------------------------------------- */
 

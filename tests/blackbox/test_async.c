@@ -130,7 +130,7 @@ static void fanout_runs_in_parallel(void **state)
 static void deadline_answers_504(void **state)
 {
     (void)state;
-    long before = stat_of("deadlines");
+    long before = stat_of("responses_504");
     long t0 = wt_now_ms();
     wt_response r;
     assert_int_equal(wt_request(srv.port, "GET /deadline?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
@@ -139,7 +139,7 @@ static void deadline_answers_504(void **state)
     assert_non_null(strstr(r.body, "did not complete in time"));
     wt_response_free(&r);
     assert_true(dt >= 140 && dt < 700);
-    assert_int_equal(stat_of("deadlines"), before + 1);
+    assert_int_equal(stat_of("responses_504"), before + 1);
     t0 = wt_now_ms();
     assert_int_equal(wt_request(srv.port, "GET /deadline?ms=10 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
                      200);
@@ -169,13 +169,13 @@ static void connection_survives_deadline(void **state)
 static void disconnect_cancels_pending_delay(void **state)
 {
     (void)state;
-    long before = stat_of("client_gone");
+    long before = stat_of("responses_499");
     wt_conn *c = wt_connect(srv.port);
     wt_send_str(c, "GET /delay?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n");
     usleep(200000);
     wt_close(c);
     usleep(200000);
-    assert_int_equal(stat_of("client_gone"), before + 1);
+    assert_int_equal(stat_of("responses_499"), before + 1);
     /* the handler saw the cancellation well before its 5 s delay */
     assert_true(wt_log_contains(&srv, "delay of 5000 ms ended after"));
     assert_true(wt_log_contains(&srv, "operation canceled"));

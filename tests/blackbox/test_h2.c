@@ -186,7 +186,7 @@ static void timeout_resets_only_the_stream(void **state)
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
     wt_response_free(&r);
     long opened = client_stat("opened");
-    long gone = wt_number_after(backend.port, "/stats", "\"client_gone\":");
+    long gone = wt_number_after(backend.port, "/stats", "\"responses_499\":");
     long t0 = wt_now_ms();
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/delay?ms=3000",
                                 "&timeout=150", &r),
@@ -197,9 +197,9 @@ static void timeout_resets_only_the_stream(void **state)
     assert_true(wt_wait_log(&backend, "delay of 3000 ms ended after", 2000));
     assert_true(wt_wait_log(&backend, "reset stream", 2000));
     long deadline = wt_now_ms() + 2000;
-    while (wt_number_after(backend.port, "/stats", "\"client_gone\":") <= gone && wt_now_ms() < deadline)
+    while (wt_number_after(backend.port, "/stats", "\"responses_499\":") <= gone && wt_now_ms() < deadline)
         usleep(20000);
-    assert_true(wt_number_after(backend.port, "/stats", "\"client_gone\":") > gone);
+    assert_true(wt_number_after(backend.port, "/stats", "\"responses_499\":") > gone);
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/plaintext", NULL, &r), 200);
     wt_response_free(&r);
     assert_int_equal(client_stat("opened"), opened);

@@ -1,0 +1,56 @@
+/* stats.h - counters any thread may read, and the sources a snapshot
+ * (weft_stats_snapshot) collects from.
+ *
+ * A weft_counter has one writer (the loop or worker that owns it) and any
+ * number of readers: the writer's add is a relaxed load and store - no
+ * locked instruction on the hot path - and readers see some recent value,
+ * never a torn one. A counter written by several threads uses
+ * weft__count_shared instead. */
+#ifndef WEFT_SRC_BASE_STATS_H
+#define WEFT_SRC_BASE_STATS_H
+
+#include <stdatomic.h>
+
+#include "weft/stats.h"
+
+typedef _Atomic uint64_t weft_counter;
+
+static inline void weft__count(weft_counter *c, int64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + (uint64_t)n,
+                          memory_order_relaxed);
+}
+
+static inline void weft__count_max(weft_counter *c, uint64_t v)
+{
+    if (v > atomic_load_explicit(c, memory_order_relaxed))
+        atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+static inline void weft__count_shared(weft_counter *c, int64_t n)
+{
+    atomic_fetch_add_explicit(c, (uint64_t)n, memory_order_relaxed);
+}
+
+static inline uint64_t weft__counter(const weft_counter *c)
+{
+    return atomic_load_explicit((weft_counter *)c, memory_order_relaxed);
+}
+
+/* Something that adds its counters to a snapshot: a server loop, a fiber
+ * scheduler, a pool, a client, a backend endpoint. Registered while it
+ * exists; collect runs under the registry's lock, so a source is never
+ * freed while it is being read (unregister first). */
+typedef struct weft_stat_source {
+    struct weft_stat_source *prev, *next;
+    void (*collect)(struct weft_stat_source *src, weft_stats *out);
+    int registered;
+} weft_stat_source;
+
+void weft__stats_register(weft_stat_source *src);
+void weft__stats_unregister(weft_stat_source *src);
+
+/* Adds an endpoint's figures to out, merging by name. */
+void weft__stats_add_endpoint(weft_stats *out, const weft_endpoint_stats *e);
+
+#endif
