@@ -17,7 +17,9 @@ extern "C" {
 
 /* ---- errors ------------------------------------------------------------
  * One table makes the codes, their names and their messages. Functions
- * return 0 on success or one of these negative codes. */
+ * that can fail return 0 (or a count, a length) on success and one of
+ * these negative codes on failure; the HTTP status a code answers with is
+ * weft_http_status_of's (weft/http.h), the one place that maps them. */
 #define WEFT_ERRNO_MAP(X)                                                                          \
     X(EINVAL, "invalid argument")                                                                  \
     X(ENOMEM, "out of memory")                                                                     \
@@ -36,7 +38,15 @@ extern "C" {
     X(ETLS, "TLS failure")                                                                         \
     X(EDNS, "name resolution failed")                                                              \
     X(ESTATE, "operation not valid in this state")                                                 \
-    X(EHTTP, "HTTP error status from peer")
+    X(EHTTP, "HTTP error status from peer")                                                        \
+    X(EAGAIN, "more input needed")                                                                 \
+    X(EBADMSG, "malformed message")                                                                \
+    X(EMETHOD, "method not allowed")                                                               \
+    X(EURITOOLONG, "request target too long")                                                      \
+    X(EEXPECT, "unsupported expectation")                                                          \
+    X(EFIELDS, "header fields too large")                                                          \
+    X(ENOTIMPL, "not implemented")                                                                 \
+    X(EVERSION, "HTTP version not supported")
 
 enum weft__errno_index {
 #define WEFT__ERR_INDEX(name, msg) WEFT__IDX_##name,
@@ -160,7 +170,8 @@ typedef enum weft_log_level {
 
 void weft_log_set_level(weft_log_level lvl);
 weft_log_level weft_log_get_level(void);
-/* Parses "debug", "info", "warn", "error"; -1 when unknown. */
+/* Parses "debug", "info", "warn", "error" to a weft_log_level;
+ * WEFT_EINVAL when unknown. */
 int weft_log_level_parse(const char *s);
 void weft_log(weft_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends one access-log line (with its newline) to the calling thread's

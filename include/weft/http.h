@@ -44,17 +44,15 @@ typedef struct weft_http_req {
     const char *error;
 } weft_http_req;
 
-/* Result of the parser when the head is not complete yet. Any other
- * negative result is minus the HTTP status to answer (-400, -413, -414,
- * -417, -431, -501, -505). */
-#define WEFT_HTTP_INCOMPLETE (-1)
-
 /* Parses a request head from buf[0..len). On success returns the length of
  * the head (through the blank line) and fills req, whose headers are
  * written to hdrs (capacity hdr_cap, which must be >= lim->max_headers).
- * Leading empty lines are skipped (RFC 9112 section 2.2); they count in the
- * returned length. Limits are enforced even on incomplete input, so a
- * caller never buffers more than the limits allow. */
+ * WEFT_EAGAIN when the head is not complete yet; otherwise a WEFT_E* code
+ * (answer with weft_http_status_of) and req->error says why: EBADMSG 400,
+ * ETOOBIG 413, EURITOOLONG 414, EEXPECT 417, EFIELDS 431, ENOTIMPL 501,
+ * EVERSION 505. Leading empty lines are skipped (RFC 9112 section 2.2);
+ * they count in the returned length. Limits are enforced even on
+ * incomplete input, so a caller never buffers more than the limits allow. */
 int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
 
@@ -71,7 +69,7 @@ typedef struct weft_http_resp_head {
 } weft_http_resp_head;
 
 /* Parses a response head from buf[0..len): the length of the head,
- * WEFT_HTTP_INCOMPLETE, or -502 when it is not a valid HTTP/1.x response
+ * WEFT_EAGAIN, or WEFT_EPROTO when it is not a valid HTTP/1.x response
  * (or is longer than max_head bytes / has more than hdr_cap fields). */
 int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h,
                              weft_header *hdrs, size_t hdr_cap, size_t max_head);
@@ -89,8 +87,8 @@ typedef struct weft_chunked {
 /* Decodes raw[0..raw_len) in place into dst (dst <= raw; the regions may
  * overlap). *consumed receives the raw bytes used, *produced the body bytes
  * written. Returns 1 when the body (with trailers) is complete, 0 when more
- * input is needed, or minus an HTTP status: -400 for bad syntax, -413 past
- * max_body, -431 for trailers past max_trailer bytes. */
+ * input is needed, or WEFT_EBADMSG for bad syntax, WEFT_ETOOBIG past
+ * max_body, WEFT_EFIELDS for trailers past max_trailer bytes. */
 int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
                         size_t *consumed, size_t *produced, uint64_t max_body,
                         size_t max_trailer);
@@ -100,6 +98,18 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
 void weft_http_rebase(weft_http_req *req, const char *old_base, size_t len,
                       const char *new_base);
 weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base);
+
+/* The HTTP status that answers a weft error code: the one place that maps
+ * them. EBADMSG 400, ENOTFOUND 404, EMETHOD 405, ETOOBIG 413, EURITOOLONG
+ * 414, EEXPECT 417, EFIELDS 431, ENOTIMPL 501, EVERSION 505, EBUSY and
+ * ECANCELED 503, ETIMEDOUT 504, a failed backend call (ECONNREFUSED,
+ * ECONNRESET, EPROTO, EDNS, ETLS, EIO, ECLOSED, EHTTP) 502; anything else
+ * 500. */
+int weft_http_status_of(int err);
+/* The status a gateway answers when a backend call failed with err: 504
+ * for a time-out, 502 for anything else (a backend's oversized answer is
+ * no fault of the client's request). */
+int weft_http_gateway_status(int err);
 
 /* The reason phrase of a status code ("Not Found"); "Unknown" if none. */
 const char *weft_http_status_text(int status);

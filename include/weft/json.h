@@ -61,7 +61,7 @@ void weft_json_init(weft_json_reader *r, const char *data, size_t len);
  * trailing whitespace are read; WEFT_JSON_ERROR on the first error. */
 weft_json_type weft_json_next(weft_json_reader *r);
 /* Skips the rest of a value whose first token was just returned: a whole
- * object or array, nothing for a scalar. 0, or -1 with error set. */
+ * object or array, nothing for a scalar. 0, or WEFT_EBADMSG with error set. */
 int weft_json_skip(weft_json_reader *r, weft_json_type first);
 /* Decodes the current KEY or STRING into out as UTF-8 and NUL-terminates
  * it (when cap > 0). Returns the decoded length; if that is >= cap the

@@ -74,7 +74,9 @@ typedef struct weft_config {
  * nobody claimed. Exits with status 2 and a usage message on a bad value. */
 weft_app *weft_app_new(int argc, char **argv);
 /* Declares an application flag --name (integer or string), with a default
- * already in *var. Returns 0, or exits 2 on a malformed value. */
+ * already in *var, and takes its value from the command line at once. A
+ * malformed value prints the usage and exits with status 2; out of memory
+ * aborts. Before weft_app_run. */
 void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *help);
 void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
 /* The parsed configuration; may be changed before weft_app_run. */

@@ -335,12 +335,12 @@ weft_json_type weft_json_next(weft_json_reader *r)
 int weft_json_skip(weft_json_reader *r, weft_json_type first)
 {
     if (first != WEFT_JSON_OBJECT && first != WEFT_JSON_ARRAY)
-        return first == WEFT_JSON_ERROR ? -1 : 0;
+        return first == WEFT_JSON_ERROR ? WEFT_EBADMSG : 0;
     int target = r->depth - 1;
     while (r->depth > target) {
         weft_json_type t = weft_json_next(r);
         if (t == WEFT_JSON_ERROR || t == WEFT_JSON_END)
-            return -1;
+            return WEFT_EBADMSG;
     }
     return 0;
 }

@@ -106,7 +106,7 @@ int weft_log_level_parse(const char *s)
     for (int i = 0; i < 4; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
-    return -1;
+    return WEFT_EINVAL;
 }
 
 void weft_log(weft_log_level lvl, const char *fmt, ...)

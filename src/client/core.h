@@ -111,10 +111,10 @@ void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeou
 /* The call is over: no longer active in the stats, its timer stopped, its
  * cancellation registration undone. */
 void weft__call_base_end(call_base *b);
-/* target.c: whether a call is one weft's own connections carry (native.c,
- * h2.c): http://IP[:port]/path?query (IP numeric or "localhost") with an
- * upper-case method. Fills addr, the Host value, where the path starts
- * and the method; 0, or -1 to leave the call to libcurl. */
+/* target.c: whether a call is one weft's own engines carry (src/http1,
+ * src/http2): http://IP[:port]/path?query (IP numeric or "localhost")
+ * with an upper-case method. Fills addr, the Host value, where the path
+ * starts and the method; 0, or WEFT_EINVAL to leave the call to libcurl. */
 struct sockaddr_storage;
 int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
                      char *host, size_t hcap, const char **path, const char **method);

@@ -45,7 +45,7 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
             int v = hexval(ch);
             if (v >= 0) {
                 if (d->digits >= 15) {
-                    rc = -400; /* more than 2^60: no honest chunk is that big */
+                    rc = WEFT_EBADMSG; /* more than 2^60: no honest chunk is that big */
                     goto out;
                 }
                 d->remaining = d->remaining * 16 + (unsigned)v;
@@ -54,15 +54,15 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
                 break;
             }
             if (d->digits == 0) {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             if (ch != ';' && ch != ' ' && ch != '\t' && ch != '\r') {
-                rc = -400; /* only an extension or the line end may follow */
+                rc = WEFT_EBADMSG; /* only an extension or the line end may follow */
                 goto out;
             }
             if (d->total + d->remaining > max_body) {
-                rc = -413;
+                rc = WEFT_ETOOBIG;
                 goto out;
             }
             d->state = CH_EXT;
@@ -73,14 +73,14 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
                 d->state = CH_SIZE_LF;
             else if (ch == '\n' || ++d->line_len > MAX_SIZE_LINE ||
                      (ch < 0x20 && ch != '\t') || ch == 0x7f) {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             i++;
             break;
         case CH_SIZE_LF:
             if (ch != '\n') {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             i++;
@@ -104,7 +104,7 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
         case CH_DATA_CR:
         case CH_DATA_LF:
             if (ch != (d->state == CH_DATA_CR ? '\r' : '\n')) {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             i++;
@@ -117,20 +117,20 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
                 break;
             }
             if (!(ch < 0x80 && ch > 0x20 && ch != ':' && ch != 0x7f)) {
-                rc = -400; /* a field must start with a name character */
+                rc = WEFT_EBADMSG; /* a field must start with a name character */
                 goto out;
             }
             d->state = CH_TRAILER_FIELD;
             break;
         case CH_TRAILER_FIELD:
             if (++d->trailer_bytes > max_trailer) {
-                rc = -431;
+                rc = WEFT_EFIELDS;
                 goto out;
             }
             if (ch == '\r')
                 d->state = CH_TRAILER_LF;
             else if (ch == '\n' || (ch < 0x20 && ch != '\t') || ch == 0x7f) {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             i++;
@@ -138,7 +138,7 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
         case CH_TRAILER_LF:
         case CH_END_LF:
             if (ch != '\n') {
-                rc = -400;
+                rc = WEFT_EBADMSG;
                 goto out;
             }
             i++;

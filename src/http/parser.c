@@ -41,10 +41,10 @@ typedef struct cursor {
     const char *p, *end;
 } cursor;
 
-static int fail(weft_http_req *req, int status, const char *why)
+static int fail(weft_http_req *req, int err, const char *why)
 {
     req->error = why;
-    return -status;
+    return err;
 }
 
 /* Finds the end of the line that starts at c->p. Returns 1 and sets *eol to
@@ -71,9 +71,9 @@ static int parse_version(weft_http_req *req, const char *v, size_t n)
 {
     if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' || v[5] > '9' ||
         v[7] < '0' || v[7] > '9')
-        return fail(req, 400, "malformed HTTP version");
+        return fail(req, WEFT_EBADMSG, "malformed HTTP version");
     if (v[5] != '1')
-        return fail(req, 505, "HTTP version not supported (this server speaks HTTP/1.x)");
+        return fail(req, WEFT_EVERSION, "HTTP version not supported (this server speaks HTTP/1.x)");
     /* A higher 1.x minor is answered as 1.1 (RFC 9110 section 6.2). */
     req->minor = v[7] == '0' ? 0 : 1;
     return 0;
@@ -94,7 +94,7 @@ static int split_target(weft_http_req *req)
         while (s < end && *s != ':' && *s != '/')
             s++;
         if (s + 3 > end || s == p || memcmp(s, "://", 3) != 0)
-            return fail(req, 400, "malformed request target");
+            return fail(req, WEFT_EBADMSG, "malformed request target");
         s += 3;
         while (s < end && *s != '/' && *s != '?')
             s++;
@@ -123,26 +123,26 @@ static int parse_request_line(cursor *c, weft_http_req *req, const weft_http_lim
     int r = find_eol(c->p, c->end, &eol);
     if (r == 0) {
         if ((size_t)(c->end - c->p) > lim->max_request_line)
-            return fail(req, 414, "request line too long");
-        return WEFT_HTTP_INCOMPLETE;
+            return fail(req, WEFT_EURITOOLONG, "request line too long");
+        return WEFT_EAGAIN;
     }
     if (r < 0)
-        return fail(req, 400, "bare CR or LF in request line");
+        return fail(req, WEFT_EBADMSG, "bare CR or LF in request line");
     if ((size_t)(eol - c->p) > lim->max_request_line)
-        return fail(req, 414, "request line too long");
+        return fail(req, WEFT_EURITOOLONG, "request line too long");
 
     const char *p = c->p;
     const char *m = p;
     while (p < eol && tchar[(unsigned char)*p])
         p++;
     if (p == m || p == eol || *p != ' ')
-        return fail(req, 400, "malformed method");
+        return fail(req, WEFT_EBADMSG, "malformed method");
     req->method = weft_str_make(m, (size_t)(p - m));
     const char *t = ++p;
     while (p < eol && is_vchar((unsigned char)*p))
         p++;
     if (p == t || p == eol || *p != ' ')
-        return fail(req, 400, "malformed request target");
+        return fail(req, WEFT_EBADMSG, "malformed request target");
     req->target = weft_str_make(t, (size_t)(p - t));
     p++;
     r = parse_version(req, p, (size_t)(eol - p));
@@ -158,12 +158,12 @@ static int parse_request_line(cursor *c, weft_http_req *req, const weft_http_lim
 static int note_content_length(weft_http_req *req, weft_str v, const weft_http_limits *lim)
 {
     if (req->has_content_length)
-        return fail(req, 400, "duplicate Content-Length");
+        return fail(req, WEFT_EBADMSG, "duplicate Content-Length");
     uint64_t n;
     if (weft_str_to_u64(v, UINT64_MAX, &n))
-        return fail(req, 400, "invalid Content-Length");
+        return fail(req, WEFT_EBADMSG, "invalid Content-Length");
     if (n > lim->max_body)
-        return fail(req, 413, "request body too large");
+        return fail(req, WEFT_ETOOBIG, "request body too large");
     req->content_length = n;
     req->has_content_length = 1;
     return 0;
@@ -178,14 +178,14 @@ static int note_header(weft_http_req *req, weft_str name, weft_str value,
     case 4:
         if (weft_str_ieq(name, WEFT_STRLIT("host"))) {
             if (req->host.base)
-                return fail(req, 400, "duplicate Host");
+                return fail(req, WEFT_EBADMSG, "duplicate Host");
             req->host = value;
         }
         break;
     case 6:
         if (weft_str_ieq(name, WEFT_STRLIT("expect"))) {
             if (!weft_str_ieq(value, WEFT_STRLIT("100-continue")))
-                return fail(req, 417, "unsupported expectation");
+                return fail(req, WEFT_EEXPECT, "unsupported expectation");
             req->expect_continue = 1;
         }
         break;
@@ -204,7 +204,7 @@ static int note_header(weft_http_req *req, weft_str name, weft_str value,
     case 17:
         if (weft_str_ieq(name, WEFT_STRLIT("transfer-encoding"))) {
             if (*te_seen || !weft_str_ieq(value, WEFT_STRLIT("chunked")))
-                return fail(req, 501, "unsupported Transfer-Encoding (only chunked is)");
+                return fail(req, WEFT_ENOTIMPL, "unsupported Transfer-Encoding (only chunked is)");
             *te_seen = 1;
             req->chunked = 1;
         }
@@ -218,12 +218,12 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
 {
     const char *p = c->p;
     if (*p == ' ' || *p == '\t')
-        return fail(req, 400, "obsolete line folding (obs-fold) is not accepted");
+        return fail(req, WEFT_EBADMSG, "obsolete line folding (obs-fold) is not accepted");
     const char *n = p;
     while (p < eol && tchar[(unsigned char)*p])
         p++;
     if (p == n || p == eol || *p != ':')
-        return fail(req, 400, "malformed header field name");
+        return fail(req, WEFT_EBADMSG, "malformed header field name");
     *name = weft_str_make(n, (size_t)(p - n));
     p++;
     while (p < eol && (*p == ' ' || *p == '\t'))
@@ -231,7 +231,7 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
     const char *v = p;
     for (; p < eol; p++)
         if (!is_field_char((unsigned char)*p))
-            return fail(req, 400, "invalid character in header field value");
+            return fail(req, WEFT_EBADMSG, "invalid character in header field value");
     while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
         p--;
     *value = weft_str_make(v, (size_t)(p - v));
@@ -241,11 +241,11 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
 static int finish_head(weft_http_req *req, int te_seen, int conn_close, int conn_keep)
 {
     if (te_seen && req->has_content_length)
-        return fail(req, 400, "both Content-Length and Transfer-Encoding");
+        return fail(req, WEFT_EBADMSG, "both Content-Length and Transfer-Encoding");
     if (te_seen && req->minor == 0)
-        return fail(req, 400, "Transfer-Encoding in an HTTP/1.0 request");
+        return fail(req, WEFT_EBADMSG, "Transfer-Encoding in an HTTP/1.0 request");
     if (req->minor == 1 && !req->host.base)
-        return fail(req, 400, "missing Host header");
+        return fail(req, WEFT_EBADMSG, "missing Host header");
     if (req->minor == 1)
         req->keep_alive = !conn_close;
     else
@@ -265,7 +265,7 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
     for (int i = 0; i < 4 && c.end - c.p >= 2 && c.p[0] == '\r' && c.p[1] == '\n'; i++)
         c.p += 2;
     if (c.p == c.end)
-        return WEFT_HTTP_INCOMPLETE;
+        return WEFT_EAGAIN;
     int r = parse_request_line(&c, req, lim);
     if (r)
         return r;
@@ -277,17 +277,17 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
         r = find_eol(c.p, c.end, &eol);
         size_t block = (size_t)((r > 0 ? eol : c.end) - fields);
         if (block > lim->max_header_bytes)
-            return fail(req, 431, "header block too large");
+            return fail(req, WEFT_EFIELDS, "header block too large");
         if (r == 0)
-            return WEFT_HTTP_INCOMPLETE;
+            return WEFT_EAGAIN;
         if (r < 0)
-            return fail(req, 400, "bare CR or LF in header block");
+            return fail(req, WEFT_EBADMSG, "bare CR or LF in header block");
         if (eol == c.p) {
             c.p += 2;
             break;
         }
         if (req->nheaders >= lim->max_headers || req->nheaders >= hdr_cap)
-            return fail(req, 431, "too many header fields");
+            return fail(req, WEFT_EFIELDS, "too many header fields");
         weft_header *h = &hdrs[req->nheaders];
         r = parse_header_line(&c, eol, &h->name, &h->value, req);
         if (r)
@@ -307,14 +307,14 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
 /* ---- responses (for weft's own client) ------------------------------------ */
 
 /* Not a valid response: the status a proxy would answer with. */
-#define BAD_RESPONSE (-502)
+#define BAD_RESPONSE WEFT_EPROTO
 
 static int parse_status_line(cursor *c, weft_http_resp_head *h, weft_http_req *scratch)
 {
     const char *eol;
     int r = find_eol(c->p, c->end, &eol);
     if (r <= 0)
-        return r == 0 ? WEFT_HTTP_INCOMPLETE : BAD_RESPONSE;
+        return r == 0 ? WEFT_EAGAIN : BAD_RESPONSE;
     const char *p = c->p;
     /* HTTP/1.x SP 3DIGIT SP reason */
     if (eol - p < 12 || parse_version(scratch, p, 8) || p[8] != ' ')
@@ -343,13 +343,13 @@ int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h
     cursor c = {buf, buf + (len > max_head ? max_head : len)};
     int r = parse_status_line(&c, h, &scratch);
     if (r)
-        return r == WEFT_HTTP_INCOMPLETE && len >= max_head ? BAD_RESPONSE : r;
+        return r == WEFT_EAGAIN && len >= max_head ? BAD_RESPONSE : r;
     int conn_close = 0, conn_keep = 0;
     for (;;) {
         const char *eol;
         r = find_eol(c.p, c.end, &eol);
         if (r == 0)
-            return len >= max_head ? BAD_RESPONSE : WEFT_HTTP_INCOMPLETE;
+            return len >= max_head ? BAD_RESPONSE : WEFT_EAGAIN;
         if (r < 0)
             return BAD_RESPONSE;
         if (eol == c.p) {

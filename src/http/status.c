@@ -1,5 +1,38 @@
-/* status.c - reason phrases for the status codes weft sends. */
+/* status.c - reason phrases for the status codes weft sends, and the one
+ * map from weft's error codes to the statuses that answer them. */
 #include "weft/http.h"
+
+int weft_http_status_of(int err)
+{
+    switch (err) {
+    case WEFT_EBADMSG: return 400;
+    case WEFT_ENOTFOUND: return 404;
+    case WEFT_EMETHOD: return 405;
+    case WEFT_ETOOBIG: return 413;
+    case WEFT_EURITOOLONG: return 414;
+    case WEFT_EEXPECT: return 417;
+    case WEFT_EFIELDS: return 431;
+    case WEFT_ENOTIMPL: return 501;
+    case WEFT_EVERSION: return 505;
+    case WEFT_EBUSY:
+    case WEFT_ECANCELED: return 503;
+    case WEFT_ETIMEDOUT: return 504;
+    case WEFT_ECONNREFUSED:
+    case WEFT_ECONNRESET:
+    case WEFT_EPROTO:
+    case WEFT_EDNS:
+    case WEFT_ETLS:
+    case WEFT_EIO:
+    case WEFT_ECLOSED:
+    case WEFT_EHTTP: return 502;
+    default: return 500;
+    }
+}
+
+int weft_http_gateway_status(int err)
+{
+    return err == WEFT_ETIMEDOUT ? 504 : 502;
+}
 
 const char *weft_http_status_text(int status)
 {

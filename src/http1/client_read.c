@@ -100,7 +100,7 @@ static void parse_more(nconn *c, int eof)
         weft_header fields[MAX_FIELDS];
         int r = weft_http_parse_response(c->in.data, c->in.len, &c->head, fields, MAX_FIELDS,
                                          MAX_HEAD);
-        if (r == WEFT_HTTP_INCOMPLETE) {
+        if (r == WEFT_EAGAIN) {
             if (eof && !weft__h1c_retry_stale(c))
                 weft__h1c_fail_on_conn(c, WEFT_ECONNRESET, "the connection closed before a response");
             return;
@@ -135,7 +135,7 @@ static void parse_more(nconn *c, int eof)
         size_t used, made;
         int r = weft_chunked_decode(&c->chunk, body + c->body_len, body + c->body_len,
                                     have - c->body_len, &used, &made, k->base.max_body, MAX_HEAD);
-        if (r == -413) {
+        if (r == WEFT_ETOOBIG) {
             fail_too_big(c);
             return;
         }

@@ -28,8 +28,8 @@ static int parse_head(weft_conn *c)
                                    c->sl->hdr_scratch, cfg->limits.max_headers, &cfg->limits);
 }
 
-/* Reads the body of the current request. 1 complete, 0 need more, or
- * minus an HTTP status. */
+/* Reads the body of the current request. 1 complete, 0 need more, or a
+ * WEFT_E* code (weft_chunked_decode's). */
 static int read_body(weft_conn *c)
 {
     weft_http_req *req = &c->ctx.req;
@@ -112,10 +112,10 @@ static int step_head(weft_conn *c)
         }
     }
     int r = parse_head(c);
-    if (r == WEFT_HTTP_INCOMPLETE)
+    if (r == WEFT_EAGAIN)
         return 0;
     if (r < 0) {
-        weft__h1_reject(c, -r, c->ctx.req.error);
+        weft__h1_reject(c, weft_http_status_of(r), c->ctx.req.error);
         return 0;
     }
     c->head_len = (size_t)r;
@@ -137,9 +137,10 @@ static int step_body(weft_conn *c)
     if (r == 0)
         return 0;
     if (r < 0) {
-        weft__h1_reject(c, -r, r == -413 ? "request body too large"
-                               : r == -431 ? "trailer section too large"
-                                           : "malformed chunked body");
+        weft__h1_reject(c, weft_http_status_of(r),
+                        r == WEFT_ETOOBIG   ? "request body too large"
+                        : r == WEFT_EFIELDS ? "trailer section too large"
+                                            : "malformed chunked body");
         return 0;
     }
     /* The buffer may have moved while the body arrived: parse the head

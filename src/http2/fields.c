@@ -16,10 +16,10 @@ static int name_is(weft_str name, const char *lit)
     return weft_str_eq(name, weft_str_cstr(lit));
 }
 
-static int fail(const char **why, const char *text, int status)
+static int fail(const char **why, const char *text, int err)
 {
     *why = text;
-    return -status;
+    return err;
 }
 
 /* Splits target into path and query at the first '?'. */
@@ -61,26 +61,26 @@ int weft__h2_request_fill(weft_http_req *req, const weft_header *fields, size_t 
             req->host = value;
         bytes += name.len + value.len + 4; /* as "name: value\r\n" would count */
         if (nout >= lim->max_headers || nout >= out_cap)
-            return fail(why, "too many header fields", 431);
+            return fail(why, "too many header fields", WEFT_EFIELDS);
         if (bytes > lim->max_header_bytes)
-            return fail(why, "request header fields too large", 431);
+            return fail(why, "request header fields too large", WEFT_EFIELDS);
         out[nout++] = fields[i];
     }
     if (!req->method.len || !req->target.len)
-        return fail(why, "missing :method or :path", 400);
+        return fail(why, "missing :method or :path", WEFT_EBADMSG);
     if (req->target.len + req->method.len + 10 > lim->max_request_line)
-        return fail(why, "request target too long", 414);
+        return fail(why, "request target too long", WEFT_EURITOOLONG);
     if (req->target.base[0] != '/' && !(req->target.len == 1 && req->target.base[0] == '*'))
-        return fail(why, "malformed :path", 400);
+        return fail(why, "malformed :path", WEFT_EBADMSG);
     if (!req->host.len && authority.len) {
         if (nout + 1 > out_cap)
-            return fail(why, "too many header fields", 431);
+            return fail(why, "too many header fields", WEFT_EFIELDS);
         out[nout++] = (weft_header){WEFT_STRLIT("host"), authority};
         req->host = authority;
     }
     if (body_len) {
         if (nout + 1 > out_cap)
-            return fail(why, "too many header fields", 431);
+            return fail(why, "too many header fields", WEFT_EFIELDS);
         size_t len = weft_u64_to_dec(clen, body_len);
         out[nout++] = (weft_header){WEFT_STRLIT("content-length"), weft_str_make(clen, len)};
         req->has_content_length = 1;

@@ -18,9 +18,10 @@
  * length of its body. The regular fields go to out (room for out_cap);
  * host is added from :authority when absent, content-length from the
  * body received (clen holds its digits). The limits apply as HTTP/1.1's
- * parser applies them: 414 for a :path past max_request_line, 431 past
- * max_headers fields or max_header_bytes. Returns 0, or minus the status
- * to answer with *why saying why. */
+ * parser applies them, with its codes: WEFT_EURITOOLONG for a :path past
+ * max_request_line, WEFT_EFIELDS past max_headers fields or
+ * max_header_bytes, WEFT_EBADMSG for a missing or malformed :method or
+ * :path. Returns 0, or the code with *why saying why. */
 int weft__h2_request_fill(weft_http_req *req, const weft_header *fields, size_t n,
                           size_t body_len, char clen[24], weft_header *out, size_t out_cap,
                           const weft_http_limits *lim, const char **why);

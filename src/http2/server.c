@@ -150,7 +150,7 @@ static void request_complete(weft_h2_stream *st)
                                   &cfg->limits, &why);
     free(fields);
     if (r < 0) {
-        weft__request_reject(c, -r, why);
+        weft__request_reject(c, weft_http_status_of(r), why);
         return;
     }
     c->body = st->body.len ? weft_str_make(st->body.data, st->body.len) : WEFT_STR_NULL;

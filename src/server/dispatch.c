@@ -110,9 +110,9 @@ static void answer_for_handler(weft_ctx *c, int on_loop)
      * deadline's 504 has been claimed already and this reply just fails. */
     int reason = on_loop ? weft_scope_reason(&c->scope) : 0;
     if (reason)
-        weft_reply_error(c, reason == WEFT_ETIMEDOUT ? 504 : 503, weft_strerror(reason));
+        weft_reply_error(c, weft_http_status_of(reason), weft_strerror(reason));
     else if (failure)
-        weft_reply_error(c, failure == WEFT_ETIMEDOUT ? 504 : 502, detail);
+        weft_reply_error(c, weft_http_gateway_status(failure), detail);
     else
         weft_reply_error(c, 500, "the handler returned without an answer");
 }
@@ -225,13 +225,10 @@ void weft__dispatch(weft_ctx *c)
     char allow[128];
     int r = weft__route_match(c->app->routes, c->req.method, c->req.path, &c->match, allow,
                               sizeof allow);
-    if (r == WEFT_ROUTE_NOT_FOUND) {
-        weft_reply_error(c, 404, NULL);
-        return;
-    }
-    if (r == WEFT_ROUTE_BAD_METHOD) {
+    if (r == WEFT_EMETHOD)
         weft_add_header(c, "Allow", allow);
-        weft_reply_error(c, 405, NULL);
+    if (r) {
+        weft_reply_error(c, weft_http_status_of(r), NULL);
         return;
     }
     /* Composing deadlines: calls made in the scope see the request's. */

@@ -16,10 +16,10 @@ long weft__pct_decode(char *dst, weft_str src, int plus_is_space)
         unsigned char ch = (unsigned char)src.base[i];
         if (ch == '%') {
             if (i + 2 >= src.len)
-                return -1;
+                return WEFT_EBADMSG;
             int h = hex((unsigned char)src.base[i + 1]), l = hex((unsigned char)src.base[i + 2]);
             if (h < 0 || l < 0)
-                return -1;
+                return WEFT_EBADMSG;
             ch = (unsigned char)(h * 16 + l);
             i += 2;
         } else if (ch == '+' && plus_is_space) {

@@ -145,5 +145,5 @@ int weft__route_match(const weft__rt *routes, weft_str method, weft_str path,
         m->route = get_for_head;
         return 0;
     }
-    return path_seen ? WEFT_ROUTE_BAD_METHOD : WEFT_ROUTE_NOT_FOUND;
+    return path_seen ? WEFT_EMETHOD : WEFT_ENOTFOUND;
 }

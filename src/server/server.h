@@ -35,19 +35,17 @@ typedef struct weft_route_match {
     weft_str values[WEFT_MAX_PARAMS]; /* still percent-encoded */
 } weft_route_match;
 
-/* Router results besides a match. */
-#define WEFT_ROUTE_NOT_FOUND 404
-#define WEFT_ROUTE_BAD_METHOD 405
-
-/* Finds the route for method + path. Returns 0 and fills m, or 404, or 405
- * with the allowed methods written to allow (comma-separated). */
+/* Finds the route for method + path. Returns 0 and fills m, or
+ * WEFT_ENOTFOUND, or WEFT_EMETHOD with the allowed methods written to
+ * allow (comma-separated). */
 int weft__route_match(const weft__rt *routes, weft_str method, weft_str path,
                       weft_route_match *m, char *allow, size_t allow_cap);
 int weft__route_parse(weft__rt *r, const char *pattern);
 void weft__route_free(weft__rt *r);
 
 /* Percent-decodes src into dst (room for src.len + 1); '+' becomes a space
- * when plus_is_space. Returns the decoded length or -1 on a bad escape. */
+ * when plus_is_space. Returns the decoded length or WEFT_EBADMSG on a bad
+ * escape. */
 long weft__pct_decode(char *dst, weft_str src, int plus_is_space);
 /* Finds `name` in an application/x-www-form-urlencoded string; the value
  * is decoded into the arena. NULL if absent or malformed. */

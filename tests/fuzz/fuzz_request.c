@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             free(buf);
         }
-    } else if (r != WEFT_HTTP_INCOMPLETE && (r > -400 || r < -505 || !req.error)) {
+    } else if (r != WEFT_EAGAIN && (weft_http_status_of(r) < 400 ||
+                                    weft_http_status_of(r) == 500 || !req.error)) {
         abort();
     }
     return 0;

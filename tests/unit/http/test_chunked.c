@@ -87,16 +87,16 @@ static void malformed(void **state)
         const char *raw;
         int want;
     } cases[] = {
-        {"\r\n", -400},                         /* no size */
-        {"g\r\nx\r\n0\r\n\r\n", -400},          /* not hex */
-        {"5x\r\nhello\r\n0\r\n\r\n", -400},     /* junk after size */
-        {"5\nhello\r\n0\r\n\r\n", -400},        /* bare LF */
-        {"5\r\nhelloXX0\r\n\r\n", -400},        /* no CRLF after data */
-        {"ffffffffffffffffff\r\n", -400},       /* size overflow */
-        {"1000\r\n", -413},                     /* past max_body */
-        {"0\r\n: bad\r\n\r\n", -400},           /* trailer without a name */
-        {"0\r\nX: a\x01\r\n\r\n", -400},        /* control char in trailer */
-        {"5;\x01\r\nhello\r\n0\r\n\r\n", -400}, /* control char in extension */
+        {"\r\n", WEFT_EBADMSG},                         /* no size */
+        {"g\r\nx\r\n0\r\n\r\n", WEFT_EBADMSG},          /* not hex */
+        {"5x\r\nhello\r\n0\r\n\r\n", WEFT_EBADMSG},     /* junk after size */
+        {"5\nhello\r\n0\r\n\r\n", WEFT_EBADMSG},        /* bare LF */
+        {"5\r\nhelloXX0\r\n\r\n", WEFT_EBADMSG},        /* no CRLF after data */
+        {"ffffffffffffffffff\r\n", WEFT_EBADMSG},       /* size overflow */
+        {"1000\r\n", WEFT_ETOOBIG},                     /* past max_body */
+        {"0\r\n: bad\r\n\r\n", WEFT_EBADMSG},           /* trailer without a name */
+        {"0\r\nX: a\x01\r\n\r\n", WEFT_EBADMSG},        /* control char in trailer */
+        {"5;\x01\r\nhello\r\n0\r\n\r\n", WEFT_EBADMSG}, /* control char in extension */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char body[64];
@@ -114,7 +114,7 @@ static void sum_of_chunks_limited(void **state)
     size_t len, rest;
     /* each chunk fits, the sum does not */
     assert_int_equal(feed("6\r\naaaaaa\r\n6\r\nbbbbbb\r\n0\r\n\r\n", 4, 10, body, &len, &rest),
-                     -413);
+                     WEFT_ETOOBIG);
 }
 
 static void trailer_limit(void **state)
@@ -125,7 +125,7 @@ static void trailer_limit(void **state)
     strcpy(raw + 2006, "\r\n\r\n");
     char body[8];
     size_t len, rest;
-    assert_int_equal(feed(raw, 50, 100, body, &len, &rest), -431);
+    assert_int_equal(feed(raw, 50, 100, body, &len, &rest), WEFT_EFIELDS);
 }
 
 int main(void)

@@ -118,25 +118,25 @@ static void h2_requests_meet_the_same_limits(void **state)
     const weft_header too_long[] = {F(":method", "GET"),
                                     {WEFT_STRLIT(":path"), weft_str_cstr(longpath)}};
     assert_int_equal(weft__h2_request_fill(&r, too_long, 2, 0, clen, out, 16, &small, &why),
-                     -414);
+                     WEFT_EURITOOLONG);
     assert_non_null(why);
 
     const weft_header many[] = {F(":method", "GET"), F(":path", "/"), F("a", "1"),
                                 F("b", "2"),         F("c", "3"),     F("d", "4")};
-    assert_int_equal(weft__h2_request_fill(&r, many, 6, 0, clen, out, 16, &small, &why), -431);
+    assert_int_equal(weft__h2_request_fill(&r, many, 6, 0, clen, out, 16, &small, &why), WEFT_EFIELDS);
 
     char big[120];
     memset(big, 'v', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     const weft_header fat[] = {F(":method", "GET"), F(":path", "/"),
                                {WEFT_STRLIT("x-big"), weft_str_cstr(big)}};
-    assert_int_equal(weft__h2_request_fill(&r, fat, 3, 0, clen, out, 16, &small, &why), -431);
+    assert_int_equal(weft__h2_request_fill(&r, fat, 3, 0, clen, out, 16, &small, &why), WEFT_EFIELDS);
 
     const weft_header no_path[] = {F(":method", "GET")};
-    assert_int_equal(weft__h2_request_fill(&r, no_path, 1, 0, clen, out, 16, &small, &why), -400);
+    assert_int_equal(weft__h2_request_fill(&r, no_path, 1, 0, clen, out, 16, &small, &why), WEFT_EBADMSG);
     const weft_header bad_path[] = {F(":method", "GET"), F(":path", "relative")};
     assert_int_equal(weft__h2_request_fill(&r, bad_path, 2, 0, clen, out, 16, &small, &why),
-                     -400);
+                     WEFT_EBADMSG);
     /* the same head within the limits is fine */
     assert_int_equal(weft__h2_request_fill(&r, many, 5, 0, clen, out, 16, &small, &why), 0);
 }

@@ -90,11 +90,11 @@ static void not_found(void **state)
     (void)state;
     weft_route_match m;
     char allow[128];
-    assert_int_equal(match("GET", "/plaintext/x", &m, allow), 404);
-    assert_int_equal(match("GET", "/api", &m, allow), 404);
-    assert_int_equal(match("GET", "/api//", &m, allow), 404); /* empty param */
-    assert_int_equal(match("GET", "/nope", &m, allow), 404);
-    assert_int_equal(match("GET", "/dir", &m, allow), 404);
+    assert_int_equal(match("GET", "/plaintext/x", &m, allow), WEFT_ENOTFOUND);
+    assert_int_equal(match("GET", "/api", &m, allow), WEFT_ENOTFOUND);
+    assert_int_equal(match("GET", "/api//", &m, allow), WEFT_ENOTFOUND); /* empty param */
+    assert_int_equal(match("GET", "/nope", &m, allow), WEFT_ENOTFOUND);
+    assert_int_equal(match("GET", "/dir", &m, allow), WEFT_ENOTFOUND);
 }
 
 static void method_not_allowed(void **state)
@@ -102,9 +102,9 @@ static void method_not_allowed(void **state)
     (void)state;
     weft_route_match m;
     char allow[128];
-    assert_int_equal(match("PUT", "/api/gizmos", &m, allow), 405);
+    assert_int_equal(match("PUT", "/api/gizmos", &m, allow), WEFT_EMETHOD);
     assert_string_equal(allow, "GET, HEAD, POST");
-    assert_int_equal(match("POST", "/plaintext", &m, allow), 405);
+    assert_int_equal(match("POST", "/plaintext", &m, allow), WEFT_EMETHOD);
     assert_string_equal(allow, "GET, HEAD");
 }
 
@@ -136,9 +136,9 @@ static void percent_decoding(void **state)
     assert_string_equal(out, "a b c");
     assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("a+b"), 0), 3);
     assert_string_equal(out, "a+b");
-    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%zz"), 1), -1);
-    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%4"), 1), -1);
-    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%"), 1), -1);
+    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%zz"), 1), WEFT_EBADMSG);
+    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%4"), 1), WEFT_EBADMSG);
+    assert_int_equal(weft__pct_decode(out, WEFT_STRLIT("%"), 1), WEFT_EBADMSG);
 }
 
 static void query_lookup(void **state)
