@@ -1,11 +1,12 @@
-/* entry.c - the client's public entry: configuration, and the choice of
- * engine for each call.
+/* client.c - the HTTP client's public entry: configuration, and the
+ * choice of engine for each call.
  *
  * Plain http:// to an IP address goes to weft's own engine for the
- * configured protocol (native.c over HTTP/1.1, h2.c over HTTP/2 with
- * prior knowledge); everything else, and every call under curl_only, to
- * libcurl (curl.c). This file only picks: the engines share the core
- * (core.c) and know nothing of each other. */
+ * configured protocol (src/http1/client.c over HTTP/1.1,
+ * src/http2/client.c over HTTP/2 with prior knowledge); everything else,
+ * and every call under curl_only, to libcurl (src/client/curl.c). This
+ * file only picks: the engines share the core (src/client/core.c) and
+ * know nothing of each other. */
 #include "../client/core.h"
 
 static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0, 1};

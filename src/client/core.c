@@ -5,7 +5,7 @@
  * on its task, its limits, its time-out), armed here (its own timer, its
  * scope's cancellation), ended here; and counted here, ok or failed, with
  * a failure's message noted on its scope for error pages. Calls no
- * engine by name: the list it cleans up with comes from entry.c. Loop
+ * engine by name: the list it cleans up with comes from src/app/client.c. Loop
  * thread only. */
 #include <arpa/inet.h>
 #include <stdlib.h>

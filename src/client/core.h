@@ -1,7 +1,8 @@
 /* core.h - the client's core: the one call object and its wait queue,
  * the per-loop client, its counters, and the interface every engine
- * (native.c over HTTP/1.1, h2.c over HTTP/2, curl.c through libcurl)
- * implements. The core calls no engine by name; entry.c picks them. */
+ * (src/http1/client.c over HTTP/1.1, src/http2/client.c over HTTP/2,
+ * src/client/curl.c through libcurl)
+ * implements. The core calls no engine by name; src/app/client.c picks them. */
 #ifndef WEFT_SRC_CLIENT_CORE_H
 #define WEFT_SRC_CLIENT_CORE_H
 
@@ -12,7 +13,7 @@
 #include "../loop/loop.h"
 
 /* A client engine: one way to carry calls (the engines register none of
- * this with each other: entry.c holds the list and picks). */
+ * this with each other: src/app/client.c holds the list and picks). */
 typedef struct client_loop client_loop;
 typedef struct weft_client_engine {
     const char *name;
@@ -86,7 +87,7 @@ typedef struct call_base {
     int waiting;
     char url[256];          /* may be cut */
 } call_base;
-/* Calls waiting for a connection (native.c) or a stream (h2.c), oldest
+/* Calls waiting for a connection (HTTP/1.1) or a stream (HTTP/2), oldest
  * first. Doubly linked: a call canceled or timed out while thousands wait
  * with it leaves in O(1). The engines' calls begin with their call_base,
  * so a queued base is also the call. */
@@ -132,7 +133,7 @@ weft_http_response *weft__response_make(int status, const weft_header *hdr, size
 /* response.c: a response's value destructor, for the task. */
 void weft__response_free(void *r);
 
-/* The engines (native.c, h2.c, curl.c). */
+/* The engines (src/http1/client.c, src/http2/client.c, curl.c). */
 extern const weft_client_engine weft__engine_native, weft__engine_h2, weft__engine_curl;
 
 #endif

@@ -1,4 +1,4 @@
-/* native.c - weft's own HTTP/1.1 client for plain http:// backends given
+/* client.c - weft's own HTTP/1.1 client for plain http:// backends given
  * by IP address (or "localhost").
  *
  * S7 measured libcurl at ~40 us of CPU per call on a pooled connection
@@ -10,7 +10,7 @@
  * try_write while connecting) - and parses
  * responses in place with weft's parser and chunked decoder. Everything
  * else - https, HTTP/2, host names (which need a resolver off the loop),
- * proxies - stays on libcurl (client.c).
+ * proxies - stays on libcurl (src/client/curl.c).
  *
  * Owns the endpoints of its loop, their connections, and the calls in
  * flight on them. A call completes exactly once: response, error, its

@@ -1,4 +1,4 @@
-/* h1.c - the HTTP/1.1 codec of the server: requests framed from a
+/* server.c - the HTTP/1.1 codec of the server: requests framed from a
  * connection's read buffer, answers written as HTTP/1.1 text.
  *
  * Requests on one connection are handled one at a time, in order, so

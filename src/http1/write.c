@@ -1,4 +1,4 @@
-/* h1_write.c - a weft_response as HTTP/1.1 text (RFC 9112 section 4-6).
+/* write.c - a weft_response as HTTP/1.1 text (RFC 9112 section 4-6).
  *
  * A pure function of the response and the connection's framing choices:
  * no socket, no context. The head is assembled with memcpy rather than

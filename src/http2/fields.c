@@ -1,4 +1,4 @@
-/* h2_fields.c - HPACK fields to a request, a response to HPACK fields.
+/* fields.c - HPACK fields to a request, a response to HPACK fields.
  *
  * An HTTP/2 request arrives as fields, never as text: its method, target
  * and authority are pseudo-fields, its length is the DATA received. Here

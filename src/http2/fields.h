@@ -1,6 +1,6 @@
 /* h2.h - the HTTP/2 codec's conversions between HPACK fields and the
- * protocol-neutral request and response (h2_fields.c). Pure functions:
- * the codec (h2.c) calls them, and unit tests hold them against the
+ * protocol-neutral request and response (fields.c). Pure functions:
+ * the codec (server.c) calls them, and unit tests hold them against the
  * HTTP/1.1 parser and writer. */
 #ifndef WEFT_SRC_SERVER_H2_H
 #define WEFT_SRC_SERVER_H2_H

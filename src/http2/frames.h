@@ -1,5 +1,5 @@
-/* h2frames.h - what weft's HTTP/2 server (src/server/h2.c) and client
- * (src/client/h2.c) share: how a libnghttp2 session is made, and moving
+/* frames.h - what weft's HTTP/2 server (session.c, server.c) and client
+ * (client.c, client_session.c) share: how a libnghttp2 session is made, and moving
  * its frames to a socket. */
 #ifndef WEFT_SRC_H2FRAMES_H
 #define WEFT_SRC_H2FRAMES_H

@@ -196,7 +196,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
         return 0;
     /* nghttp2 has checked names and values (no CR, LF, NUL, upper case,
      * connection-specific fields) and the pseudo-field rules. What is kept
-     * is bounded by the head limits; h2_fields.c applies them exactly. */
+     * is bounded by the head limits; fields.c applies them exactly. */
     const weft_http_limits *lim = &st->ctx.app->cfg.limits;
     if (st->fields.len + namelen + valuelen > lim->max_request_line + lim->max_header_bytes ||
         st->nat > lim->max_headers + 8) {

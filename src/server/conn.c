@@ -4,8 +4,9 @@
  * Owns the connection's transport (TCP today), read buffer and output
  * buffers, and the states of server.h that are not a protocol's: LINGER
  * (last answer written, FIN sent, input drained) and CLOSED. The bytes
- * read go to the protocol spoken: HTTP/1.1 (h1.c) unless the connection
- * opened with the HTTP/2 preface (h2.c). Runs on its loop's thread only
+ * read go to the protocol spoken (weft_conn_proto): HTTP/1.1
+ * (src/http1/server.c) unless the connection opened with the HTTP/2
+ * preface (src/http2/session.c). Runs on its loop's thread only
  * and never blocks.
  *
  * Buffer rule: once an HTTP/1.1 request is dispatched its slices point

@@ -1,7 +1,7 @@
 /* request.c - the request path's beginning and end, and the request
  * accessors handlers use.
  *
- * A codec (h1.c, h2.c) fills a context's request - method, target, path,
+ * A codec (src/http1, src/http2) fills a context's request - method, target, path,
  * query, host, headers, body - and calls weft__request_begin; from there
  * on nothing depends on the protocol: admission, routing, handler kinds,
  * deadlines, cancellation and the access log are the same for both. The

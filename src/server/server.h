@@ -76,7 +76,7 @@ typedef struct weft_response {
 } weft_response;
 
 /* The protocol side of one request: what the request path needs of the
- * codec that carried it (h1.c for HTTP/1.1, h2.c for HTTP/2). The core
+ * codec that carried it (src/http1/server.c, src/http2/server.c). The core
  * never looks into a connection or a stream; a codec never decides
  * anything about routes, handlers, deadlines or admission. Loop thread
  * only, all of them. */
@@ -153,7 +153,7 @@ typedef enum weft_conn_state {
     CONN_BODY,     /* HTTP/1.1: head parsed; reading its body */
     CONN_HANDLING, /* HTTP/1.1: request dispatched; waiting for its answer */
     CONN_LINGER,   /* error or last answer sent, write side shut; draining input */
-    CONN_H2,       /* speaking HTTP/2 (h2.c): requests are its streams */
+    CONN_H2,       /* speaking HTTP/2 (src/http2): requests are its streams */
     CONN_CLOSED,   /* transport closing; freed once it has closed */
 } weft_conn_state;
 
@@ -234,7 +234,7 @@ struct weft_sloop {
     weft_conn *conns;       /* all open connections */
     weft_header *hdr_scratch;
     weft_buf logline;       /* access-log line being formatted */
-    weft_h2_stream *stream_pool; /* freed HTTP/2 streams, for reuse (h2.c) */
+    weft_h2_stream *stream_pool; /* freed HTTP/2 streams, for reuse (src/http2) */
     int stream_pool_len;
     uint64_t inflight;      /* requests dispatched and not finished */
     uint64_t max_inflight;  /* --max-concurrent share of this loop */
