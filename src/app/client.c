@@ -40,9 +40,9 @@ weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opt
         return t;
     }
     const weft_client_engine *own = config.http2 ? &weft__engine_h2 : &weft__engine_native;
-    if (!config.curl_only && own->start(cl, s, t, url, opts))
+    if (!config.curl_only && own->start(own, cl, s, t, url, opts))
         return t;
-    weft__engine_curl.start(cl, s, t, url, opts);
+    weft__engine_curl.start(&weft__engine_curl, cl, s, t, url, opts);
     return t;
 }
 

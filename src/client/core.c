@@ -72,7 +72,7 @@ void weft__client_loop_free(void)
     if (!cl)
         return;
     for (size_t i = 0; i < cl->nengines; i++)
-        cl->engines[i]->cleanup(cl);
+        cl->engines[i]->cleanup(cl->engines[i], cl);
     weft__stats_unregister(&cl->stats_src);
     weft__loop_hook_remove(cl->loop, &cl->at_close);
     CL = NULL;

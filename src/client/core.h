@@ -7,6 +7,7 @@
 #define WEFT_SRC_CLIENT_CORE_H
 
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "weft/client.h"
 #include "../base/stats.h"
@@ -19,11 +20,12 @@ typedef struct weft_client_engine {
     const char *name;
     /* Takes the call if this engine carries it (returns 1: t now completes
      * exactly once, through this engine), or leaves it (0) to the next. */
-    int (*start)(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
-                 const weft_http_opts *o);
+    int (*start)(const struct weft_client_engine *e, client_loop *cl, weft_scope *s,
+                 weft_task *t, const char *url, const weft_http_opts *o);
     /* Frees the engine's state on this loop (idle connections, sessions)
      * as the loop ends. */
-    void (*cleanup)(client_loop *cl);
+    void (*cleanup)(const struct weft_client_engine *e, client_loop *cl);
+    const void *impl; /* what the engine needs to know of itself (own_engine) */
 } weft_client_engine;
 
 /* The engines' slots in client_loop.state. */
@@ -57,7 +59,6 @@ typedef struct client_ep_stats {
 } client_ep_stats;
 /* Names e after addr and registers it; _fini takes it off (before the
  * endpoint is freed). */
-struct sockaddr_storage;
 void weft__ep_stats_init(client_ep_stats *e, const struct sockaddr_storage *addr);
 void weft__ep_stats_fini(client_ep_stats *e);
 
@@ -112,11 +113,10 @@ void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeou
 /* The call is over: no longer active in the stats, its timer stopped, its
  * cancellation registration undone. */
 void weft__call_base_end(call_base *b);
-/* target.c: whether a call is one weft's own engines carry (src/http1,
+/* own.c: whether a call is one weft's own engines carry (src/http1,
  * src/http2): http://IP[:port]/path?query (IP numeric or "localhost")
  * with an upper-case method. Fills addr, the Host value, where the path
  * starts and the method; 0, or WEFT_EINVAL to leave the call to libcurl. */
-struct sockaddr_storage;
 int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
                      char *host, size_t hcap, const char **path, const char **method);
 /* A call ended: count it in the loop's stats. A failure other than a
@@ -130,6 +130,42 @@ void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta);
  * response.c); freed with weft__response_free. */
 weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
                                         const char *body, size_t body_len);
+/* ---- weft's own engines (own.c) -------------------------------------------------
+ * What every endpoint of weft's own engines keeps; their endpoints begin
+ * with one. */
+typedef struct own_endpoint {
+    struct own_endpoint *next;
+    struct sockaddr_storage addr;
+    char host[80];          /* for the Host header */
+    call_queue waiting;     /* calls without a connection or stream yet */
+    client_ep_stats stats;  /* its figures for weft_stats_snapshot */
+} own_endpoint;
+
+/* How one of weft's own engines starts calls. */
+typedef struct own_engine {
+    int slot;               /* client_loop.state: the engine's endpoint list */
+    size_t endpoint_size;   /* its endpoint, beginning with own_endpoint */
+    size_t call_size;       /* its call, beginning with call_base */
+    /* Writes the request into the new call k for ep; 0, or an error. */
+    int (*build)(call_base *k, own_endpoint *ep, const char *method, const char *path,
+                 const weft_http_opts *o);
+    /* Completes k with err (it never started, or it failed). */
+    void (*fail)(call_base *k, int err, const char *detail);
+    void (*on_timeout)(weft_timer *t);
+    void (*on_cancel)(weft_cancel_reg *reg, int reason);
+    /* Gives ep's waiting calls a connection or stream. */
+    void (*pump)(own_endpoint *ep);
+    /* Closes what ep holds as the loop ends (the endpoint then goes). */
+    void (*end)(own_endpoint *ep);
+} own_engine;
+
+/* weft_client_engine.start and .cleanup of weft's own engines (impl is
+ * their own_engine): a call weft's own engines carry starts on e (1), any
+ * other is left to libcurl (0). */
+int weft__own_start(const weft_client_engine *e, client_loop *cl, weft_scope *s, weft_task *t,
+                    const char *url, const weft_http_opts *o);
+void weft__own_cleanup(const weft_client_engine *e, client_loop *cl);
+
 /* response.c: a response's value destructor, for the task. */
 void weft__response_free(void *r);
 

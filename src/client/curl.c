@@ -192,8 +192,9 @@ static client_shard *pick_shard(client_loop *cl, curl_state *cs)
     return best;
 }
 
-static void cleanup(client_loop *cl)
+static void cleanup(const weft_client_engine *e, client_loop *cl)
 {
+    (void)e;
     curl_state *cs = cl->state[ENGINE_CURL];
     if (!cs)
         return;
@@ -293,9 +294,10 @@ static void on_call_timeout(weft_timer *t)
 /* ---- starting a call ------------------------------------------------------- */
 
 /* Takes every call: libcurl is the engine of last resort. */
-static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
-                 const weft_http_opts *o)
+static int start(const weft_client_engine *e, client_loop *cl, weft_scope *s, weft_task *t,
+                 const char *url, const weft_http_opts *o)
 {
+    (void)e;
     curl_state *cs = state_of(cl);
     curl_call *c = cs ? weft__zalloc(sizeof *c) : NULL;
     if (!c) {

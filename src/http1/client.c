@@ -36,36 +36,12 @@ static void call_fail(ncall *k, int err, const char *detail);
 
 /* ---- URL and endpoint ------------------------------------------------------ */
 
-typedef struct native_state {
-    endpoint *endpoints;
-} native_state;
-
-static endpoint *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr,
-                              const char *host)
-{
-    native_state *ns = cl->state[ENGINE_NATIVE];
-    if (!ns && !(ns = cl->state[ENGINE_NATIVE] = calloc(1, sizeof *ns)))
-        return NULL;
-    for (endpoint *e = ns->endpoints; e; e = e->next)
-        if (memcmp(&e->addr, addr, sizeof *addr) == 0 && strcmp(e->host, host) == 0)
-            return e;
-    endpoint *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    e->addr = *addr;
-    snprintf(e->host, sizeof e->host, "%s", host);
-    weft__ep_stats_init(&e->stats, addr);
-    e->next = ns->endpoints;
-    ns->endpoints = e;
-    return e;
-}
-
 /* ---- completing a call ------------------------------------------------------- */
 
 void weft__h1c_call_release(ncall *k)
 {
     weft__call_base_end(&k->base);
-    weft__call_queue_remove(&k->ep->waiting, &k->base);
+    weft__call_queue_remove(&k->ep->base.waiting, &k->base);
     if (k->conn) {
         k->conn->call = NULL;
         k->conn = NULL;
@@ -104,11 +80,11 @@ void weft__h1c_conn_close(nconn *c)
             pp = &(*pp)->next_idle;
         if (*pp)
             *pp = c->next_idle;
-        weft__count(&ep->stats.idle, -1);
+        weft__count(&ep->base.stats.idle, -1);
     }
     c->state = NC_CLOSING;
     ep->nconns--;
-    weft__client_count_conn(c->cl, &ep->stats, -1);
+    weft__client_count_conn(c->cl, &ep->base.stats, -1);
     weft__tr_close(&c->tcp.t);
 }
 
@@ -117,7 +93,7 @@ void weft__h1c_idle_push(nconn *c)
     c->state = NC_IDLE;
     c->next_idle = c->ep->idle;
     c->ep->idle = c;
-    weft__count(&c->ep->stats.idle, 1);
+    weft__count(&c->ep->base.stats.idle, 1);
 }
 
 void weft__h1c_fail_on_conn(nconn *c, int err, const char *detail)
@@ -221,8 +197,8 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
     c->state = NC_CONNECTING;
     weft__tcp_init(cl->loop, &c->tcp, &nconn_events, c);
     ep->nconns++;
-    weft__client_count_conn(cl, &ep->stats, 1);
-    if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->addr))) {
+    weft__client_count_conn(cl, &ep->base.stats, 1);
+    if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->base.addr))) {
         weft__h1c_conn_close(c);
         return NULL;
     }
@@ -242,19 +218,19 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
  * the endpoint's limit. */
 void weft__h1c_pump(endpoint *ep)
 {
-    while (ep->waiting.head) {
-        ncall *k = (ncall *)ep->waiting.head;
+    while (ep->base.waiting.head) {
+        ncall *k = (ncall *)ep->base.waiting.head;
         client_loop *cl = k->base.cl;
         long limit = cl->host_limit;
         nconn *c = ep->idle;
         if (c) {
             ep->idle = c->next_idle;
-            weft__count(&ep->stats.idle, -1);
+            weft__count(&ep->base.stats.idle, -1);
             c->reused = 1;
         } else if (limit <= 0 || ep->nconns < limit) {
             int sys_err;
             if (!(c = conn_open(ep, cl, &sys_err))) {
-                weft__call_queue_remove(&ep->waiting, &k->base);
+                weft__call_queue_remove(&ep->base.waiting, &k->base);
                 char why[96]; /* e.g. "address not available": no local port left */
                 snprintf(why, sizeof why, "cannot open a connection: %s",
                          weft__io_strerror(sys_err));
@@ -265,7 +241,7 @@ void weft__h1c_pump(endpoint *ep)
         } else {
             return; /* at the limit: the next finished call pumps again */
         }
-        weft__call_queue_remove(&ep->waiting, &k->base);
+        weft__call_queue_remove(&ep->base.waiting, &k->base);
         k->conn = c;
         c->call = k;
         if (c->state == NC_CONNECTING) {
@@ -350,51 +326,50 @@ static int build_request(ncall *k, const char *method, const char *path, const c
     return r ? r : weft_buf_append(b, "\r\n", 2);
 }
 
-static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
-                 const weft_http_opts *o)
+/* ---- the engine -------------------------------------------------------------- */
+
+static int own_build(call_base *b, own_endpoint *ep, const char *method, const char *path,
+                     const weft_http_opts *o)
 {
-    struct sockaddr_storage addr;
-    char host[80];
-    const char *path, *method;
-    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
-        return 0; /* not ours: curl takes it */
-    endpoint *ep = endpoint_for(cl, &addr, host);
-    ncall *k = ep ? weft__zalloc(sizeof *k) : NULL;
-    if (!k)
-        return 0;
-    weft__call_base_start(&k->base, s, t, cl, &ep->stats, url, o);
-    k->ep = ep;
+    ncall *k = (ncall *)b;
+    k->ep = (endpoint *)ep;
     k->idempotent = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     k->head_request = strcmp(method, "HEAD") == 0;
-    if (build_request(k, method, path, host, o)) {
-        call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
-        return 1;
-    }
-    weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
-    weft__call_queue_push(&ep->waiting, &k->base);
-    weft__h1c_pump(ep);
-    return 1;
+    return build_request(k, method, path, ep->host, o);
 }
 
-static void cleanup(client_loop *cl)
+static void own_fail(call_base *b, int err, const char *detail)
 {
-    native_state *ns = cl->state[ENGINE_NATIVE];
-    if (!ns)
-        return;
-    while (ns->endpoints) {
-        endpoint *e = ns->endpoints;
-        ns->endpoints = e->next;
-        while (e->idle)
-            weft__h1c_conn_close(e->idle);
-        weft__ep_stats_fini(&e->stats);
-        free(e);
-    }
-    free(ns);
-    cl->state[ENGINE_NATIVE] = NULL;
+    call_fail((ncall *)b, err, detail);
 }
+
+static void own_pump(own_endpoint *ep)
+{
+    weft__h1c_pump((endpoint *)ep);
+}
+
+static void close_idle(own_endpoint *ep)
+{
+    endpoint *e = (endpoint *)ep;
+    while (e->idle)
+        weft__h1c_conn_close(e->idle);
+}
+
+static const own_engine own = {
+    .slot = ENGINE_NATIVE,
+    .endpoint_size = sizeof(endpoint),
+    .call_size = sizeof(ncall),
+    .build = own_build,
+    .fail = own_fail,
+    .on_timeout = on_timeout,
+    .on_cancel = on_cancel,
+    .pump = own_pump,
+    .end = close_idle,
+};
 
 const weft_client_engine weft__engine_native = {
     .name = "HTTP/1.1 (weft's own)",
-    .start = start,
-    .cleanup = cleanup,
+    .start = weft__own_start,
+    .cleanup = weft__own_cleanup,
+    .impl = &own,
 };

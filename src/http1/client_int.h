@@ -15,13 +15,9 @@ typedef struct ncall ncall;
 typedef struct nconn nconn;
 
 typedef struct endpoint {
-    struct endpoint *next;
-    struct sockaddr_storage addr;
-    char host[80];          /* for the Host header */
+    own_endpoint base;      /* first: where, the Host value, waiting calls, figures */
     nconn *idle;            /* LIFO: the warmest connection first */
     long nconns;            /* open: connecting, busy or idle */
-    call_queue waiting;     /* calls without a connection yet */
-    client_ep_stats stats;  /* its figures for weft_stats_snapshot */
 } endpoint;
 
 typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;

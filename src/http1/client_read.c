@@ -80,7 +80,7 @@ int weft__h1c_retry_stale(nconn *c)
     k->conn = NULL;
     endpoint *ep = c->ep;
     weft__h1c_conn_close(c);
-    weft__call_queue_push_front(&ep->waiting, &k->base);
+    weft__call_queue_push_front(&ep->base.waiting, &k->base);
     weft__h1c_pump(ep);
     return 1;
 }

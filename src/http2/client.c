@@ -31,7 +31,7 @@
 
 void weft__h2c_unwait(h2call *k)
 {
-    weft__call_queue_remove(&k->ep->waiting, &k->base);
+    weft__call_queue_remove(&k->ep->base.waiting, &k->base);
 }
 
 /* Takes k off its session (the stream is over or being reset). */
@@ -110,7 +110,7 @@ void weft__h2c_requeue(h2call *k)
     k->hdrs.len = k->resp.len = 0;
     k->nhdrs = 0;
     k->body_off = 0;
-    weft__call_queue_push_front(&k->ep->waiting, &k->base);
+    weft__call_queue_push_front(&k->ep->base.waiting, &k->base);
 }
 
 /* ---- nghttp2 callbacks ------------------------------------------------------- */
@@ -321,67 +321,36 @@ static int build_request(h2call *k, const char *method, const char *path, const 
     return r;
 }
 
-static h2ep *endpoint_for(client_loop *cl, const struct sockaddr_storage *addr, const char *host)
-{
-    h2_state *st = cl->state[ENGINE_H2];
-    if (!st && !(st = cl->state[ENGINE_H2] = calloc(1, sizeof *st)))
-        return NULL;
-    for (h2ep *e = st->endpoints; e; e = e->next)
-        if (memcmp(&e->addr, addr, sizeof *addr) == 0 && strcmp(e->host, host) == 0)
-            return e;
-    h2ep *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    e->addr = *addr;
-    snprintf(e->host, sizeof e->host, "%s", host);
-    weft__ep_stats_init(&e->stats, addr);
-    e->next = st->endpoints;
-    st->endpoints = e;
-    return e;
-}
+/* ---- the engine -------------------------------------------------------------- */
 
-static int start(client_loop *cl, weft_scope *s, weft_task *t, const char *url,
-                 const weft_http_opts *o)
+static int own_build(call_base *b, own_endpoint *ep, const char *method, const char *path,
+                     const weft_http_opts *o)
 {
-    struct sockaddr_storage addr;
-    char host[80];
-    const char *path, *method;
-    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
-        return 0; /* not ours: curl takes it */
-    h2ep *ep = endpoint_for(cl, &addr, host);
-    h2call *k = ep ? weft__zalloc(sizeof *k) : NULL;
-    if (!k)
-        return 0;
-    weft__call_base_start(&k->base, s, t, cl, &ep->stats, url, o);
-    k->ep = ep;
+    h2call *k = (h2call *)b;
+    k->ep = (h2ep *)ep;
     k->head_request = strcmp(method, "HEAD") == 0;
-    if (build_request(k, method, path, host, o)) {
-        weft__h2c_call_fail(k, WEFT_EINVAL, "invalid request (header or body)");
-        return 1;
-    }
-    weft__call_base_arm(&k->base, o, on_timeout, on_cancel, k);
-    weft__call_queue_push(&ep->waiting, &k->base);
-    weft__h2c_pump(ep);
-    return 1;
+    return build_request(k, method, path, ep->host, o);
 }
 
-static void cleanup(client_loop *cl)
+static void own_fail(call_base *b, int err, const char *detail)
 {
-    h2_state *st = cl->state[ENGINE_H2];
-    if (!st)
-        return;
-    while (st->endpoints) {
-        h2ep *e = st->endpoints;
-        st->endpoints = e->next;
-        while (e->sessions)
-            weft__h2c_sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
-        while (e->waiting.head)
-            weft__h2c_call_fail((h2call *)e->waiting.head, WEFT_ECANCELED, "the client is shutting down");
-        weft__ep_stats_fini(&e->stats);
-        free(e);
-    }
-    free(st);
-    cl->state[ENGINE_H2] = NULL;
+    weft__h2c_call_fail((h2call *)b, err, detail);
+}
+
+static void own_pump(own_endpoint *ep)
+{
+    weft__h2c_pump((h2ep *)ep);
+}
+
+/* Ends the endpoint's sessions; calls still waiting fail. */
+static void end_sessions(own_endpoint *ep)
+{
+    h2ep *e = (h2ep *)ep;
+    while (e->sessions)
+        weft__h2c_sess_close(e->sessions, WEFT_ECANCELED, "the client is shutting down");
+    while (ep->waiting.head)
+        weft__h2c_call_fail((h2call *)ep->waiting.head, WEFT_ECANCELED,
+                            "the client is shutting down");
 }
 
 void weft__h2c_callbacks(nghttp2_session_callbacks *cb)
@@ -392,8 +361,21 @@ void weft__h2c_callbacks(nghttp2_session_callbacks *cb)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 }
 
+static const own_engine own = {
+    .slot = ENGINE_H2,
+    .endpoint_size = sizeof(h2ep),
+    .call_size = sizeof(h2call),
+    .build = own_build,
+    .fail = own_fail,
+    .on_timeout = on_timeout,
+    .on_cancel = on_cancel,
+    .pump = own_pump,
+    .end = end_sessions,
+};
+
 const weft_client_engine weft__engine_h2 = {
     .name = "HTTP/2 (nghttp2, prior knowledge)",
-    .start = start,
-    .cleanup = cleanup,
+    .start = weft__own_start,
+    .cleanup = weft__own_cleanup,
+    .impl = &own,
 };

@@ -21,15 +21,11 @@ typedef struct h2sess h2sess;
 typedef struct h2call h2call;
 
 typedef struct h2ep {
-    struct h2ep *next;
-    struct sockaddr_storage addr;
-    char host[80];
+    own_endpoint base;    /* first: where, the Host value, waiting calls, figures */
     h2sess *sessions;
     h2sess *cur;          /* the session new streams go to while it has room */
     long nsessions;
-    call_queue waiting;            /* calls without a stream yet */
-    char open_failure[96];         /* why the last session could not be opened */
-    client_ep_stats stats;         /* its figures for weft_stats_snapshot */
+    char open_failure[96]; /* why the last session could not be opened */
 } h2ep;
 
 struct h2sess {
@@ -44,7 +40,8 @@ struct h2sess {
     h2call *calls;        /* calls with a stream here */
     long streams;
     long max_streams;     /* the server's SETTINGS_MAX_CONCURRENT_STREAMS */
-    int connected, writing, closing, goaway, failed_open;
+    int connected, closing, goaway, failed_open;
+    uint8_t writing;      /* a write of wbuf is pending */
     int spoke_h2;         /* the server's SETTINGS arrived */
 };
 
@@ -67,9 +64,6 @@ struct h2call {
     weft_buf resp;
 };
 
-typedef struct h2_state {
-    h2ep *endpoints;
-} h2_state;
 
 /* client.c: the calls */
 void weft__h2c_call_fail(h2call *k, int err, const char *detail);

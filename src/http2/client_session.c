@@ -47,7 +47,7 @@ void weft__h2c_sess_close(h2sess *s, int err, const char *why)
     if (ep->cur == s)
         ep->cur = NULL;
     ep->nsessions--;
-    weft__client_count_conn(s->cl, &s->ep->stats, -1);
+    weft__client_count_conn(s->cl, &s->ep->base.stats, -1);
     weft__loop_flush_cancel(s->cl->loop, &s->flush);
     int requeued = 0;
     while (s->calls) {
@@ -62,7 +62,7 @@ void weft__h2c_sess_close(h2sess *s, int err, const char *why)
     weft__tr_close(&s->tcp.t);
     /* Calls put back, or waiting for room this session took, may go on
      * another; not after a failed open, whose caller fails them. */
-    if ((requeued || ep->waiting.head) && !s->failed_open)
+    if ((requeued || ep->base.waiting.head) && !s->failed_open)
         weft__h2c_pump(ep);
 }
 
@@ -82,26 +82,9 @@ static void on_write(weft_transport *t, int status)
 
 static void write_out(h2sess *s)
 {
-    if (s->writing || !s->out.len)
-        return;
-    ssize_t n = weft__tr_try_write(&s->tcp.t, s->out.data, s->out.len);
-    if (n == (ssize_t)s->out.len) {
-        s->out.len = 0;
-        return;
-    }
-    if (n < 0) {
-        weft__h2c_sess_close(s, WEFT_ECONNRESET, weft__io_strerror((int)n));
-        return;
-    }
-    weft_buf t = s->wbuf;
-    s->wbuf = s->out;
-    s->out = t;
-    s->out.len = 0;
-    s->writing = 1;
-    if (weft__tr_write(&s->tcp.t, s->wbuf.data + n, s->wbuf.len - (size_t)n)) {
-        s->writing = 0;
-        weft__h2c_sess_close(s, WEFT_ECONNRESET, "cannot write");
-    }
+    int r = weft__tr_send(&s->tcp.t, &s->out, &s->wbuf, &s->writing);
+    if (r < 0)
+        weft__h2c_sess_close(s, WEFT_ECONNRESET, weft__io_strerror(r));
 }
 
 static void send_frames(weft_flush *f)
@@ -219,8 +202,8 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     s->next = ep->sessions;
     ep->sessions = s;
     ep->nsessions++;
-    weft__client_count_conn(cl, &ep->stats, 1);
-    int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->addr);
+    weft__client_count_conn(cl, &ep->base.stats, 1);
+    int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->base.addr);
     if (!sys_err)
         sys_err = weft__tr_read_start(&s->tcp.t);
     if (sys_err) { /* e.g. "address not available": no local port left */
@@ -300,8 +283,8 @@ static int submit(h2sess *s, h2call *k)
 /* Gives waiting calls a stream, in order. */
 void weft__h2c_pump(h2ep *ep)
 {
-    while (ep->waiting.head) {
-        h2call *k = (h2call *)ep->waiting.head;
+    while (ep->base.waiting.head) {
+        h2call *k = (h2call *)ep->base.waiting.head;
         int err;
         h2sess *s = pick(ep, k->base.cl, &err);
         if (!s && !err)

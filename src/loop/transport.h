@@ -106,6 +106,13 @@ static inline int weft__tr_peer_name(weft_transport *t, char *out, size_t cap)
     return t->ops->peer_name(t, out, cap);
 }
 
+/* Writes what out holds: what the transport takes at once leaves now, and
+ * the rest is written from `spare` (the two swap) while new output
+ * collects in out; *writing stays set until `written` comes, when the
+ * owner clears it and empties spare. Returns 1 when everything left now,
+ * 0 when a write is pending (or out was empty while one is), or an error. */
+int weft__tr_send(weft_transport *t, weft_buf *out, weft_buf *spare, uint8_t *writing);
+
 /* ---- TCP ----------------------------------------------------------------------
  * The TCP transport. Embed it in the owner (it is what the verbs get), set
  * it up with weft__tcp_init, then either accept into it from a listener or

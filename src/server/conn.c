@@ -223,32 +223,13 @@ void weft__conn_flush(weft_conn *c)
 {
     if (c->writing || c->state == CONN_CLOSED)
         return;
-    if (c->obuf.len == 0) {
+    int r = weft__tr_send(c->tr, &c->obuf, &c->wbuf, &c->writing);
+    if (r == 1)
         after_flush(c);
-        return;
-    }
-    ssize_t n = weft__tr_try_write(c->tr, c->obuf.data, c->obuf.len);
-    if (n == (ssize_t)c->obuf.len) {
-        c->obuf.len = 0;
-        after_flush(c);
-        return;
-    }
-    if (n < 0) {
+    else if (r == 0)
+        c->write_since = now_of(c);
+    else
         conn_close(c);
-        return;
-    }
-    /* The kernel took part of it: hand the rest to libuv and collect new
-     * output in the other buffer meanwhile. */
-    weft_buf t = c->wbuf;
-    c->wbuf = c->obuf;
-    c->obuf = t;
-    c->obuf.len = 0;
-    c->writing = 1;
-    c->write_since = now_of(c);
-    if (weft__tr_write(c->tr, c->wbuf.data + n, c->wbuf.len - (size_t)n)) {
-        c->writing = 0;
-        conn_close(c);
-    }
 }
 
 static void on_read(weft_transport *t, ssize_t nread)

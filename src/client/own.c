@@ -1,0 +1,128 @@
+/* own.c - what weft's own engines (src/http1/client.c, src/http2/client.c)
+ * share: which calls they carry - plain http:// to an IP address (or
+ * localhost), with a method that needs no checking beyond its letters -
+ * their endpoints, and how a call starts. Everything else - https, host
+ * names (which need a resolver off the loop), odd URLs - is left to
+ * libcurl, which validates and encodes them. Loop thread only. */
+#include <stdlib.h>
+
+#include "../loop/transport.h"
+#include "core.h"
+#include "../base/alloc.h"
+
+/* http://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
+ * Fills addr, host and the path+query start; 0, or WEFT_EINVAL to leave it to curl. */
+static int parse_url(const char *url, struct sockaddr_storage *addr, char *host, size_t hcap,
+                     const char **path)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return WEFT_EINVAL;
+    const char *h = url + 7, *end = h;
+    char ip[64];
+    size_t iplen;
+    if (*h == '[') {
+        end = strchr(h, ']');
+        if (!end || (size_t)(end - h - 1) >= sizeof ip)
+            return WEFT_EINVAL;
+        iplen = (size_t)(end - h - 1);
+        memcpy(ip, h + 1, iplen);
+        end++;
+    } else {
+        while (*end && *end != ':' && *end != '/' && *end != '?')
+            end++;
+        iplen = (size_t)(end - h);
+        if (iplen == 0 || iplen >= sizeof ip)
+            return WEFT_EINVAL;
+        memcpy(ip, h, iplen);
+    }
+    ip[iplen] = '\0';
+    long port = 80;
+    const char *p = end;
+    if (*p == ':') {
+        char *e;
+        port = strtol(p + 1, &e, 10);
+        if (e == p + 1 || port < 1 || port > 65535)
+            return WEFT_EINVAL;
+        p = e;
+    }
+    if (*p && *p != '/' && *p != '?')
+        return WEFT_EINVAL;
+    for (const char *q = p; *q; q++)
+        if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f || *q == '#')
+            return WEFT_EINVAL; /* anything unusual: curl validates and encodes */
+    if (strcmp(ip, "localhost") == 0)
+        strcpy(ip, "127.0.0.1");
+    if (weft__ip_addr(ip, (int)port, addr))
+        return WEFT_EINVAL; /* a host name: libcurl resolves it off the loop */
+    snprintf(host, hcap, "%.*s", (int)(end - h), h);
+    *path = *p ? p : "/";
+    return 0;
+}
+
+int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
+                     char *host, size_t hcap, const char **path, const char **method)
+{
+    if (parse_url(url, addr, host, hcap, path))
+        return WEFT_EINVAL;
+    *method = o->method ? o->method : o->body ? "POST" : "GET";
+    for (const char *p = *method; *p; p++)
+        if (*p < 'A' || *p > 'Z')
+            return WEFT_EINVAL;
+    return 0;
+}
+
+/* The endpoint for addr and host among e's on cl, made on first use. */
+static own_endpoint *endpoint_for(const own_engine *e, client_loop *cl,
+                                  const struct sockaddr_storage *addr, const char *host)
+{
+    own_endpoint **list = (own_endpoint **)&cl->state[e->slot];
+    for (own_endpoint *ep = *list; ep; ep = ep->next)
+        if (memcmp(&ep->addr, addr, sizeof *addr) == 0 && strcmp(ep->host, host) == 0)
+            return ep;
+    own_endpoint *ep = calloc(1, e->endpoint_size);
+    if (!ep)
+        return NULL;
+    ep->addr = *addr;
+    snprintf(ep->host, sizeof ep->host, "%s", host);
+    weft__ep_stats_init(&ep->stats, addr);
+    ep->next = *list;
+    *list = ep;
+    return ep;
+}
+
+int weft__own_start(const weft_client_engine *engine, client_loop *cl, weft_scope *s,
+                    weft_task *t, const char *url, const weft_http_opts *o)
+{
+    const own_engine *e = engine->impl;
+    struct sockaddr_storage addr;
+    char host[80];
+    const char *path, *method;
+    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
+        return 0; /* not ours: curl takes it */
+    own_endpoint *ep = endpoint_for(e, cl, &addr, host);
+    call_base *k = ep ? weft__zalloc(e->call_size) : NULL;
+    if (!k)
+        return 0;
+    weft__call_base_start(k, s, t, cl, &ep->stats, url, o);
+    if (e->build(k, ep, method, path, o)) {
+        e->fail(k, WEFT_EINVAL, "invalid request (header or body)");
+        return 1;
+    }
+    weft__call_base_arm(k, o, e->on_timeout, e->on_cancel, k);
+    weft__call_queue_push(&ep->waiting, k);
+    e->pump(ep);
+    return 1;
+}
+
+void weft__own_cleanup(const weft_client_engine *engine, client_loop *cl)
+{
+    const own_engine *e = engine->impl;
+    own_endpoint **list = (own_endpoint **)&cl->state[e->slot];
+    while (*list) {
+        own_endpoint *ep = *list;
+        *list = ep->next;
+        e->end(ep);
+        weft__ep_stats_fini(&ep->stats);
+        free(ep);
+    }
+}
