@@ -17,6 +17,9 @@
  *   GET /cpu?n=N             offloads a CPU loop of N iterations with weft_run
  *   POST /echo-async/{tag}?ms=N  waits N ms, then echoes tag, a header and the body
  *   GET /stats               the server's counters, as JSON
+ *   GET /block?ms=N          the classic mistake, on purpose: a blocking
+ *                            sleep inside an async handler (holds its loop;
+ *                            the stall detector reports it)
  *
  * and one callback handler in the AsyncController style (outstanding
  * operations and a completion):
@@ -99,6 +102,19 @@ static long arg_ms(weft_ctx *c, const char *name, long def)
 {
     long ms = weft_query_int(c, name, def);
     return ms < 0 ? -1 : ms > 600000 ? -1 : ms;
+}
+
+/* Blocks the loop: what the stall detector (--stall-ms) is there to see. */
+static void block_async(weft_ctx *c)
+{
+    long ms = arg_ms(c, "ms", 300);
+    if (ms < 0) {
+        weft_reply_error(c, 400, "ms must be 0..600000");
+        return;
+    }
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* wrong on purpose: never block in WEFT_ASYNC */
+    weft_replyf(c, 200, "text/plain", "blocked the loop for %ld ms\n", ms);
 }
 
 static void delay_async(weft_ctx *c)
@@ -254,7 +270,7 @@ static void stats(weft_ctx *c)
                                         (json_int_t)e->connections, "idle", (json_int_t)e->idle));
     }
     json_t *o = json_pack(
-        "{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+        "{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
         "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:o}}",
         "server", "connections_open", (json_int_t)st.server.connections_open, "requests",
         (json_int_t)st.server.requests, "requests_inflight", (json_int_t)st.server.requests_inflight,
@@ -264,7 +280,9 @@ static void stats(weft_ctx *c)
         (json_int_t)st.server.responses_499, "responses_503", (json_int_t)st.server.responses_503,
         "responses_504", (json_int_t)st.server.responses_504, "bad_requests",
         (json_int_t)st.server.bad_requests, "timeouts", (json_int_t)st.server.timeouts,
-        "connections_accepted", (json_int_t)st.server.connections_accepted, "pool", "threads",
+        "connections_accepted", (json_int_t)st.server.connections_accepted, "loop_stalls",
+        (json_int_t)st.server.loop_stalls, "loop_lag_us_max", (json_int_t)st.server.loop_lag_us_max,
+        "pool", "threads",
         (json_int_t)st.pool.threads, "busy", (json_int_t)st.pool.busy, "queued",
         (json_int_t)st.pool.queued, "completed", (json_int_t)st.pool.completed, "rejected",
         (json_int_t)st.pool.rejected, "queue_wait_ns_sum", (json_int_t)st.pool.queue_wait_ns_sum,
@@ -287,6 +305,7 @@ int main(int argc, char **argv)
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);
     weft_route(app, "GET /peer", peer, WEFT_CALLBACK);
     weft_route(app, "GET /delay", delay_async, WEFT_ASYNC);
+    weft_route(app, "GET /block", block_async, WEFT_ASYNC);
     weft_route(app, "GET /fanout", fanout_async, WEFT_ASYNC);
     weft_route_opt(app, "GET /deadline", deadline_async, WEFT_ASYNC, .timeout_ms = 150);
     weft_route(app, "GET /cpu", cpu_async, WEFT_ASYNC);

@@ -53,6 +53,7 @@ typedef struct weft_config {
     int write_timeout_ms;       /* --write-timeout (30000, a stalled write) */
     int shutdown_grace_ms;      /* --shutdown-grace (30000) */
     int idle_trim_s;            /* --idle-trim (10): s of no requests before freed memory goes back, 0 = never */
+    int stall_ms;               /* --stall-ms (100): a loop busy this long is reported, 0 = off */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (1), in 503 answers */
     int quiet;                  /* --quiet: no access log, warnings only */

@@ -16,14 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../http1/http1.h"
-#include "../http2/http2.h"
+#include "app_int.h"
 
 #define TICK_MS 250
 
-void weft__options_parse_common(weft_app *app);
-int weft__options_finish(weft_app *app);
-void weft__options_free(weft_app *app);
 
 weft_app *weft_app_new(int argc, char **argv)
 {
@@ -355,6 +351,7 @@ static int start(weft_app *app)
     for (int i = 0; i < app->nloops; i++)
         if (weft__loop_start(&app->loops[i].loop, loop_started, &app->loops[i]))
             return 1;
+    app->watchdog = weft__watchdog_start(app);
     return 0;
 }
 
@@ -371,6 +368,8 @@ int weft_app_run(weft_app *app)
         _exit(1); /* threads may be half started; nothing to drain */
     }
     weft_loop_run(&app->ctl); /* until close_ctl */
+    weft__watchdog_stop(app->watchdog); /* before the loops it pings go */
+    app->watchdog = NULL;
 
     if (app->abandoned) {
         weft_log_sync();

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../server/server.h"
+#include "app_int.h"
 
 typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG } opt_type;
 
@@ -44,6 +44,7 @@ static const common_opt common[] = {
     {"write-timeout", OPT_INT, CFG(write_timeout_ms), "ms a stalled write is tolerated (30000)"},
     {"shutdown-grace", OPT_INT, CFG(shutdown_grace_ms), "ms to finish requests on SIGTERM (30000)"},
     {"idle-trim", OPT_INT, CFG(idle_trim_s), "s without requests before freed memory goes back to the system, 0 = never (10)"},
+    {"stall-ms", OPT_INT, CFG(stall_ms), "ms a loop may stay busy before its running handler is reported, 0 = off (100)"},
     {"request-timeout", OPT_INT, CFG(request_timeout_ms), "ms before a request is answered 504, 0 = none (30000)"},
     {"retry-after", OPT_INT, CFG(retry_after_s), "seconds in Retry-After of a 503 (1)"},
     {"max-request-line", OPT_SIZE, CFG(limits.max_request_line), "bytes, else 414 (8192)"},
@@ -85,6 +86,7 @@ static void config_defaults(weft_config *cfg)
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 30000;
     cfg->idle_trim_s = 10;
+    cfg->stall_ms = 100;
     cfg->request_timeout_ms = 30000;
     cfg->max_conns_per_endpoint = 1024;
     cfg->h2_max_streams = 1024;

@@ -121,7 +121,11 @@ static void fiber_main(void *arg)
 static void run_one(weft_fiber *f)
 {
     S->current = f;
+    if (S->loop)
+        weft__loop_mark(S->loop, f->name);
     switch_into(f);
+    if (S->loop)
+        weft__loop_mark(S->loop, NULL);
     S->current = NULL;
     if (!f->finished)
         return;
@@ -240,6 +244,7 @@ int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts)
     weft__count(&S->st.spawned, 1);
     weft__count(&S->st.live, 1);
     if (!S->current && !S->in_exit) {
+        ensure_hooks(); /* the loop's record of what runs needs S->loop */
         run_one(f); /* a new handler starts at once, up to its first await */
         return 0;
     }

@@ -155,6 +155,13 @@ weft_loop *weft_loop_new(void)
     return loop;
 }
 
+const char *weft__loop_what_runs(const weft_loop *loop, uint64_t *since_ms)
+{
+    const char *what = atomic_load_explicit(&((weft_loop *)loop)->what_runs, memory_order_relaxed);
+    *since_ms = atomic_load_explicit(&((weft_loop *)loop)->what_runs_since_ms, memory_order_relaxed);
+    return what;
+}
+
 int weft__loop_running(const weft_loop *loop)
 {
     return loop->depth > 0;

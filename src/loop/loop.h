@@ -9,6 +9,7 @@
 #define WEFT_SRC_LOOP_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "weft/loop.h"
@@ -84,6 +85,10 @@ struct weft_loop {
     weft_post *head, *tail;
     weft_post stop_msg;   /* weft_loop_stop from another thread */
     _Atomic int stop_posted;
+    /* What runs on the loop now, for a watchdog on another thread: a
+     * handler's name and since when (loop clock, ms); NULL between them. */
+    _Atomic(const char *) what_runs;
+    _Atomic uint64_t what_runs_since_ms;
     pthread_t thread;
     int index;
     int running;          /* a thread of its own was started */
@@ -135,6 +140,17 @@ void weft__loop_release(weft_loop *loop);
 /* After the loop has run out (weft__loop_release, then its run returned):
  * frees what the loop holds. Any thread. */
 void weft__loop_close(weft_loop *loop);
+/* Says what code runs on the loop from now on (a route's name; NULL when
+ * it returns to the loop). Two relaxed stores: a watchdog thread reads
+ * them (weft__loop_what_runs) to name what holds a stalled loop. */
+static inline void weft__loop_mark(weft_loop *loop, const char *what)
+{
+    if (what)
+        atomic_store_explicit(&loop->what_runs_since_ms, uv_now(&loop->uv), memory_order_relaxed);
+    atomic_store_explicit(&loop->what_runs, what, memory_order_relaxed);
+}
+/* What runs on loop and since when (its clock, ms); any thread. */
+const char *weft__loop_what_runs(const weft_loop *loop, uint64_t *since_ms);
 /* 1 while weft_loop_run/_run_for or a loop thread is running it: a caller
  * is inside one of its callbacks. */
 int weft__loop_running(const weft_loop *loop);

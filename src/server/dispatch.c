@@ -196,7 +196,7 @@ static void dispatch_async(weft_ctx *c)
     const weft__rt *r = c->match.route;
     weft_fiber_opts o = {
         .stack_size = r->opts.stack_size,
-        .name = r->pattern,
+        .name = r->name,
         .scope = &c->scope,
         .on_exit = async_exit,
         .exit_arg = c,
@@ -235,7 +235,9 @@ void weft__dispatch(weft_ctx *c)
     c->scope.cancel.deadline = deadline_of(c);
     switch (c->match.route->kind) {
     case WEFT_CALLBACK:
+        weft__loop_mark(&sl->loop, c->match.route->name);
         c->match.route->fn(c);
+        weft__loop_mark(&sl->loop, NULL);
         if (c->in_request && c->resp != RESP_DONE)
             arm_deadline(c);
         break;

@@ -151,6 +151,10 @@ static void collect(weft_stat_source *src, weft_stats *out)
     out->server.responses_499 += weft__counter(&s->r499);
     out->server.responses_503 += weft__counter(&s->r503);
     out->server.responses_504 += weft__counter(&s->r504);
+    out->server.loop_stalls += weft__counter(&sl->stalls);
+    uint64_t lag = weft__counter(&sl->lag_us_max);
+    if (lag > out->server.loop_lag_us_max)
+        out->server.loop_lag_us_max = lag;
 }
 
 void weft__loop_stats_register(weft_sloop *sl)

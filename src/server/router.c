@@ -27,7 +27,8 @@ int weft__route_parse(weft__rt *r, const char *pattern)
         return WEFT_EINVAL;
     r->method = strndup(pattern, (size_t)(sp - pattern));
     r->pattern = strdup(sp + 1);
-    if (!r->method || !r->pattern)
+    r->name = strdup(pattern);
+    if (!r->method || !r->pattern || !r->name)
         return WEFT_ENOMEM;
     int cap = 1;
     for (const char *p = r->pattern; *p; p++)
@@ -65,6 +66,7 @@ void weft__route_free(weft__rt *r)
     free(r->segments);
     free(r->method);
     free(r->pattern);
+    free(r->name);
     free(r);
 }
 

@@ -21,6 +21,7 @@ typedef struct weft__rt {
     struct weft__rt *next;
     char *method;          /* "GET" */
     char *pattern;         /* "/api/{kind}/{id}" as written */
+    char *name;            /* "GET /api/{kind}/{id}": logs, fiber names, the stall detector */
     char **segments;       /* split pattern; "{x}" = param, "{x*}" = rest */
     int nsegments;
     weft_handler_fn fn;
@@ -246,9 +247,18 @@ struct weft_sloop {
     weft_post release_msg;  /* control -> loop: close the last handles */
     weft_loop_stats stats;
     weft_stat_source stats_src; /* adds stats to weft_stats_snapshot */
+    /* The stall detector's ping (src/app/watchdog.c): posted by its thread,
+     * answered on the loop. */
+    weft_post ping;
+    _Atomic int ping_pending;
+    _Atomic uint64_t ping_sent_ns;
+    _Atomic int stall_reported;  /* the watchdog said so; the loop says when it is over */
+    weft_counter stalls;         /* written by the watchdog thread only */
+    weft_counter lag_us_max;     /* written by the loop only */
 };
 
 typedef struct weft_opt weft_opt;
+typedef struct weft_watchdog weft_watchdog;
 
 struct weft_app {
     weft_config cfg;
@@ -276,6 +286,7 @@ struct weft_app {
     int forced;       /* grace ran out; connections were closed */
     int abandoned;    /* a worker never came back */
     int bound_port;
+    weft_watchdog *watchdog; /* the stall detector (src/app/watchdog.c) */
 };
 
 /* ---- the request path (request.c, response.c, dispatch.c) ----------------- */
