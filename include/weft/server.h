@@ -52,6 +52,8 @@ typedef struct weft_config {
     int keepalive_timeout_ms;   /* --keepalive-timeout (75000) */
     int write_timeout_ms;       /* --write-timeout (30000, a stalled write) */
     int shutdown_grace_ms;      /* --shutdown-grace (30000) */
+    int drain_delay_ms;         /* --drain-delay (0): /readyz 503 and Connection: close
+                                   while still accepting, before the listeners close */
     int idle_trim_s;            /* --idle-trim (10): s of no requests before freed memory goes back, 0 = never */
     int stall_ms;               /* --stall-ms (100): a loop busy this long is reported, 0 = off */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
@@ -117,6 +119,11 @@ int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_han
 int weft_app_run(weft_app *app);
 /* Asks a running app to shut down gracefully, from any thread. */
 void weft_app_stop(weft_app *app);
+/* Every app answers GET /healthz (200 while the process serves) and GET
+ * /readyz (200 when ready; 503 while the app says it is not, and from the
+ * first moment of a shutdown), unless it routes those paths itself. An app
+ * that must warm up first says so; any thread. */
+void weft_app_set_ready(weft_app *app, int ready);
 
 /* ---- the request ------------------------------------------------------------ */
 weft_str weft_req_method(const weft_ctx *c);

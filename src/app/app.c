@@ -214,11 +214,10 @@ static void on_grace(weft_timer *t)
     weft_timer_start(&app->ctl, &app->grace, 1000, on_grace);
 }
 
-static void begin_stop(weft_app *app)
+/* Phase two of a stop: listeners close, idle connections close, in-flight
+ * requests finish within --shutdown-grace. */
+static void begin_drain(weft_app *app)
 {
-    if (app->stopping)
-        return;
-    app->stopping = 1;
     weft_info("shutting down: finishing in-flight requests (grace %d ms)",
               app->cfg.shutdown_grace_ms);
     for (int i = 0; i < app->nloops; i++) {
@@ -226,6 +225,29 @@ static void begin_stop(weft_app *app)
         weft_loop_post(&app->loops[i].loop, &app->loops[i].stop_msg);
     }
     weft_timer_start(&app->ctl, &app->grace, (uint64_t)app->cfg.shutdown_grace_ms, on_grace);
+}
+
+static void on_drain_delay(weft_timer *t)
+{
+    begin_drain((weft_app *)((char *)t - offsetof(weft_app, grace)));
+}
+
+/* Phase one: /readyz says 503 and answers say Connection: close while new
+ * connections are still accepted, for --drain-delay, so that a load
+ * balancer stops sending before the listeners go. */
+static void begin_stop(weft_app *app)
+{
+    if (app->stopping)
+        return;
+    app->stopping = 1;
+    atomic_store(&app->shutting_down, 1);
+    if (app->cfg.drain_delay_ms <= 0) {
+        begin_drain(app);
+        return;
+    }
+    weft_info("draining: /readyz answers 503 for %d ms before the listeners close",
+              app->cfg.drain_delay_ms);
+    weft_timer_start(&app->ctl, &app->grace, (uint64_t)app->cfg.drain_delay_ms, on_drain_delay);
 }
 
 static void on_ctl_wake(weft_post *p)
@@ -363,6 +385,7 @@ int weft_app_run(weft_app *app)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
+    weft__health_routes(app);
     if (start(app)) {
         weft_log_sync();
         _exit(1); /* threads may be half started; nothing to drain */

@@ -15,6 +15,9 @@ void weft__options_parse_common(weft_app *app);
 int weft__options_finish(weft_app *app);
 void weft__options_free(weft_app *app);
 
+/* health.c: adds GET /healthz and GET /readyz after the app's routes. */
+void weft__health_routes(weft_app *app);
+
 /* watchdog.c: starts the stall detector over app's loops (NULL when
  * --stall-ms is 0 or it cannot start); stop joins its thread. */
 weft_watchdog *weft__watchdog_start(weft_app *app);

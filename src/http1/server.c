@@ -199,7 +199,8 @@ static int h1_begin(weft_ctx *c, const weft_response *r)
      * server says it closes. */
     if (c->req.minor == 0 && r->content_length < 0)
         c->close_after = 1;
-    if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed))
+    if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed) ||
+        atomic_load_explicit(&c->app->shutting_down, memory_order_relaxed))
         c->close_after = 1;
     int keep = c->req.keep_alive && !c->close_after;
     if (!keep)

@@ -281,6 +281,8 @@ struct weft_app {
     uint64_t trim_done_requests; /* ... and at the last trim */
     int trim_quiet;              /* checks in a row with nothing going on */
     _Atomic int stop_requested;
+    _Atomic int shutting_down;    /* from the first moment of a stop: /readyz 503, Connection: close */
+    _Atomic int not_ready;        /* weft_app_set_ready(app, 0) */
     _Atomic int drained;
     int stopping;
     int forced;       /* grace ran out; connections were closed */
