@@ -257,11 +257,14 @@ static void callback_fanout(weft_ctx *c)
 /* The process's counters (weft_stats_snapshot), as JSON. */
 static void stats(weft_ctx *c)
 {
-    weft_stats st;
-    weft_stats_snapshot(&st);
+    weft_stats *st = weft_stats_snapshot();
+    if (!st) {
+        weft_reply_error(c, 503, "out of memory");
+        return;
+    }
     json_t *endpoints = json_array();
-    for (size_t i = 0; i < st.client.nendpoints; i++) {
-        const weft_endpoint_stats *e = &st.client.endpoints[i];
+    for (size_t i = 0; i < st->client.nendpoints; i++) {
+        const weft_endpoint_stats *e = &st->client.endpoints[i];
         json_array_append_new(endpoints,
                               json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "name", e->name, "calls",
                                         (json_int_t)e->calls, "errors", (json_int_t)e->errors,
@@ -272,26 +275,27 @@ static void stats(weft_ctx *c)
     json_t *o = json_pack(
         "{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
         "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:o}}",
-        "server", "connections_open", (json_int_t)st.server.connections_open, "requests",
-        (json_int_t)st.server.requests, "requests_inflight", (json_int_t)st.server.requests_inflight,
-        "responses_2xx", (json_int_t)st.server.responses[2], "responses_3xx",
-        (json_int_t)st.server.responses[3], "responses_4xx", (json_int_t)st.server.responses[4],
-        "responses_5xx", (json_int_t)st.server.responses[5], "responses_499",
-        (json_int_t)st.server.responses_499, "responses_503", (json_int_t)st.server.responses_503,
-        "responses_504", (json_int_t)st.server.responses_504, "bad_requests",
-        (json_int_t)st.server.bad_requests, "timeouts", (json_int_t)st.server.timeouts,
-        "connections_accepted", (json_int_t)st.server.connections_accepted, "loop_stalls",
-        (json_int_t)st.server.loop_stalls, "loop_lag_us_max", (json_int_t)st.server.loop_lag_us_max,
+        "server", "connections_open", (json_int_t)st->server.connections_open, "requests",
+        (json_int_t)st->server.requests, "requests_inflight", (json_int_t)st->server.requests_inflight,
+        "responses_2xx", (json_int_t)st->server.responses[2], "responses_3xx",
+        (json_int_t)st->server.responses[3], "responses_4xx", (json_int_t)st->server.responses[4],
+        "responses_5xx", (json_int_t)st->server.responses[5], "responses_499",
+        (json_int_t)st->server.responses_499, "responses_503", (json_int_t)st->server.responses_503,
+        "responses_504", (json_int_t)st->server.responses_504, "bad_requests",
+        (json_int_t)st->server.bad_requests, "timeouts", (json_int_t)st->server.timeouts,
+        "connections_accepted", (json_int_t)st->server.connections_accepted, "loop_stalls",
+        (json_int_t)st->server.loop_stalls, "loop_lag_us_max", (json_int_t)st->server.loop_lag_us_max,
         "pool", "threads",
-        (json_int_t)st.pool.threads, "busy", (json_int_t)st.pool.busy, "queued",
-        (json_int_t)st.pool.queued, "completed", (json_int_t)st.pool.completed, "rejected",
-        (json_int_t)st.pool.rejected, "queue_wait_ns_sum", (json_int_t)st.pool.queue_wait_ns_sum,
-        "queue_wait_ns_max", (json_int_t)st.pool.queue_wait_ns_max, "fibers", "alive",
-        (json_int_t)st.fibers.alive, "spawned", (json_int_t)st.fibers.spawned, "stacks_mapped",
-        (json_int_t)st.fibers.stacks_mapped, "stack_bytes", (json_int_t)st.fibers.stack_bytes,
-        "client", "calls_started", (json_int_t)st.client.calls_started, "calls_ok",
-        (json_int_t)st.client.calls_ok, "calls_failed", (json_int_t)st.client.calls_failed,
-        "sockets_open", (json_int_t)st.client.sockets_open, "endpoints", endpoints);
+        (json_int_t)st->pool.threads, "busy", (json_int_t)st->pool.busy, "queued",
+        (json_int_t)st->pool.queued, "completed", (json_int_t)st->pool.completed, "rejected",
+        (json_int_t)st->pool.rejected, "queue_wait_ns_sum", (json_int_t)st->pool.queue_wait_ns_sum,
+        "queue_wait_ns_max", (json_int_t)st->pool.queue_wait_ns_max, "fibers", "alive",
+        (json_int_t)st->fibers.alive, "spawned", (json_int_t)st->fibers.spawned, "stacks_mapped",
+        (json_int_t)st->fibers.stacks_mapped, "stack_bytes", (json_int_t)st->fibers.stack_bytes,
+        "client", "calls_started", (json_int_t)st->client.calls_started, "calls_ok",
+        (json_int_t)st->client.calls_ok, "calls_failed", (json_int_t)st->client.calls_failed,
+        "sockets_open", (json_int_t)st->client.sockets_open, "endpoints", endpoints);
+    weft_stats_free(st);
     reply_json(c, o);
 }
 

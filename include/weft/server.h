@@ -56,6 +56,7 @@ typedef struct weft_config {
                                    while still accepting, before the listeners close */
     int idle_trim_s;            /* --idle-trim (10): s of no requests before freed memory goes back, 0 = never */
     int stall_ms;               /* --stall-ms (100): a loop busy this long is reported, 0 = off */
+    const char *metrics_path;   /* --metrics PATH: serve weft_app_enable_metrics there */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (1), in 503 answers */
     int quiet;                  /* --quiet: no access log, warnings only */
@@ -124,6 +125,13 @@ void weft_app_stop(weft_app *app);
  * first moment of a shutdown), unless it routes those paths itself. An app
  * that must warm up first says so; any thread. */
 void weft_app_set_ready(weft_app *app, int ready);
+/* Serves GET path (e.g. "/metrics") with the statistics snapshot in
+ * Prometheus' text format: requests, latency histograms and 503/504/499
+ * by route, in flight by handler kind, the pool and its queue wait, loop
+ * lag and stalls, fibers, each backend's calls, errors and latency, the
+ * process's memory and descriptors. --metrics PATH does the same. 0 or
+ * WEFT_EINVAL. Before weft_app_run. */
+int weft_app_enable_metrics(weft_app *app, const char *path);
 
 /* ---- the request ------------------------------------------------------------ */
 weft_str weft_req_method(const weft_ctx *c);

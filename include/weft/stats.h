@@ -17,6 +17,28 @@ extern "C" {
 #endif
 
 #define WEFT_STATS_MAX_ENDPOINTS 64
+#define WEFT_STATS_MAX_ROUTES 128
+#define WEFT_STATS_MAX_LOOPS 64
+
+/* A latency histogram: counts per bucket (not cumulative) with these upper
+ * bounds in microseconds, the last bucket everything above; the count and
+ * the sum of all observations. */
+#define WEFT_HIST_BUCKETS 13
+#define WEFT_HIST_BOUNDS_US                                                                        \
+    {1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,         \
+     10000000, UINT64_MAX}
+typedef struct weft_histogram {
+    uint64_t buckets[WEFT_HIST_BUCKETS];
+    uint64_t count, sum_us;
+} weft_histogram;
+
+/* One route's answers (its name "GET /path"; "" for requests no route
+ * took: 404, 405, rejected input). */
+typedef struct weft_route_stats {
+    char name[96];
+    uint64_t responses[6];   /* by class: responses[2] counts 2xx */
+    weft_histogram duration; /* from the request's start to its end */
+} weft_route_stats;
 
 /* One backend as the HTTP client sees it (weft's own engines: plain
  * http:// to an IP address; calls through libcurl count in the totals). */
@@ -28,6 +50,8 @@ typedef struct weft_endpoint_stats {
     uint64_t waiting;  /* waiting for a connection slot or a stream */
     uint64_t connections; /* open to it now */
     uint64_t idle;     /* of those, kept idle for the next call (HTTP/1.1) */
+    uint64_t errors_by[32]; /* by error: errors_by[-1000 - WEFT_E...] (weft_err_name) */
+    weft_histogram duration; /* calls that got a response */
 } weft_endpoint_stats;
 
 typedef struct weft_stats {
@@ -42,11 +66,17 @@ typedef struct weft_stats {
         uint64_t timeouts;       /* header/body/idle/write time limits hit */
         uint64_t loop_stalls;    /* a loop busy past --stall-ms (the stall detector) */
         uint64_t loop_lag_us_max; /* the longest a loop took to answer the detector's ping */
+        uint64_t inflight_async, inflight_sync, inflight_callback;
+        size_t nloops;
+        uint64_t loop_lag_us[WEFT_STATS_MAX_LOOPS]; /* each loop's last ping round trip */
+        size_t nroutes;
+        weft_route_stats routes[WEFT_STATS_MAX_ROUTES + 1]; /* the last: no route */
     } server;
     struct {
         uint64_t threads, busy, queued, queue_capacity;
         uint64_t completed, rejected;
         uint64_t queue_wait_ns_sum, queue_wait_ns_max; /* submit to a worker taking it */
+        weft_histogram queue_wait;
     } pool;
     struct {
         uint64_t alive, spawned, finished;
@@ -62,9 +92,12 @@ typedef struct weft_stats {
     } client;
 } weft_stats;
 
-/* Fills out with the process's counters. Any thread; never blocks for
- * long (one mutex over the list of sources). */
-void weft_stats_snapshot(weft_stats *out);
+/* The process's counters now, in a snapshot of its own (tens of KiB: it
+ * is on the heap, not on a fiber's stack); NULL when out of memory. Any
+ * thread; never blocks for long (one mutex over the list of sources).
+ * Free it with weft_stats_free. */
+weft_stats *weft_stats_snapshot(void);
+void weft_stats_free(weft_stats *s);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,7 @@ int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_han
     }
     r->fn = fn;
     r->kind = kind;
+    r->index = app->nroutes++;
     if (opts)
         r->opts = *opts;
     *app->routes_tail = r;
@@ -168,6 +169,9 @@ static int setup_loops(weft_app *app)
             return WEFT_ENOMEM;
         sl->app = app;
         sl->max_inflight = share;
+        sl->stats.routes = calloc((size_t)app->nroutes + 1, sizeof *sl->stats.routes);
+        if (!sl->stats.routes)
+            return WEFT_ENOMEM;
         weft__loop_stats_register(sl);
         /* the parsers' header lists: HTTP/2 adds host and content-length */
         sl->hdr_scratch =
@@ -334,6 +338,7 @@ static void app_free(weft_app *app)
     }
     for (int i = 0; i < app->nloops; i++) {
         weft__loop_stats_unregister(&app->loops[i]);
+        free(app->loops[i].stats.routes);
         free(app->loops[i].hdr_scratch);
         weft__h2_pool_free(&app->loops[i]);
         weft_buf_free(&app->loops[i].logline);
@@ -385,6 +390,11 @@ int weft_app_run(weft_app *app)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (app->cfg.metrics_path && weft_app_enable_metrics(app, app->cfg.metrics_path)) {
+        weft_error("--metrics wants a path such as /metrics");
+        app_free(app);
+        return 2;
+    }
     weft__health_routes(app);
     if (start(app)) {
         weft_log_sync();

@@ -31,6 +31,7 @@ static void on_ping(weft_post *p)
     weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, ping));
     uint64_t lag_ns = weft_now_ns() - atomic_load(&sl->ping_sent_ns);
     weft__count_max(&sl->lag_us_max, lag_ns / 1000);
+    atomic_store_explicit(&sl->lag_us_last, lag_ns / 1000, memory_order_relaxed);
     if (atomic_exchange(&sl->stall_reported, 0))
         weft_warn("loop %d turns again after %llu ms", weft_loop_index(&sl->loop),
                   (unsigned long long)(lag_ns / 1000000));

@@ -7,6 +7,7 @@
  * made or freed) and reading do. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "stats.h"
 
@@ -43,13 +44,51 @@ void weft__stats_unregister(weft_stat_source *src)
     pthread_mutex_unlock(&mu);
 }
 
-void weft_stats_snapshot(weft_stats *out)
+_Static_assert(WEFT__ERR_COUNT <= 32, "weft_endpoint_stats.errors_by holds every error code");
+
+weft_stats *weft_stats_snapshot(void)
 {
-    memset(out, 0, sizeof *out);
+    weft_stats *out = calloc(1, sizeof *out);
+    if (!out)
+        return NULL;
     pthread_mutex_lock(&mu);
     for (weft_stat_source *s = sources; s; s = s->next)
         s->collect(s, out);
     pthread_mutex_unlock(&mu);
+    return out;
+}
+
+void weft_stats_free(weft_stats *s)
+{
+    free(s);
+}
+
+static const uint64_t bounds[WEFT_HIST_BUCKETS] = WEFT_HIST_BOUNDS_US;
+
+void weft__hist_add(weft_hist_counter *h, uint64_t us)
+{
+    size_t i = 0;
+    while (us > bounds[i])
+        i++; /* the last bound is UINT64_MAX */
+    weft__count(&h->buckets[i], 1);
+    weft__count(&h->count, 1);
+    weft__count(&h->sum_us, (int64_t)us);
+}
+
+void weft__hist_read(const weft_hist_counter *h, weft_histogram *out)
+{
+    for (size_t i = 0; i < WEFT_HIST_BUCKETS; i++)
+        out->buckets[i] += weft__counter(&h->buckets[i]);
+    out->count += weft__counter(&h->count);
+    out->sum_us += weft__counter(&h->sum_us);
+}
+
+void weft__hist_merge(weft_histogram *into, const weft_histogram *h)
+{
+    for (size_t i = 0; i < WEFT_HIST_BUCKETS; i++)
+        into->buckets[i] += h->buckets[i];
+    into->count += h->count;
+    into->sum_us += h->sum_us;
 }
 
 void weft__stats_add_endpoint(weft_stats *out, const weft_endpoint_stats *e)
@@ -72,4 +111,7 @@ void weft__stats_add_endpoint(weft_stats *out, const weft_endpoint_stats *e)
     t->waiting += e->waiting;
     t->connections += e->connections;
     t->idle += e->idle;
+    for (size_t i = 0; i < sizeof t->errors_by / sizeof t->errors_by[0]; i++)
+        t->errors_by[i] += e->errors_by[i];
+    weft__hist_merge(&t->duration, &e->duration);
 }

@@ -37,6 +37,19 @@ static inline uint64_t weft__counter(const weft_counter *c)
     return atomic_load_explicit((weft_counter *)c, memory_order_relaxed);
 }
 
+/* A histogram one thread writes (weft_histogram's buckets). */
+typedef struct weft_hist_counter {
+    weft_counter buckets[WEFT_HIST_BUCKETS];
+    weft_counter count, sum_us;
+} weft_hist_counter;
+
+/* Counts one observation of us microseconds. */
+void weft__hist_add(weft_hist_counter *h, uint64_t us);
+/* Adds h's figures to out. */
+void weft__hist_read(const weft_hist_counter *h, weft_histogram *out);
+/* Adds one histogram to another. */
+void weft__hist_merge(weft_histogram *into, const weft_histogram *h);
+
 /* Something that adds its counters to a snapshot: a server loop, a fiber
  * scheduler, a pool, a client, a backend endpoint. Registered while it
  * exists; collect runs under the registry's lock, so a source is never

@@ -89,6 +89,9 @@ static void collect_endpoint(weft_stat_source *src, weft_stats *out)
                               .waiting = weft__counter(&e->waiting),
                               .connections = weft__counter(&e->connections),
                               .idle = weft__counter(&e->idle)};
+    for (size_t i = 0; i < sizeof es.errors_by / sizeof es.errors_by[0]; i++)
+        es.errors_by[i] = weft__counter(&e->errors_by[i]);
+    weft__hist_read(&e->duration, &es.duration);
     uint64_t in_flight = weft__counter(&e->in_flight);
     es.active = in_flight > es.waiting ? in_flight - es.waiting : 0;
     memcpy(es.name, e->name, sizeof es.name);
@@ -126,6 +129,8 @@ void weft__client_count_ok(call_base *b, double ms)
     weft__count(&cl->st.calls_ok, 1);
     weft__count(&cl->st.latency_us_sum, (int64_t)us);
     weft__count_max(&cl->st.latency_us_max, us);
+    if (b->eps)
+        weft__hist_add(&b->eps->duration, us);
 }
 
 void weft__client_count_error(call_base *b, int err, const char *url, const char *detail)
@@ -136,8 +141,12 @@ void weft__client_count_error(call_base *b, int err, const char *url, const char
         return;
     }
     weft__count(&cl->st.calls_failed, 1);
-    if (b->eps)
+    if (b->eps) {
         weft__count(&b->eps->errors, 1);
+        int kind = -1000 - err;
+        if (kind >= 0 && kind < 32)
+            weft__count(&b->eps->errors_by[kind], 1);
+    }
     weft_scope *s = b->scope;
     if (!s || weft_scope_reason(s))
         return;

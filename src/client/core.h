@@ -56,6 +56,8 @@ typedef struct client_ep_stats {
     weft_stat_source src;
     char name[64];          /* "127.0.0.1:8081" */
     weft_counter calls, errors, in_flight, waiting, connections, idle;
+    weft_counter errors_by[32];
+    weft_hist_counter duration;
 } client_ep_stats;
 /* Names e after addr and registers it; _fini takes it off (before the
  * endpoint is freed). */

@@ -22,6 +22,7 @@ struct weft_pool {
     int stopping;
     uint64_t completed, rejected;
     uint64_t wait_ns_sum, wait_ns_max;
+    weft_hist_counter wait; /* written under mu */
     pthread_t *threads;
     weft_stat_source stats_src; /* adds the pool to weft_stats_snapshot */
 };
@@ -59,6 +60,7 @@ static void *worker_main(void *arg)
         pool->wait_ns_sum += waited;
         if (waited > pool->wait_ns_max)
             pool->wait_ns_max = waited;
+        weft__hist_add(&pool->wait, waited / 1000);
         pthread_mutex_unlock(&pool->mu);
 
         job->status = 0;
@@ -220,6 +222,9 @@ static void collect(weft_stat_source *src, weft_stats *out)
     out->pool.completed += st.completed;
     out->pool.rejected += st.rejected;
     out->pool.queue_wait_ns_sum += st.queue_wait_ns_sum;
+    pthread_mutex_lock(&pool->mu);
+    weft__hist_read(&pool->wait, &out->pool.queue_wait);
+    pthread_mutex_unlock(&pool->mu);
     if (st.queue_wait_ns_max > out->pool.queue_wait_ns_max)
         out->pool.queue_wait_ns_max = st.queue_wait_ns_max;
 }

@@ -233,6 +233,8 @@ void weft__dispatch(weft_ctx *c)
     }
     /* Composing deadlines: calls made in the scope see the request's. */
     c->scope.cancel.deadline = deadline_of(c);
+    c->kind_counted = (int8_t)c->match.route->kind;
+    weft__count(&sl->stats.inflight_kind[c->kind_counted], 1);
     switch (c->match.route->kind) {
     case WEFT_CALLBACK:
         weft__loop_mark(&sl->loop, c->match.route->name);

@@ -49,6 +49,7 @@ static void ctx_begin(weft_ctx *c)
     c->ops_complete = NULL;
     c->bag = NULL;
     c->match.route = NULL;
+    c->kind_counted = -1;
     c->started_ms = weft_loop_now(&c->sl->loop);
     c->is_head = weft_str_eq(c->req.method, WEFT_STRLIT("HEAD"));
     /* The request's scope hangs off nothing: the server's own shutdown
@@ -90,6 +91,23 @@ void weft__request_reject(weft_ctx *c, int status, const char *why)
     weft_reply_error(c, status, why);
 }
 
+/* The request's route counts its answer and its time; the handler kind
+ * it ran as is no longer in flight. */
+static void count_end(weft_ctx *c)
+{
+    weft_loop_stats *st = &c->sl->stats;
+    if (c->kind_counted >= 0)
+        weft__count(&st->inflight_kind[c->kind_counted], -1);
+    c->kind_counted = -1;
+    if (c->resp != RESP_DONE || !st->routes)
+        return;
+    weft_route_counters *r = &st->routes[c->match.route ? c->match.route->index : c->app->nroutes];
+    int status = c->status;
+    weft__count(&r->responses[status >= 100 && status < 600 ? status / 100 : 5], 1);
+    uint64_t ms = weft_loop_now(&c->sl->loop) - c->started_ms;
+    weft__hist_add(&r->duration, ms * 1000);
+}
+
 void weft__request_end(weft_ctx *c)
 {
     weft_sloop *sl = c->sl;
@@ -97,6 +115,7 @@ void weft__request_end(weft_ctx *c)
         return;
     c->in_request = 0;
     weft_timer_stop(&sl->loop, &c->deadline);
+    count_end(c);
     if (c->resp == RESP_DONE)
         weft__access_log(c);
     weft__scope_end(&c->scope);
@@ -136,6 +155,27 @@ void weft__count_answer(weft_ctx *c, int status)
         weft__count(&st->r504, 1);
 }
 
+/* Each route's counters, by its index; requests no route took go last. */
+static void collect_routes(weft_sloop *sl, weft_stats *out)
+{
+    int n = sl->app->nroutes < WEFT_STATS_MAX_ROUTES ? sl->app->nroutes : WEFT_STATS_MAX_ROUTES;
+    out->server.nroutes = (size_t)n;
+    for (const weft__rt *r = sl->app->routes; r; r = r->next) {
+        if (r->index >= n)
+            continue;
+        weft_route_stats *o = &out->server.routes[r->index];
+        snprintf(o->name, sizeof o->name, "%s", r->name);
+        for (int i = 1; i < 6; i++)
+            o->responses[i] += weft__counter(&sl->stats.routes[r->index].responses[i]);
+        weft__hist_read(&sl->stats.routes[r->index].duration, &o->duration);
+    }
+    weft_route_stats *none = &out->server.routes[n];
+    const weft_route_counters *rc = &sl->stats.routes[sl->app->nroutes];
+    for (int i = 1; i < 6; i++)
+        none->responses[i] += weft__counter(&rc->responses[i]);
+    weft__hist_read(&rc->duration, &none->duration);
+}
+
 static void collect(weft_stat_source *src, weft_stats *out)
 {
     weft_sloop *sl = (weft_sloop *)((char *)src - offsetof(weft_sloop, stats_src));
@@ -152,6 +192,17 @@ static void collect(weft_stat_source *src, weft_stats *out)
     out->server.responses_503 += weft__counter(&s->r503);
     out->server.responses_504 += weft__counter(&s->r504);
     out->server.loop_stalls += weft__counter(&sl->stalls);
+    out->server.inflight_callback += weft__counter(&s->inflight_kind[WEFT_CALLBACK]);
+    out->server.inflight_sync += weft__counter(&s->inflight_kind[WEFT_SYNC]);
+    out->server.inflight_async += weft__counter(&s->inflight_kind[WEFT_ASYNC]);
+    int index = weft_loop_index(&sl->loop);
+    if (index >= 0 && index < WEFT_STATS_MAX_LOOPS) {
+        out->server.loop_lag_us[index] = weft__counter(&sl->lag_us_last);
+        if ((size_t)index + 1 > out->server.nloops)
+            out->server.nloops = (size_t)index + 1;
+    }
+    if (s->routes)
+        collect_routes(sl, out);
     uint64_t lag = weft__counter(&sl->lag_us_max);
     if (lag > out->server.loop_lag_us_max)
         out->server.loop_lag_us_max = lag;

@@ -22,6 +22,7 @@ typedef struct weft__rt {
     char *method;          /* "GET" */
     char *pattern;         /* "/api/{kind}/{id}" as written */
     char *name;            /* "GET /api/{kind}/{id}": logs, fiber names, the stall detector */
+    int index;             /* its place in the app\'s routes, for its counters */
     char **segments;       /* split pattern; "{x}" = param, "{x*}" = rest */
     int nsegments;
     weft_handler_fn fn;
@@ -138,6 +139,7 @@ struct weft_ctx {
     uint8_t answered_at_deadline; /* the loop sent the 504 for a worker (loop-owned) */
     uint8_t client_gone;          /* the peer left before the answer was done: log 499 */
     uint8_t gone;                 /* the codec's side is closed: nothing more is sent */
+    int8_t kind_counted;          /* the handler kind counted in flight, or -1 */
     int holds;                  /* fiber alive, job running, deadline firing */
     uint64_t bytes_out;         /* body bytes, for the access log */
     uint64_t started_ms;
@@ -219,10 +221,18 @@ struct weft_conn {
     weft_ctx ctx;           /* HTTP/1.1: the request being served */
 };
 
+/* One route's counters on one loop. */
+typedef struct weft_route_counters {
+    weft_counter responses[6];
+    weft_hist_counter duration;
+} weft_route_counters;
+
 /* A loop's server counters; only the loop writes them (base/stats.h). */
 typedef struct weft_loop_stats {
     weft_counter accepted, open, requests, inflight, bad_requests, timeouts;
     weft_counter responses[6], r499, r503, r504;
+    weft_counter inflight_kind[3];  /* by weft_handler_kind */
+    weft_route_counters *routes;    /* [app->nroutes + 1]: the last is "no route" */
 } weft_loop_stats;
 
 /* A server loop: a weft_loop plus its listener and connections. */
@@ -255,6 +265,7 @@ struct weft_sloop {
     _Atomic int stall_reported;  /* the watchdog said so; the loop says when it is over */
     weft_counter stalls;         /* written by the watchdog thread only */
     weft_counter lag_us_max;     /* written by the loop only */
+    weft_counter lag_us_last;
 };
 
 typedef struct weft_opt weft_opt;
@@ -263,6 +274,7 @@ typedef struct weft_watchdog weft_watchdog;
 struct weft_app {
     weft_config cfg;
     weft__rt *routes, **routes_tail;
+    int nroutes;
     int argc;
     char **argv;      /* unclaimed arguments; claimed ones become NULL */
     const char *prog;

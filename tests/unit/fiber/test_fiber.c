@@ -27,11 +27,12 @@ typedef struct fiber_figures {
 
 static void fiber_figures_get(fiber_figures *out)
 {
-    weft_stats st;
-    weft_stats_snapshot(&st);
-    out->alive = st.fibers.alive;
-    out->stacks_mapped = st.fibers.stacks_mapped;
-    out->stacks_cached = st.fibers.stacks_cached;
+    weft_stats *st = weft_stats_snapshot();
+    assert_non_null(st);
+    out->alive = st->fibers.alive;
+    out->stacks_mapped = st->fibers.stacks_mapped;
+    out->stacks_cached = st->fibers.stacks_cached;
+    weft_stats_free(st);
 }
 
 static char trace[64];

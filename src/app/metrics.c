@@ -1,0 +1,274 @@
+/* metrics.c - GET /metrics: the statistics snapshot in Prometheus' text
+ * exposition format (version 0.0.4), opt-in (weft_app_enable_metrics,
+ * --metrics PATH).
+ *
+ * Everything comes from one weft_stats_snapshot plus two figures of the
+ * process read from /proc (resident memory, open descriptors), so a scrape
+ * costs one mutex and some formatting on the loop that serves it. Names
+ * follow Prometheus' conventions: base units (seconds, bytes), _total for
+ * counters, cumulative histogram buckets with le="+Inf". */
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "app_int.h"
+
+static const uint64_t bounds_us[WEFT_HIST_BUCKETS] = WEFT_HIST_BOUNDS_US;
+
+/* A label value with \, " and newlines escaped. */
+static void put_label(weft_buf *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            weft_buf_printf(b, "\\%c", *v);
+        else if (*v == '\n')
+            weft_buf_append(b, "\\n", 2);
+        else
+            weft_buf_append(b, v, 1);
+    }
+}
+
+static void family(weft_buf *b, const char *name, const char *type, const char *help)
+{
+    weft_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{label="value"[,extra]} */
+static void sample_start(weft_buf *b, const char *name, const char *label, const char *value)
+{
+    weft_buf_printf(b, "%s", name);
+    if (label) {
+        weft_buf_printf(b, "{%s=\"", label);
+        put_label(b, value);
+        weft_buf_append(b, "\"}", 2);
+    }
+}
+
+static void sample(weft_buf *b, const char *name, const char *label, const char *value,
+                   uint64_t v)
+{
+    sample_start(b, name, label, value);
+    weft_buf_printf(b, " %llu\n", (unsigned long long)v);
+}
+
+static void histogram(weft_buf *b, const char *name, const char *label, const char *value,
+                      const weft_histogram *h)
+{
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < WEFT_HIST_BUCKETS; i++) {
+        cumulative += h->buckets[i];
+        weft_buf_printf(b, "%s_bucket{", name);
+        if (label) {
+            weft_buf_printf(b, "%s=\"", label);
+            put_label(b, value);
+            weft_buf_append(b, "\",", 2);
+        }
+        if (bounds_us[i] == UINT64_MAX)
+            weft_buf_printf(b, "le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+        else
+            weft_buf_printf(b, "le=\"%g\"} %llu\n", (double)bounds_us[i] / 1e6,
+                            (unsigned long long)cumulative);
+    }
+    sample_start(b, name, NULL, NULL);
+    weft_buf_append(b, "_sum", 4);
+    if (label) {
+        weft_buf_printf(b, "{%s=\"", label);
+        put_label(b, value);
+        weft_buf_append(b, "\"}", 2);
+    }
+    weft_buf_printf(b, " %.6f\n", (double)h->sum_us / 1e6);
+    sample_start(b, name, NULL, NULL);
+    weft_buf_append(b, "_count", 6);
+    if (label) {
+        weft_buf_printf(b, "{%s=\"", label);
+        put_label(b, value);
+        weft_buf_append(b, "\"}", 2);
+    }
+    weft_buf_printf(b, " %llu\n", (unsigned long long)h->count);
+}
+
+static void server_metrics(weft_buf *b, const weft_stats *st)
+{
+    static const char *const classes[6] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    family(b, "weft_requests_total", "counter",
+           "Requests answered, by method, route pattern and status class.");
+    for (size_t r = 0; r <= st->server.nroutes; r++) {
+        const weft_route_stats *rs = &st->server.routes[r];
+        /* a route's name is "METHOD /pattern" */
+        const char *sp = r < st->server.nroutes ? strchr(rs->name, ' ') : NULL;
+        char method[16] = "";
+        if (sp && (size_t)(sp - rs->name) < sizeof method)
+            memcpy(method, rs->name, (size_t)(sp - rs->name));
+        for (int k = 2; k < 6; k++) { /* no final answer is 1xx */
+            weft_buf_printf(b, "weft_requests_total{method=\"");
+            put_label(b, sp ? method : "");
+            weft_buf_printf(b, "\",route=\"");
+            put_label(b, sp ? sp + 1 : "");
+            weft_buf_printf(b, "\",class=\"%s\"} %llu\n", classes[k],
+                            (unsigned long long)rs->responses[k]);
+        }
+    }
+    family(b, "weft_request_duration_seconds", "histogram",
+           "Time from a request's start to its end (the loop's clock: ms steps), by route "
+           "(\"METHOD /pattern\"; \"\" for requests no route took).");
+    for (size_t r = 0; r <= st->server.nroutes; r++) {
+        const weft_route_stats *rs = &st->server.routes[r];
+        histogram(b, "weft_request_duration_seconds", "route",
+                  r < st->server.nroutes ? rs->name : "", &rs->duration);
+    }
+    family(b, "weft_requests_in_flight", "gauge", "Requests being handled, by handler kind.");
+    sample(b, "weft_requests_in_flight", "kind", "async", st->server.inflight_async);
+    sample(b, "weft_requests_in_flight", "kind", "sync", st->server.inflight_sync);
+    sample(b, "weft_requests_in_flight", "kind", "callback", st->server.inflight_callback);
+    family(b, "weft_responses_total", "counter",
+           "Answers that say the server could not serve: shed (503), past the deadline "
+           "(504), client gone (499).");
+    sample(b, "weft_responses_total", "status", "503", st->server.responses_503);
+    sample(b, "weft_responses_total", "status", "504", st->server.responses_504);
+    sample(b, "weft_responses_total", "status", "499", st->server.responses_499);
+    family(b, "weft_connections_open", "gauge", "Client connections open.");
+    sample(b, "weft_connections_open", NULL, NULL, st->server.connections_open);
+    family(b, "weft_connections_accepted_total", "counter", "Client connections accepted.");
+    sample(b, "weft_connections_accepted_total", NULL, NULL, st->server.connections_accepted);
+    family(b, "weft_bad_requests_total", "counter", "Requests a protocol codec refused.");
+    sample(b, "weft_bad_requests_total", NULL, NULL, st->server.bad_requests);
+    family(b, "weft_timeouts_total", "counter", "Header, body, idle and write time limits hit.");
+    sample(b, "weft_timeouts_total", NULL, NULL, st->server.timeouts);
+    family(b, "weft_loop_lag_seconds", "gauge",
+           "How long each loop last took to answer the stall detector's ping.");
+    for (size_t i = 0; i < st->server.nloops; i++) {
+        char loop[16];
+        snprintf(loop, sizeof loop, "%zu", i);
+        sample_start(b, "weft_loop_lag_seconds", "loop", loop);
+        weft_buf_printf(b, " %.6f\n", (double)st->server.loop_lag_us[i] / 1e6);
+    }
+    family(b, "weft_loop_stalls_total", "counter", "Loops found busy past --stall-ms.");
+    sample(b, "weft_loop_stalls_total", NULL, NULL, st->server.loop_stalls);
+}
+
+static void pool_and_fiber_metrics(weft_buf *b, const weft_stats *st)
+{
+    family(b, "weft_pool_threads", "gauge", "Worker threads for WEFT_SYNC handlers.");
+    sample(b, "weft_pool_threads", NULL, NULL, st->pool.threads);
+    family(b, "weft_pool_busy", "gauge", "Worker threads running a job now.");
+    sample(b, "weft_pool_busy", NULL, NULL, st->pool.busy);
+    family(b, "weft_pool_queued", "gauge", "Jobs waiting for a worker.");
+    sample(b, "weft_pool_queued", NULL, NULL, st->pool.queued);
+    family(b, "weft_pool_queue_capacity", "gauge", "Jobs the queue holds before 503.");
+    sample(b, "weft_pool_queue_capacity", NULL, NULL, st->pool.queue_capacity);
+    family(b, "weft_pool_rejected_total", "counter", "Jobs refused: the queue was full.");
+    sample(b, "weft_pool_rejected_total", NULL, NULL, st->pool.rejected);
+    family(b, "weft_pool_queue_wait_seconds", "histogram",
+           "Time from a job's submission to a worker taking it.");
+    histogram(b, "weft_pool_queue_wait_seconds", NULL, NULL, &st->pool.queue_wait);
+    family(b, "weft_fibers_alive", "gauge", "Fibers started and not finished.");
+    sample(b, "weft_fibers_alive", NULL, NULL, st->fibers.alive);
+    family(b, "weft_fiber_stack_bytes", "gauge", "Bytes of fiber stacks mapped.");
+    sample(b, "weft_fiber_stack_bytes", NULL, NULL, st->fibers.stack_bytes);
+}
+
+static void client_metrics(weft_buf *b, const weft_stats *st)
+{
+    family(b, "weft_client_calls_total", "counter", "Outbound calls started, all engines.");
+    sample(b, "weft_client_calls_total", NULL, NULL, st->client.calls_started);
+    family(b, "weft_client_endpoint_calls_total", "counter", "Outbound calls started, by backend.");
+    family(b, "weft_client_endpoint_calls", "gauge",
+           "Outbound calls now, by backend and state (active: on a connection or stream; "
+           "waiting: for a connection slot or a stream).");
+    family(b, "weft_client_endpoint_connections", "gauge",
+           "Connections to a backend, by state (open, idle).");
+    family(b, "weft_client_endpoint_errors_total", "counter", "Failed calls, by backend and error.");
+    family(b, "weft_client_call_duration_seconds", "histogram",
+           "Time of outbound calls that got a response, by backend.");
+    /* samples grouped by family: one pass per family */
+    for (size_t i = 0; i < st->client.nendpoints; i++)
+        sample(b, "weft_client_endpoint_calls_total", "endpoint", st->client.endpoints[i].name,
+               st->client.endpoints[i].calls);
+    for (size_t i = 0; i < st->client.nendpoints; i++) {
+        const weft_endpoint_stats *e = &st->client.endpoints[i];
+        const char *states[2] = {"active", "waiting"};
+        uint64_t values[2] = {e->active, e->waiting};
+        for (int k = 0; k < 2; k++) {
+            weft_buf_printf(b, "weft_client_endpoint_calls{endpoint=\"");
+            put_label(b, e->name);
+            weft_buf_printf(b, "\",state=\"%s\"} %llu\n", states[k], (unsigned long long)values[k]);
+        }
+    }
+    for (size_t i = 0; i < st->client.nendpoints; i++) {
+        const weft_endpoint_stats *e = &st->client.endpoints[i];
+        weft_buf_printf(b, "weft_client_endpoint_connections{endpoint=\"");
+        put_label(b, e->name);
+        weft_buf_printf(b, "\",state=\"open\"} %llu\n", (unsigned long long)e->connections);
+        weft_buf_printf(b, "weft_client_endpoint_connections{endpoint=\"");
+        put_label(b, e->name);
+        weft_buf_printf(b, "\",state=\"idle\"} %llu\n", (unsigned long long)e->idle);
+    }
+    for (size_t i = 0; i < st->client.nendpoints; i++) {
+        const weft_endpoint_stats *e = &st->client.endpoints[i];
+        for (int k = 0; k < 32; k++) {
+            if (!e->errors_by[k])
+                continue;
+            weft_buf_printf(b, "weft_client_endpoint_errors_total{endpoint=\"");
+            put_label(b, e->name);
+            weft_buf_printf(b, "\",error=\"%s\"} %llu\n", weft_err_name(-1000 - k),
+                            (unsigned long long)e->errors_by[k]);
+        }
+    }
+    for (size_t i = 0; i < st->client.nendpoints; i++)
+        histogram(b, "weft_client_call_duration_seconds", "endpoint",
+                  st->client.endpoints[i].name, &st->client.endpoints[i].duration);
+}
+
+/* Resident memory from /proc/self/statm, open descriptors from
+ * /proc/self/fd: what an operator compares with the limits. */
+static void process_metrics(weft_buf *b)
+{
+    unsigned long pages_total = 0, pages_rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu %lu", &pages_total, &pages_rss) != 2)
+            pages_rss = 0;
+        fclose(f);
+    }
+    family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    sample(b, "process_resident_memory_bytes", NULL, NULL,
+           (uint64_t)pages_rss * (uint64_t)sysconf(_SC_PAGESIZE));
+    uint64_t fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+            fds += e->d_name[0] != '.';
+        closedir(d);
+        fds--; /* the directory's own descriptor */
+    }
+    family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+    sample(b, "process_open_fds", NULL, NULL, fds);
+}
+
+static void metrics(weft_ctx *c)
+{
+    weft_stats *st = weft_stats_snapshot();
+    weft_buf b = {0};
+    if (!st || weft_buf_reserve(&b, 64 * 1024)) {
+        weft_stats_free(st);
+        weft_reply_error(c, 503, "out of memory");
+        return;
+    }
+    server_metrics(&b, st);
+    pool_and_fiber_metrics(&b, st);
+    client_metrics(&b, st);
+    process_metrics(&b);
+    weft_stats_free(st);
+    weft_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    weft_buf_free(&b);
+}
+
+int weft_app_enable_metrics(weft_app *app, const char *path)
+{
+    if (!path || path[0] != '/')
+        return WEFT_EINVAL;
+    char pattern[256];
+    if (snprintf(pattern, sizeof pattern, "GET %s", path) >= (int)sizeof pattern)
+        return WEFT_EINVAL;
+    return weft_route(app, pattern, metrics, WEFT_CALLBACK);
+}
