@@ -391,6 +391,7 @@ int main(int argc, char **argv)
 
     weft_route(app, "GET /", index_page, WEFT_CALLBACK);
     weft_app_enable_metrics(app, "/metrics"); /* the pool, the queue, 503s: starvation, counted */
+    weft_app_enable_status(app, "/_status");  /* ... and seen live */
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);
     weft_route(app, "GET /gizmos", gizmos_sync, WEFT_SYNC);
     weft_route(app, "GET /gizmos-async", gizmos_async, WEFT_ASYNC);

@@ -57,6 +57,7 @@ typedef struct weft_config {
     int idle_trim_s;            /* --idle-trim (10): s of no requests before freed memory goes back, 0 = never */
     int stall_ms;               /* --stall-ms (100): a loop busy this long is reported, 0 = off */
     const char *metrics_path;   /* --metrics PATH: serve weft_app_enable_metrics there */
+    const char *status_path;    /* --status PATH: serve weft_app_enable_status there */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (1), in 503 answers */
     int quiet;                  /* --quiet: no access log, warnings only */
@@ -132,6 +133,12 @@ void weft_app_set_ready(weft_app *app, int ready);
  * process's memory and descriptors. --metrics PATH does the same. 0 or
  * WEFT_EINVAL. Before weft_app_run. */
 int weft_app_enable_metrics(weft_app *app, const char *path);
+/* Serves a live status page at GET path (HTML with inline charts, no
+ * external assets) and the figures it polls each second at GET path.json:
+ * throughput, in flight async against sync, the pool's busy threads and
+ * queue, loop lag, 503/504 rates, the slowest routes and the backends.
+ * --status PATH does the same. 0 or WEFT_EINVAL. Before weft_app_run. */
+int weft_app_enable_status(weft_app *app, const char *path);
 
 /* ---- the request ------------------------------------------------------------ */
 weft_str weft_req_method(const weft_ctx *c);

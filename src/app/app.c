@@ -390,8 +390,9 @@ int weft_app_run(weft_app *app)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (app->cfg.metrics_path && weft_app_enable_metrics(app, app->cfg.metrics_path)) {
-        weft_error("--metrics wants a path such as /metrics");
+    if ((app->cfg.metrics_path && weft_app_enable_metrics(app, app->cfg.metrics_path)) ||
+        (app->cfg.status_path && weft_app_enable_status(app, app->cfg.status_path))) {
+        weft_error("--metrics and --status want a path such as /metrics or /_status");
         app_free(app);
         return 2;
     }

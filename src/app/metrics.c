@@ -137,7 +137,7 @@ static void server_metrics(weft_buf *b, const weft_stats *st)
     family(b, "weft_loop_lag_seconds", "gauge",
            "How long each loop last took to answer the stall detector's ping.");
     for (size_t i = 0; i < st->server.nloops; i++) {
-        char loop[16];
+        char loop[24];
         snprintf(loop, sizeof loop, "%zu", i);
         sample_start(b, "weft_loop_lag_seconds", "loop", loop);
         weft_buf_printf(b, " %.6f\n", (double)st->server.loop_lag_us[i] / 1e6);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser test of the sample application (CTest entry "browser_pgw"):
 # starts pgw-backend and pgw-front on free loopback ports, drives them with
-# headless chromium (pgw.test.mjs), stops both by PID.
+# headless chromium (pgw.test.mjs: the pages; status.test.mjs: the live
+# status page under scripted load), stops both by PID.
 set -euo pipefail
 BIN=$1
 SHOTS=$2
@@ -38,3 +39,4 @@ if [[ ! -d "$HERE/node_modules/playwright-core" ]]; then
   exit 1
 fi
 node "$HERE/pgw.test.mjs" "http://127.0.0.1:$FPORT" "$SHOTS"
+node "$HERE/status.test.mjs" "http://127.0.0.1:$FPORT" "$SHOTS"
