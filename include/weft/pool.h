@@ -24,6 +24,8 @@ typedef struct weft_job {
     void (*done)(struct weft_job *job); /* on the origin loop, exactly once */
     int status;              /* 0, or WEFT_ECANCELED if the pool stopped first */
     uint64_t queued_ns;      /* internal: when it was queued (queue wait) */
+    uint64_t ran_ns;         /* how long work() ran (set before done()) */
+    uint64_t waited_ns;      /* of that, what it reported waiting (weft_pool_note_wait) */
 } weft_job;
 
 /* threads workers with stack_size-byte stacks, at most queue_len waiting
@@ -43,8 +45,15 @@ typedef struct weft_pool_stats {
     unsigned threads, busy, queued, queue_len;
     uint64_t completed, rejected;
     uint64_t queue_wait_ns_sum, queue_wait_ns_max; /* submit to a worker taking it */
+    uint64_t drained_per_s;  /* jobs finished in the last whole second: the drain rate */
 } weft_pool_stats;
 void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out);
+
+/* Called on a worker thread by code that waits there (a blocking HTTP
+ * call): the job running now spent ns waiting, not computing. The server's
+ * starvation advisor tells sync routes that mostly wait from those that
+ * compute. */
+void weft_pool_note_wait(uint64_t ns);
 
 /* The pool weft_run uses (a server sets its own at start). */
 void weft_pool_set_default(weft_pool *pool);

@@ -59,7 +59,8 @@ typedef struct weft_config {
     const char *metrics_path;   /* --metrics PATH: serve weft_app_enable_metrics there */
     const char *status_path;    /* --status PATH: serve weft_app_enable_status there */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
-    int retry_after_s;          /* --retry-after (1), in 503 answers */
+    int retry_after_s;          /* --retry-after (10): cap on a 503's Retry-After, which is
+                                   the pool queue's drain time at its measured rate */
     int quiet;                  /* --quiet: no access log, warnings only */
     int max_conns_per_endpoint; /* --max-conns-per-endpoint (1024), HTTP client */
     int max_conns_total;        /* --max-conns-total (0 = unlimited), HTTP client */

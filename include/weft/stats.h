@@ -36,8 +36,11 @@ typedef struct weft_histogram {
  * took: 404, 405, rejected input). */
 typedef struct weft_route_stats {
     char name[96];
+    int sync;                /* a WEFT_SYNC route: it holds a worker thread */
     uint64_t responses[6];   /* by class: responses[2] counts 2xx */
     weft_histogram duration; /* from the request's start to its end */
+    uint64_t worker_us;      /* WEFT_SYNC: time its handlers held a worker */
+    uint64_t worker_wait_us; /* ... of which waiting on outbound calls */
 } weft_route_stats;
 
 /* One backend as the HTTP client sees it (weft's own engines: plain

@@ -190,6 +190,8 @@ static int setup_loops(weft_app *app)
 
 static void close_ctl(weft_app *app)
 {
+    weft__advisor_stop(app->advisor);
+    app->advisor = NULL;
     weft_timer_stop(&app->ctl, &app->trim);
     weft_timer_stop(&app->ctl, &app->grace);
     weft__signal_watch_free(app->sigint);
@@ -379,6 +381,7 @@ static int start(weft_app *app)
         if (weft__loop_start(&app->loops[i].loop, loop_started, &app->loops[i]))
             return 1;
     app->watchdog = weft__watchdog_start(app);
+    app->advisor = weft__advisor_start(app);
     return 0;
 }
 

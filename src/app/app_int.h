@@ -15,6 +15,11 @@ void weft__options_parse_common(weft_app *app);
 int weft__options_finish(weft_app *app);
 void weft__options_free(weft_app *app);
 
+/* advisor.c: the starvation advisor on the control loop (NULL when out
+ * of memory); stop before the control loop ends. */
+weft_advisor *weft__advisor_start(weft_app *app);
+void weft__advisor_stop(weft_advisor *a);
+
 /* health.c: adds GET /healthz and GET /readyz after the app's routes. */
 void weft__health_routes(weft_app *app);
 

@@ -9,6 +9,7 @@
 
 #include "../task/task_int.h"
 #include "../client/core.h"
+#include "weft/pool.h"
 
 typedef struct blocking_call {
     weft_post post;
@@ -58,10 +59,12 @@ int weft_http_request_blocking(weft_scope *s, const char *url, const weft_http_o
     pthread_cond_init(&b.cv, NULL);
     b.post.fn = on_loop;
     weft_loop_post(s->loop, &b.post);
+    uint64_t t0 = weft_now_ns();
     pthread_mutex_lock(&b.mu);
     while (!b.done)
         pthread_cond_wait(&b.cv, &b.mu);
     pthread_mutex_unlock(&b.mu);
+    weft_pool_note_wait(weft_now_ns() - t0); /* a worker held, waiting */
     pthread_mutex_destroy(&b.mu);
     pthread_cond_destroy(&b.cv);
     *out = b.resp;

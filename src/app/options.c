@@ -49,7 +49,7 @@ static const common_opt common[] = {
     {"status", OPT_STR, CFG(status_path), "serve the live status page at this path (off)"},
     {"stall-ms", OPT_INT, CFG(stall_ms), "ms a loop may stay busy before its running handler is reported, 0 = off (100)"},
     {"request-timeout", OPT_INT, CFG(request_timeout_ms), "ms before a request is answered 504, 0 = none (30000)"},
-    {"retry-after", OPT_INT, CFG(retry_after_s), "seconds in Retry-After of a 503 (1)"},
+    {"retry-after", OPT_INT, CFG(retry_after_s), "cap on Retry-After of a 503, in s; the value is the pool queue's drain time (10)"},
     {"max-request-line", OPT_SIZE, CFG(limits.max_request_line), "bytes, else 414 (8192)"},
     {"max-header-bytes", OPT_SIZE, CFG(limits.max_header_bytes), "bytes, else 431 (32768)"},
     {"max-headers", OPT_SIZE, CFG(limits.max_headers), "fields, else 431 (100)"},
@@ -93,7 +93,7 @@ static void config_defaults(weft_config *cfg)
     cfg->request_timeout_ms = 30000;
     cfg->max_conns_per_endpoint = 1024;
     cfg->h2_max_streams = 1024;
-    cfg->retry_after_s = 1;
+    cfg->retry_after_s = 10;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;
 }

@@ -22,12 +22,33 @@ struct weft_pool {
     int stopping;
     uint64_t completed, rejected;
     uint64_t wait_ns_sum, wait_ns_max;
+    uint64_t rate_sec, rate_count, rate_last; /* jobs finished per whole second */
     weft_hist_counter wait; /* written under mu */
     pthread_t *threads;
     weft_stat_source stats_src; /* adds the pool to weft_stats_snapshot */
 };
 
 static void collect(weft_stat_source *src, weft_stats *out);
+
+/* What the job running on this worker reported waiting. */
+static __thread uint64_t job_waited;
+
+void weft_pool_note_wait(uint64_t ns)
+{
+    job_waited += ns;
+}
+
+/* Jobs finished per whole second (under mu): the queue's drain rate. */
+static void count_drain(weft_pool *pool)
+{
+    uint64_t sec = weft_now_ms() / 1000;
+    if (sec != pool->rate_sec) {
+        pool->rate_last = sec == pool->rate_sec + 1 ? pool->rate_count : 0;
+        pool->rate_sec = sec;
+        pool->rate_count = 0;
+    }
+    pool->rate_count++;
+}
 
 static void deliver(weft_post *p)
 {
@@ -64,7 +85,11 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&pool->mu);
 
         job->status = 0;
+        job_waited = 0;
+        uint64_t t0 = weft_now_ns();
         job->work(job);
+        job->ran_ns = weft_now_ns() - t0;
+        job->waited_ns = job_waited;
 
         /* Counted before the job goes home: once its completion runs, the
          * loop may read the stats (or stop the pool) at once. Counting
@@ -73,6 +98,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&pool->mu);
         pool->busy--;
         pool->completed++;
+        count_drain(pool);
         pthread_mutex_unlock(&pool->mu);
         send_home(job);
         pthread_mutex_lock(&pool->mu);
@@ -128,6 +154,7 @@ int weft_pool_submit(weft_pool *pool, weft_job *job)
 {
     job->origin = weft_loop_current();
     job->next = NULL;
+    job->ran_ns = job->waited_ns = 0;
     pthread_mutex_lock(&pool->mu);
     /* Jobs in the queue that an idle worker is about to take are not
      * waiting; the rest must fit in queue_len, or the caller sheds load. */
@@ -207,6 +234,11 @@ void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out)
     out->rejected = pool->rejected;
     out->queue_wait_ns_sum = pool->wait_ns_sum;
     out->queue_wait_ns_max = pool->wait_ns_max;
+    /* the last whole second's, if it was the last one */
+    uint64_t sec = weft_now_ms() / 1000;
+    out->drained_per_s = sec == pool->rate_sec       ? pool->rate_last
+                         : sec == pool->rate_sec + 1 ? pool->rate_count
+                                                     : 0;
     pthread_mutex_unlock(&pool->mu);
 }
 

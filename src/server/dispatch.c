@@ -16,10 +16,27 @@
 
 #include "server.h"
 
-static void reply_busy(weft_ctx *c, const char *why)
+/* Seconds a shed client should wait: for the pool's queue, what it takes
+ * to drain what is queued at the rate it drained in the last second;
+ * --retry-after is the cap, and the answer when the queue is not draining
+ * at all. A --max-concurrent shed frees up as requests end: 1. */
+static int retry_after(weft_ctx *c, int from_pool)
+{
+    long cap = c->app->cfg.retry_after_s > 0 ? c->app->cfg.retry_after_s : 1;
+    if (!from_pool)
+        return 1;
+    weft_pool_stats st;
+    weft_pool_get_stats(c->app->pool, &st);
+    if (!st.drained_per_s)
+        return (int)cap;
+    uint64_t s = (st.queued + 1 + st.drained_per_s - 1) / st.drained_per_s;
+    return (int)(s < 1 ? 1 : s > (uint64_t)cap ? (uint64_t)cap : s);
+}
+
+static void reply_busy(weft_ctx *c, const char *why, int from_pool)
 {
     char secs[16];
-    snprintf(secs, sizeof secs, "%d", c->app->cfg.retry_after_s);
+    snprintf(secs, sizeof secs, "%d", retry_after(c, from_pool));
     weft_add_header(c, "Retry-After", secs);
     weft_reply_error(c, 503, why);
 }
@@ -144,6 +161,11 @@ static void sync_done(weft_job *job)
 {
     weft_ctx *c = (weft_ctx *)((char *)job - offsetof(weft_ctx, job));
     c->on_worker = 0;
+    if (c->sl->stats.routes) { /* what the starvation advisor weighs */
+        weft_route_counters *rc = &c->sl->stats.routes[c->match.route->index];
+        weft__count(&rc->worker_us, (int64_t)(job->ran_ns / 1000));
+        weft__count(&rc->worker_wait_us, (int64_t)(job->waited_ns / 1000));
+    }
     if (job->status == WEFT_ECANCELED && weft__ctx_claim(c)) {
         /* The pool stopped before the job ran (shutdown). */
         weft__send_simple(c, 503, "503 Service Unavailable: shutting down\n");
@@ -170,7 +192,7 @@ static void dispatch_sync(weft_ctx *c)
         c->holds--; /* never ran: undo without ending anything */
         c->sl->busy--;
         c->codec->unref(c);
-        reply_busy(c, "all workers are busy and the request queue is full");
+        reply_busy(c, "all workers are busy and the request queue is full", 1);
     }
 }
 
@@ -219,7 +241,7 @@ void weft__dispatch(weft_ctx *c)
 {
     weft_sloop *sl = c->sl;
     if (sl->inflight > sl->max_inflight) {
-        reply_busy(c, "too many concurrent requests");
+        reply_busy(c, "too many concurrent requests", 0);
         return;
     }
     char allow[128];

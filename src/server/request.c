@@ -165,6 +165,9 @@ static void collect_routes(weft_sloop *sl, weft_stats *out)
             continue;
         weft_route_stats *o = &out->server.routes[r->index];
         snprintf(o->name, sizeof o->name, "%s", r->name);
+        o->sync = r->kind == WEFT_SYNC;
+        o->worker_us += weft__counter(&sl->stats.routes[r->index].worker_us);
+        o->worker_wait_us += weft__counter(&sl->stats.routes[r->index].worker_wait_us);
         for (int i = 1; i < 6; i++)
             o->responses[i] += weft__counter(&sl->stats.routes[r->index].responses[i]);
         weft__hist_read(&sl->stats.routes[r->index].duration, &o->duration);

@@ -225,6 +225,7 @@ struct weft_conn {
 typedef struct weft_route_counters {
     weft_counter responses[6];
     weft_hist_counter duration;
+    weft_counter worker_us, worker_wait_us; /* WEFT_SYNC: a worker held, and waiting */
 } weft_route_counters;
 
 /* A loop's server counters; only the loop writes them (base/stats.h). */
@@ -270,6 +271,7 @@ struct weft_sloop {
 
 typedef struct weft_opt weft_opt;
 typedef struct weft_watchdog weft_watchdog;
+typedef struct weft_advisor weft_advisor;
 
 struct weft_app {
     weft_config cfg;
@@ -301,6 +303,7 @@ struct weft_app {
     int abandoned;    /* a worker never came back */
     int bound_port;
     weft_watchdog *watchdog; /* the stall detector (src/app/watchdog.c) */
+    weft_advisor *advisor;   /* the starvation advisor (src/app/advisor.c) */
 };
 
 /* ---- the request path (request.c, response.c, dispatch.c) ----------------- */
