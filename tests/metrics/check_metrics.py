@@ -109,8 +109,9 @@ try:
     check("queue waits observed for every job that ran", waited == ok, f"{waited} vs {ok}")
 
     # Async load holds no thread and keeps the loops turning.
-    threads, codes = load(port, "/delay?ms=600", 150)
-    time.sleep(0.35 if not SANITIZED else 1.5)
+    # sanitizer builds start 150 clients slowly: give the requests longer
+    threads, codes = load(port, "/delay?ms=600" if not SANITIZED else "/delay?ms=3000", 150)
+    time.sleep(0.35 if not SANITIZED else 1.2)
     _, _, fams = scrape(port)
     inflight = value(fams, "weft_requests_in_flight", kind="async")
     lags = [s.value for s in fams["weft_loop_lag_seconds"].samples]
@@ -122,7 +123,7 @@ try:
     _, _, fams = scrape(port)
     slow = value(fams, "weft_request_duration_seconds_bucket", route="GET /delay", le="0.5")
     total = value(fams, "weft_request_duration_seconds_count", route="GET /delay")
-    check("the /delay histogram puts 150 requests of ~600 ms above 0.5 s",
+    check("the /delay histogram puts 150 requests of >= 600 ms above 0.5 s",
           total == 150 and slow == 0, f"count {total}, <=0.5s {slow}")
 finally:
     server.send_signal(signal.SIGTERM)
