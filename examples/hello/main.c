@@ -8,6 +8,8 @@
  *   POST /echo         echoes the request body (Content-Length or chunked)
  *   GET /stream?n=N    N chunks of a streamed (chunked) response
  *   GET /peer          the client's address, as weft_req_peer gives it
+ *   GET /whoami        client address (X-Forwarded-For from --trusted-proxy),
+ *                      scheme and request id, as the access log has them
  *
  * and the asynchronous ones (WEFT_ASYNC: a fiber that holds no thread
  * while it waits):
@@ -37,6 +39,12 @@ static void plaintext(weft_ctx *c)
 {
     static const char hello[] = "Hello, World!";
     weft_reply(c, 200, "text/plain", hello, sizeof hello - 1);
+}
+
+static void whoami(weft_ctx *c)
+{
+    weft_replyf(c, 200, "text/plain", "client=%s scheme=%s id=%s\n", weft_req_client(c),
+                weft_req_scheme(c), weft_req_id(c));
 }
 
 static void peer(weft_ctx *c)
@@ -308,6 +316,7 @@ int main(int argc, char **argv)
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);
     weft_route(app, "GET /peer", peer, WEFT_CALLBACK);
+    weft_route(app, "GET /whoami", whoami, WEFT_CALLBACK);
     weft_route(app, "GET /delay", delay_async, WEFT_ASYNC);
     weft_route(app, "GET /block", block_async, WEFT_ASYNC);
     weft_route(app, "GET /fanout", fanout_async, WEFT_ASYNC);

@@ -58,6 +58,7 @@ typedef struct weft_config {
     int stall_ms;               /* --stall-ms (100): a loop busy this long is reported, 0 = off */
     const char *metrics_path;   /* --metrics PATH: serve weft_app_enable_metrics there */
     const char *status_path;    /* --status PATH: serve weft_app_enable_status there */
+    const char *trusted_proxies; /* --trusted-proxy ADDR[,NET/bits...]: whose X-Forwarded-* count */
     int request_timeout_ms;     /* --request-timeout (30000; 0 = none) */
     int retry_after_s;          /* --retry-after (10): cap on a 503's Retry-After, which is
                                    the pool queue's drain time at its measured rate */
@@ -154,8 +155,19 @@ const char *weft_param(weft_ctx *c, const char *name);
 const char *weft_query(weft_ctx *c, const char *name);
 /* Query parameter as an integer; def if absent or not a number. */
 long weft_query_int(weft_ctx *c, const char *name, long def);
-/* The peer's address as text ("127.0.0.1"). */
+/* The peer's address as text ("127.0.0.1"): who opened the connection. */
 const char *weft_req_peer(const weft_ctx *c);
+/* The client's address: the peer's, or - when the peer is one of
+ * --trusted-proxy - the rightmost address of X-Forwarded-For that is not a
+ * trusted proxy (what the nearest untrusted hop said; anything left of it
+ * may be forged). The access log names this one. */
+const char *weft_req_client(weft_ctx *c);
+/* "https" when a trusted proxy says X-Forwarded-Proto: https, else "http". */
+const char *weft_req_scheme(weft_ctx *c);
+/* The request's id: its X-Request-Id when that is short and plain
+ * (letters, digits, - _ . :, at most 64), else one made for it, unique in
+ * the process and across restarts. In the access log. */
+const char *weft_req_id(weft_ctx *c);
 
 weft_arena *weft_ctx_arena(weft_ctx *c);
 /* The request's scope: pass it to weft_delay, weft_when_all, weft_run,

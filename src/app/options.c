@@ -47,6 +47,7 @@ static const common_opt common[] = {
     {"idle-trim", OPT_INT, CFG(idle_trim_s), "s without requests before freed memory goes back to the system, 0 = never (10)"},
     {"metrics", OPT_STR, CFG(metrics_path), "serve Prometheus metrics at this path (off)"},
     {"status", OPT_STR, CFG(status_path), "serve the live status page at this path (off)"},
+    {"trusted-proxy", OPT_STR, CFG(trusted_proxies), "addresses (or IPv4 nets a.b.c.d/n), comma-separated, whose X-Forwarded-For/-Proto are honoured (none)"},
     {"stall-ms", OPT_INT, CFG(stall_ms), "ms a loop may stay busy before its running handler is reported, 0 = off (100)"},
     {"request-timeout", OPT_INT, CFG(request_timeout_ms), "ms before a request is answered 504, 0 = none (30000)"},
     {"retry-after", OPT_INT, CFG(retry_after_s), "cap on Retry-After of a 503, in s; the value is the pool queue's drain time (10)"},

@@ -1,5 +1,7 @@
-/* accesslog.c - one line per answered request, in the combined log format:
- *   peer - - [time] "method target HTTP/1.x" status bytes "referer" "agent"
+/* accesslog.c - one line per answered request, in the combined log format
+ * plus the request's duration and id:
+ *   client - - [time] "method target HTTP/1.x" status bytes "referer" "agent" 0.503 ID
+ * (client: the peer, or X-Forwarded-For's from a --trusted-proxy)
  * Quotes, backslashes and control bytes from the client are escaped as
  * \xHH so a request cannot forge log lines. Runs on the loop thread; the
  * line goes to the thread's batch (see weft_log_access). */
@@ -49,7 +51,7 @@ void weft__access_log(weft_ctx *c)
         return;
     weft_buf *b = &c->sl->logline;
     b->len = 0;
-    weft_buf_printf(b, "%s - - [%s] \"", c->codec->peer(c), log_time());
+    weft_buf_printf(b, "%s - - [%s] \"", weft_req_client(c), log_time());
     if (c->req.target.base) {
         put_escaped(b, c->req.method);
         weft_buf_append(b, " ", 1);
@@ -65,6 +67,9 @@ void weft__access_log(weft_ctx *c)
     put_escaped(b, weft_http_find_header(&c->req, WEFT_STRLIT("Referer")));
     weft_buf_append(b, "\" \"", 3);
     put_escaped(b, weft_http_find_header(&c->req, WEFT_STRLIT("User-Agent")));
-    weft_buf_append(b, "\"\n", 2);
+    /* nginx's $request_time (s, the loop's ms clock) and the request's id */
+    uint64_t ms = weft_loop_now(&c->sl->loop) - c->started_ms;
+    weft_buf_printf(b, "\" %llu.%03llu %s\n", (unsigned long long)(ms / 1000),
+                    (unsigned long long)(ms % 1000), weft_req_id(c));
     weft_log_access(b->data, b->len);
 }

@@ -50,6 +50,7 @@ static void ctx_begin(weft_ctx *c)
     c->bag = NULL;
     c->match.route = NULL;
     c->kind_counted = -1;
+    c->client_addr = c->request_id = NULL;
     c->started_ms = weft_loop_now(&c->sl->loop);
     c->is_head = weft_str_eq(c->req.method, WEFT_STRLIT("HEAD"));
     /* The request's scope hangs off nothing: the server's own shutdown
@@ -99,6 +100,7 @@ static void count_end(weft_ctx *c)
     if (c->kind_counted >= 0)
         weft__count(&st->inflight_kind[c->kind_counted], -1);
     c->kind_counted = -1;
+    c->client_addr = c->request_id = NULL;
     if (c->resp != RESP_DONE || !st->routes)
         return;
     weft_route_counters *r = &st->routes[c->match.route ? c->match.route->index : c->app->nroutes];

@@ -140,6 +140,8 @@ struct weft_ctx {
     uint8_t client_gone;          /* the peer left before the answer was done: log 499 */
     uint8_t gone;                 /* the codec's side is closed: nothing more is sent */
     int8_t kind_counted;          /* the handler kind counted in flight, or -1 */
+    const char *client_addr;      /* weft_req_client, once asked (arena or the peer's) */
+    const char *request_id;       /* weft_req_id, once asked (arena) */
     int holds;                  /* fiber alive, job running, deadline firing */
     uint64_t bytes_out;         /* body bytes, for the access log */
     uint64_t started_ms;

@@ -45,8 +45,9 @@ static void plaintext_and_json(void **state)
     wt_response_free(&r);
 }
 
-/* One combined-format line per request; what the client sent cannot
- * break out of its quotes or start a line of its own. */
+/* One combined-format line per request, then its duration and id; what
+ * the client sent cannot break out of its quotes or start a line of its
+ * own. */
 static void access_log_lines(void **state)
 {
     (void)state;
@@ -60,7 +61,7 @@ static void access_log_lines(void **state)
     wt_response_free(&r);
     assert_true(wt_wait_log(&srv,
                             "\"GET /plaintext?from=log HTTP/1.1\" 200 13 \"http://r.example/\" "
-                            "\"evil\\x22 \\x22forged\\x5Cagent\\x091\"\n",
+                            "\"evil\\x22 \\x22forged\\x5Cagent\\x091\" 0.0",
                             3000));
     /* the peer, asked of the kernel at accept because the log is on */
     assert_int_equal(wt_request(srv.port, "GET /peer HTTP/1.1\r\nHost: t\r\n\r\n", &r), 200);
