@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "lab.h"
 
 static const char *backend = "http://127.0.0.1:9001";
 
@@ -366,7 +367,18 @@ static void index_page(weft_ctx *c)
         "href=\"/json/gizmos-async\">/json/gizmos-async</a>, <a href=\"/json/pwg\">/json/pwg</a>, "
         "<a href=\"/json/pwg-async\">/json/pwg-async</a>.</p><p>Backend: ");
     html_text(&b, backend);
-    weft_buf_printf(&b, "</p>");
+    weft_buf_printf(
+        &b,
+        "</p><h2>Load lab</h2><p>Make this server send itself 200 concurrent requests for 10 s "
+        "and watch the pool below: the synchronous page fills the worker pool, queues and "
+        "sheds with 503; the asynchronous one serves the same load with no thread held.</p>"
+        "<p><button id=lab-sync onclick=\"lab('gizmos')\">200 clients on /gizmos "
+        "(sync)</button> <button id=lab-async onclick=\"lab('gizmos-async')\">200 clients on "
+        "/gizmos-async</button> <span id=lab-state></span></p>"
+        "<iframe id=status src=\"/_status\" style=\"width:100%%;height:640px;border:1px solid "
+        "#ddd\"></iframe><script>async function lab(page){const r=await fetch('/lab?page='+"
+        "page+'&clients=200&seconds=10',{method:'POST'});document.getElementById('lab-state')"
+        ".textContent=await r.text();}</script>");
     html_end(&b, 0);
     html_reply(c, 200, &b);
 }
@@ -392,6 +404,7 @@ int main(int argc, char **argv)
     weft_route(app, "GET /", index_page, WEFT_CALLBACK);
     weft_app_enable_metrics(app, "/metrics"); /* the pool, the queue, 503s: starvation, counted */
     weft_app_enable_status(app, "/_status");  /* ... and seen live */
+    weft_route(app, "POST /lab", lab_start, WEFT_CALLBACK);
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);
     weft_route(app, "GET /gizmos", gizmos_sync, WEFT_SYNC);
     weft_route(app, "GET /gizmos-async", gizmos_async, WEFT_ASYNC);

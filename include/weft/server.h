@@ -88,6 +88,9 @@ void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *he
 void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
 /* The parsed configuration; may be changed before weft_app_run. */
 weft_config *weft_app_config(weft_app *app);
+/* The port the app listens on, once weft_app_run has bound it (the one
+ * the kernel chose for --port 0); 0 before. */
+int weft_app_port(const weft_app *app);
 /* The port to use when neither --port nor $PORT was given. */
 void weft_app_default_port(weft_app *app, int port);
 void weft_app_set_user(weft_app *app, void *user);

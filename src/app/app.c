@@ -38,6 +38,11 @@ weft_app *weft_app_new(int argc, char **argv)
     return app;
 }
 
+int weft_app_port(const weft_app *app)
+{
+    return app->bound_port;
+}
+
 weft_config *weft_app_config(weft_app *app)
 {
     return &app->cfg;

@@ -72,6 +72,33 @@ try {
         `the slowest-routes table lists both pages (${routes.join(', ')})`);
   const backends = await page.$$eval('#backends tbody tr', r => r.length);
   check(backends === 1, `the backends table shows the backend (${backends} rows)`);
+
+  // The load lab on the index page: its buttons make the server load
+  // itself, and the status frame beside them shows it.
+  await page.goto(`${front}/`);
+  const frame = () => page.frame({ url: /\/_status$/ });
+  const fnum = async id => parseFloat((await frame().textContent(`#${id}`)) || 'NaN');
+  await sleep(1500);
+  await page.click('#lab-sync');
+  await sleep(3500);
+  const labBusy = await fnum('v-busy'), labQueue = await fnum('v-queue');
+  await page.screenshot({ path: `${shots}/lab-sync.png`, fullPage: true });
+  check((await page.textContent('#lab-state')).includes('200 clients on /gizmos'),
+        'the sync button started a lab run');
+  check(labBusy === 64 && labQueue > 0,
+        `the lab's sync load fills the pool beside the buttons (busy ${labBusy}, queue ${labQueue})`);
+  // the run stops starting requests after 10 s; the queue then drains
+  for (let t = 0; t < 40 && (await fnum('v-sync')) > 0; t++) await sleep(500);
+  await sleep(1500);
+  await page.click('#lab-async');
+  await sleep(3500);
+  const labAsync = await fnum('v-async'), labBusyAsync = await fnum('v-busy');
+  await page.screenshot({ path: `${shots}/lab-async.png`, fullPage: true });
+  check((await page.textContent('#lab-state')).includes('200 clients on /gizmos-async'),
+        'the async button started a lab run');
+  check(labAsync > 100 && labBusyAsync === 0,
+        `the lab's async load holds no thread (async ${labAsync}, busy ${labBusyAsync})`);
+  for (let t = 0; t < 40 && (await fnum('v-async')) > 0; t++) await sleep(500);
 } finally {
   await browser.close();
 }
