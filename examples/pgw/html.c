@@ -10,13 +10,15 @@
 #define LIT(b, s) weft_buf_append((b), (s), sizeof(s) - 1)
 
 static const char style[] =
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}"
+    "body{font-family:system-ui,sans-serif;margin:3.5em auto 2em;max-width:60em;color:#222}"
     "h1{font-size:1.6em;margin-bottom:.2em}p.sub{color:#666;margin-top:0}"
     "table{border-collapse:collapse;margin:1em 0;min-width:30em}"
     "caption{text-align:left;font-weight:600;padding:.3em 0}"
     "th,td{border:1px solid #ccc;padding:.3em .7em;text-align:left}"
     "th{background:#f2f2f2}tr:nth-child(even) td{background:#fafafa}"
-    "nav a{margin-right:1em}footer{margin-top:2em;color:#666;font-size:.9em}"
+    /* the elapsed time is written last but shown first: pinned top right */
+    "nav a{margin-right:1em}footer{position:fixed;top:.6em;right:1em;background:#fffbe6;"
+    "border:1px solid #e6d98c;border-radius:4px;padding:.3em .8em;color:#444}"
     ".elapsed{font-weight:600}.error{color:#a00}ul li{margin:.4em 0}";
 
 /* Escapes in runs: plain stretches are copied whole (this is on every
