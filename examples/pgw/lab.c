@@ -8,9 +8,9 @@
  * time, loopback only (the front's own address). The clients are fibers
  * on the loop that took the POST, each with a scope of its own (the
  * request's ends with its answer). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "lab.h"

@@ -63,8 +63,8 @@ static void advise(weft_advisor *a, const weft_pool_stats *ps)
         weft_warn("thread-pool starvation: all %llu sync workers busy with %llu requests queued "
                   "for %d s; the routes holding them: %s. A handler that waits on a backend "
                   "holds a thread for nothing: make it WEFT_ASYNC and await the call",
-                  (unsigned long long)ps->threads, (unsigned long long)ps->queued,
-                  a->saturated_s, list);
+                  (unsigned long long)ps->threads, (unsigned long long)ps->queued, a->saturated_s,
+                  list);
     for (size_t r = 0; r < n; r++) {
         a->seen_us[r] = st->server.routes[r].worker_us;
         a->seen_wait_us[r] = st->server.routes[r].worker_wait_us;

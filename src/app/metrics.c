@@ -44,11 +44,17 @@ static void sample_start(weft_buf *b, const char *name, const char *label, const
     }
 }
 
-static void sample(weft_buf *b, const char *name, const char *label, const char *value,
-                   uint64_t v)
+static void sample(weft_buf *b, const char *name, const char *label, const char *value, uint64_t v)
 {
     sample_start(b, name, label, value);
     weft_buf_printf(b, " %llu\n", (unsigned long long)v);
+}
+
+/* A family of one unlabelled sample. */
+static void single(weft_buf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    family(b, name, type, help);
+    sample(b, name, NULL, NULL, v);
 }
 
 static void histogram(weft_buf *b, const char *name, const char *label, const char *value,
@@ -126,14 +132,14 @@ static void server_metrics(weft_buf *b, const weft_stats *st)
     sample(b, "weft_responses_total", "status", "503", st->server.responses_503);
     sample(b, "weft_responses_total", "status", "504", st->server.responses_504);
     sample(b, "weft_responses_total", "status", "499", st->server.responses_499);
-    family(b, "weft_connections_open", "gauge", "Client connections open.");
-    sample(b, "weft_connections_open", NULL, NULL, st->server.connections_open);
-    family(b, "weft_connections_accepted_total", "counter", "Client connections accepted.");
-    sample(b, "weft_connections_accepted_total", NULL, NULL, st->server.connections_accepted);
-    family(b, "weft_bad_requests_total", "counter", "Requests a protocol codec refused.");
-    sample(b, "weft_bad_requests_total", NULL, NULL, st->server.bad_requests);
-    family(b, "weft_timeouts_total", "counter", "Header, body, idle and write time limits hit.");
-    sample(b, "weft_timeouts_total", NULL, NULL, st->server.timeouts);
+    single(b, "weft_connections_open", "gauge", "Client connections open.",
+           st->server.connections_open);
+    single(b, "weft_connections_accepted_total", "counter", "Client connections accepted.",
+           st->server.connections_accepted);
+    single(b, "weft_bad_requests_total", "counter", "Requests a protocol codec refused.",
+           st->server.bad_requests);
+    single(b, "weft_timeouts_total", "counter", "Header, body, idle and write time limits hit.",
+           st->server.timeouts);
     family(b, "weft_loop_lag_seconds", "gauge",
            "How long each loop last took to answer the stall detector's ping.");
     for (size_t i = 0; i < st->server.nloops; i++) {
@@ -142,81 +148,77 @@ static void server_metrics(weft_buf *b, const weft_stats *st)
         sample_start(b, "weft_loop_lag_seconds", "loop", loop);
         weft_buf_printf(b, " %.6f\n", (double)st->server.loop_lag_us[i] / 1e6);
     }
-    family(b, "weft_loop_stalls_total", "counter", "Loops found busy past --stall-ms.");
-    sample(b, "weft_loop_stalls_total", NULL, NULL, st->server.loop_stalls);
+    single(b, "weft_loop_stalls_total", "counter", "Loops found busy past --stall-ms.",
+           st->server.loop_stalls);
 }
 
 static void pool_and_fiber_metrics(weft_buf *b, const weft_stats *st)
 {
-    family(b, "weft_pool_threads", "gauge", "Worker threads for WEFT_SYNC handlers.");
-    sample(b, "weft_pool_threads", NULL, NULL, st->pool.threads);
-    family(b, "weft_pool_busy", "gauge", "Worker threads running a job now.");
-    sample(b, "weft_pool_busy", NULL, NULL, st->pool.busy);
-    family(b, "weft_pool_queued", "gauge", "Jobs waiting for a worker.");
-    sample(b, "weft_pool_queued", NULL, NULL, st->pool.queued);
-    family(b, "weft_pool_queue_capacity", "gauge", "Jobs the queue holds before 503.");
-    sample(b, "weft_pool_queue_capacity", NULL, NULL, st->pool.queue_capacity);
-    family(b, "weft_pool_rejected_total", "counter", "Jobs refused: the queue was full.");
-    sample(b, "weft_pool_rejected_total", NULL, NULL, st->pool.rejected);
+    single(b, "weft_pool_threads", "gauge", "Worker threads for WEFT_SYNC handlers.",
+           st->pool.threads);
+    single(b, "weft_pool_busy", "gauge", "Worker threads running a job now.", st->pool.busy);
+    single(b, "weft_pool_queued", "gauge", "Jobs waiting for a worker.", st->pool.queued);
+    single(b, "weft_pool_queue_capacity", "gauge", "Jobs the queue holds before 503.",
+           st->pool.queue_capacity);
+    single(b, "weft_pool_rejected_total", "counter", "Jobs refused: the queue was full.",
+           st->pool.rejected);
     family(b, "weft_pool_queue_wait_seconds", "histogram",
            "Time from a job's submission to a worker taking it.");
     histogram(b, "weft_pool_queue_wait_seconds", NULL, NULL, &st->pool.queue_wait);
-    family(b, "weft_fibers_alive", "gauge", "Fibers started and not finished.");
-    sample(b, "weft_fibers_alive", NULL, NULL, st->fibers.alive);
-    family(b, "weft_fiber_stack_bytes", "gauge", "Bytes of fiber stacks mapped.");
-    sample(b, "weft_fiber_stack_bytes", NULL, NULL, st->fibers.stack_bytes);
+    single(b, "weft_fibers_alive", "gauge", "Fibers started and not finished.", st->fibers.alive);
+    single(b, "weft_fiber_stack_bytes", "gauge", "Bytes of fiber stacks mapped.",
+           st->fibers.stack_bytes);
 }
 
+/* name{endpoint="E",KEY="VALUE"} V */
+static void endpoint_sample(weft_buf *b, const char *name, const char *endpoint, const char *key,
+                            const char *value, uint64_t v)
+{
+    weft_buf_printf(b, "%s{endpoint=\"", name);
+    put_label(b, endpoint);
+    weft_buf_printf(b, "\",%s=\"%s\"} %llu\n", key, value, (unsigned long long)v);
+}
+
+/* Each family's TYPE line, then all its samples: the format wants them
+ * together. */
 static void client_metrics(weft_buf *b, const weft_stats *st)
 {
-    family(b, "weft_client_calls_total", "counter", "Outbound calls started, all engines.");
-    sample(b, "weft_client_calls_total", NULL, NULL, st->client.calls_started);
+    size_t n = st->client.nendpoints;
+    const weft_endpoint_stats *eps = st->client.endpoints;
+    single(b, "weft_client_calls_total", "counter", "Outbound calls started, all engines.",
+           st->client.calls_started);
     family(b, "weft_client_endpoint_calls_total", "counter", "Outbound calls started, by backend.");
-    family(b, "weft_client_endpoint_calls", "gauge",
+    for (size_t i = 0; i < n; i++)
+        sample(b, "weft_client_endpoint_calls_total", "endpoint", eps[i].name, eps[i].calls);
+    family(b, "weft_client_endpoint_calls_in_flight", "gauge",
            "Outbound calls now, by backend and state (active: on a connection or stream; "
            "waiting: for a connection slot or a stream).");
+    for (size_t i = 0; i < n; i++) {
+        endpoint_sample(b, "weft_client_endpoint_calls_in_flight", eps[i].name, "state", "active",
+                        eps[i].active);
+        endpoint_sample(b, "weft_client_endpoint_calls_in_flight", eps[i].name, "state", "waiting",
+                        eps[i].waiting);
+    }
     family(b, "weft_client_endpoint_connections", "gauge",
            "Connections to a backend, by state (open, idle).");
-    family(b, "weft_client_endpoint_errors_total", "counter", "Failed calls, by backend and error.");
+    for (size_t i = 0; i < n; i++) {
+        endpoint_sample(b, "weft_client_endpoint_connections", eps[i].name, "state", "open",
+                        eps[i].connections);
+        endpoint_sample(b, "weft_client_endpoint_connections", eps[i].name, "state", "idle",
+                        eps[i].idle);
+    }
+    family(b, "weft_client_endpoint_errors_total", "counter",
+           "Failed calls, by backend and error.");
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 32; k++)
+            if (eps[i].errors_by[k])
+                endpoint_sample(b, "weft_client_endpoint_errors_total", eps[i].name, "error",
+                                weft_err_name(-1000 - k), eps[i].errors_by[k]);
     family(b, "weft_client_call_duration_seconds", "histogram",
            "Time of outbound calls that got a response, by backend.");
-    /* samples grouped by family: one pass per family */
-    for (size_t i = 0; i < st->client.nendpoints; i++)
-        sample(b, "weft_client_endpoint_calls_total", "endpoint", st->client.endpoints[i].name,
-               st->client.endpoints[i].calls);
-    for (size_t i = 0; i < st->client.nendpoints; i++) {
-        const weft_endpoint_stats *e = &st->client.endpoints[i];
-        const char *states[2] = {"active", "waiting"};
-        uint64_t values[2] = {e->active, e->waiting};
-        for (int k = 0; k < 2; k++) {
-            weft_buf_printf(b, "weft_client_endpoint_calls{endpoint=\"");
-            put_label(b, e->name);
-            weft_buf_printf(b, "\",state=\"%s\"} %llu\n", states[k], (unsigned long long)values[k]);
-        }
-    }
-    for (size_t i = 0; i < st->client.nendpoints; i++) {
-        const weft_endpoint_stats *e = &st->client.endpoints[i];
-        weft_buf_printf(b, "weft_client_endpoint_connections{endpoint=\"");
-        put_label(b, e->name);
-        weft_buf_printf(b, "\",state=\"open\"} %llu\n", (unsigned long long)e->connections);
-        weft_buf_printf(b, "weft_client_endpoint_connections{endpoint=\"");
-        put_label(b, e->name);
-        weft_buf_printf(b, "\",state=\"idle\"} %llu\n", (unsigned long long)e->idle);
-    }
-    for (size_t i = 0; i < st->client.nendpoints; i++) {
-        const weft_endpoint_stats *e = &st->client.endpoints[i];
-        for (int k = 0; k < 32; k++) {
-            if (!e->errors_by[k])
-                continue;
-            weft_buf_printf(b, "weft_client_endpoint_errors_total{endpoint=\"");
-            put_label(b, e->name);
-            weft_buf_printf(b, "\",error=\"%s\"} %llu\n", weft_err_name(-1000 - k),
-                            (unsigned long long)e->errors_by[k]);
-        }
-    }
-    for (size_t i = 0; i < st->client.nendpoints; i++)
-        histogram(b, "weft_client_call_duration_seconds", "endpoint",
-                  st->client.endpoints[i].name, &st->client.endpoints[i].duration);
+    for (size_t i = 0; i < n; i++)
+        histogram(b, "weft_client_call_duration_seconds", "endpoint", eps[i].name,
+                  &eps[i].duration);
 }
 
 /* Resident memory from /proc/self/statm, open descriptors from
@@ -241,8 +243,7 @@ static void process_metrics(weft_buf *b)
         closedir(d);
         fds--; /* the directory's own descriptor */
     }
-    family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
-    sample(b, "process_open_fds", NULL, NULL, fds);
+    single(b, "process_open_fds", "gauge", "Number of open file descriptors.", fds);
 }
 
 static void metrics(weft_ctx *c)

@@ -47,25 +47,21 @@ static void status_json(weft_ctx *c)
     for (size_t i = 0; i < st->server.nloops; i++)
         if ((double)st->server.loop_lag_us[i] / 1000.0 > lag_ms)
             lag_ms = (double)st->server.loop_lag_us[i] / 1000.0;
-    weft_buf_printf(&b,
-                    "{\"now_ms\":%llu,\"answered\":%llu,\"r5xx\":%llu,\"r503\":%llu,\"r504\":%llu,"
-                    "\"r499\":%llu,\"inflight_async\":%llu,\"inflight_sync\":%llu,"
-                    "\"inflight_callback\":%llu,\"pool_threads\":%llu,\"pool_busy\":%llu,"
-                    "\"pool_queued\":%llu,\"pool_rejected\":%llu,\"loop_lag_ms\":%.3f,"
-                    "\"stalls\":%llu,\"fibers\":%llu,\"connections\":%llu,\"routes\":[",
-                    (unsigned long long)weft_now_ms(), (unsigned long long)answered,
-                    (unsigned long long)st->server.responses[5],
-                    (unsigned long long)st->server.responses_503,
-                    (unsigned long long)st->server.responses_504,
-                    (unsigned long long)st->server.responses_499,
-                    (unsigned long long)st->server.inflight_async,
-                    (unsigned long long)st->server.inflight_sync,
-                    (unsigned long long)st->server.inflight_callback,
-                    (unsigned long long)st->pool.threads, (unsigned long long)st->pool.busy,
-                    (unsigned long long)st->pool.queued, (unsigned long long)st->pool.rejected,
-                    lag_ms, (unsigned long long)st->server.loop_stalls,
-                    (unsigned long long)st->fibers.alive,
-                    (unsigned long long)st->server.connections_open);
+    weft_buf_printf(
+        &b,
+        "{\"now_ms\":%llu,\"answered\":%llu,\"r5xx\":%llu,\"r503\":%llu,\"r504\":%llu,"
+        "\"r499\":%llu,\"inflight_async\":%llu,\"inflight_sync\":%llu,"
+        "\"inflight_callback\":%llu,\"pool_threads\":%llu,\"pool_busy\":%llu,"
+        "\"pool_queued\":%llu,\"pool_rejected\":%llu,\"loop_lag_ms\":%.3f,"
+        "\"stalls\":%llu,\"fibers\":%llu,\"connections\":%llu,\"routes\":[",
+        (unsigned long long)weft_now_ms(), (unsigned long long)answered,
+        (unsigned long long)st->server.responses[5], (unsigned long long)st->server.responses_503,
+        (unsigned long long)st->server.responses_504, (unsigned long long)st->server.responses_499,
+        (unsigned long long)st->server.inflight_async, (unsigned long long)st->server.inflight_sync,
+        (unsigned long long)st->server.inflight_callback, (unsigned long long)st->pool.threads,
+        (unsigned long long)st->pool.busy, (unsigned long long)st->pool.queued,
+        (unsigned long long)st->pool.rejected, lag_ms, (unsigned long long)st->server.loop_stalls,
+        (unsigned long long)st->fibers.alive, (unsigned long long)st->server.connections_open);
     for (size_t r = 0; r < st->server.nroutes; r++) {
         const weft_route_stats *rs = &st->server.routes[r];
         weft_buf_printf(&b, "%s{\"name\":", r ? "," : "");

@@ -135,7 +135,8 @@ static void set_epoch(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    process_epoch = ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u) & 0xffffffffffffull;
+    process_epoch =
+        ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u) & 0xffffffffffffull;
 }
 
 const char *weft_req_id(weft_ctx *c)
@@ -147,9 +148,9 @@ const char *weft_req_id(weft_ctx *c)
         c->request_id = weft_arena_strndup(&c->scope.arena, v.base, v.len);
     } else {
         pthread_once(&epoch_once, set_epoch);
-        c->request_id = weft_arena_printf(&c->scope.arena, "%012llx-%08llx",
-                                          (unsigned long long)process_epoch,
-                                          (unsigned long long)atomic_fetch_add(&id_seq, 1));
+        c->request_id =
+            weft_arena_printf(&c->scope.arena, "%012llx-%08llx", (unsigned long long)process_epoch,
+                              (unsigned long long)atomic_fetch_add(&id_seq, 1));
     }
     return c->request_id ? c->request_id : "-";
 }

@@ -93,10 +93,10 @@ static void request_ids_and_durations_in_the_log(void **state)
     assert_null(strstr(out, "script"));
     /* duration and id close each access-log line */
     wt_response r;
-    assert_int_equal(wt_request(s.port,
-                                "GET /delay?ms=250 HTTP/1.1\r\nHost: t\r\nX-Request-Id: slow-1\r\n\r\n",
-                                &r),
-                     200);
+    assert_int_equal(
+        wt_request(s.port, "GET /delay?ms=250 HTTP/1.1\r\nHost: t\r\nX-Request-Id: slow-1\r\n\r\n",
+                   &r),
+        200);
     wt_response_free(&r);
     assert_true(wt_wait_log(&s, "\"GET /delay?ms=250 HTTP/1.1\" 200 ", 3000));
     assert_true(wt_log_contains(&s, " slow-1\n"));

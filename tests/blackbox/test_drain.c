@@ -51,8 +51,7 @@ static void sigterm_drains_in_two_phases(void **state)
 {
     (void)state;
     wt_server s;
-    const char *args[] = {"--loops", "2", "--drain-delay", "600", "--shutdown-grace", "5000",
-                          NULL};
+    const char *args[] = {"--loops", "2", "--drain-delay", "600", "--shutdown-grace", "5000", NULL};
     wt_start(&s, "weft-hello", args);
     wt_conn *inflight = wt_connect(s.port);
     wt_send_str(inflight, "GET /delay?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -13,13 +13,6 @@
 
 #include "wt.h"
 
-static long stat_of(int port, const char *name)
-{
-    char key[64];
-    snprintf(key, sizeof key, "\"%s\":", name);
-    return wt_number_after(port, "/stats", key);
-}
-
 /* /block?ms=700 holds the only loop for 700 ms: within it (by ~400 ms) the
  * log names the route and how long it has run; after it, the loop's turn
  * again; one stall counted. */
@@ -29,7 +22,7 @@ static void blocking_handler_is_named_while_it_blocks(void **state)
     wt_server s;
     const char *args[] = {"--loops", "1", "--stall-ms", "100", NULL};
     wt_start(&s, "weft-hello", args);
-    long before = stat_of(s.port, "loop_stalls");
+    long before = wt_stat(s.port, "loop_stalls");
     wt_conn *c = wt_connect(s.port);
     long t0 = wt_now_ms();
     wt_send_str(c, "GET /block?ms=700 HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -45,7 +38,7 @@ static void blocking_handler_is_named_while_it_blocks(void **state)
     printf("stall reported after %ld ms of a 700 ms block\n", seen);
     assert_true(seen < 650);
     assert_true(wt_wait_log(&s, "turns again after", 2000));
-    assert_int_equal(stat_of(s.port, "loop_stalls"), before + 1);
+    assert_int_equal(wt_stat(s.port, "loop_stalls"), before + 1);
     assert_int_equal(wt_stop(&s, 15, 5000), 0);
 }
 
@@ -68,7 +61,7 @@ static void normal_load_reports_nothing(void **state)
     assert_int_equal(b.ok, 20);
     usleep(300000);
     assert_false(wt_log_contains(&s, "stalled"));
-    assert_int_equal(stat_of(s.port, "loop_stalls"), 0);
+    assert_int_equal(wt_stat(s.port, "loop_stalls"), 0);
     assert_int_equal(wt_stop(&s, 15, 5000), 0);
 }
 

@@ -91,8 +91,8 @@ static void advisor_names_the_waiting_sync_route(void **state)
     wt_start(&backend, "pgw-backend", bargs);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", backend.port);
-    const char *fargs[] = {"--backend", url, "--workers", "2", "--queue-length", "100",
-                           "--quiet", NULL};
+    const char *fargs[] = {"--backend",      url,   "--workers", "2",
+                           "--queue-length", "100", "--quiet",   NULL};
     wt_start(&front, "pgw-front", fargs);
     client cs[20];
     load(cs, 20, front.port, "GET /gizmos HTTP/1.1\r\nHost: t\r\n\r\n", 4500);
@@ -115,8 +115,8 @@ static void retry_after_follows_the_drain_rate(void **state)
 {
     (void)state;
     wt_server s;
-    const char *args[] = {"--loops", "1", "--workers", "2", "--queue-length", "2",
-                          "--retry-after", "9", "--quiet", NULL};
+    const char *args[] = {"--loops",       "1", "--workers", "2", "--queue-length", "2",
+                          "--retry-after", "9", "--quiet",   NULL};
     wt_start(&s, "weft-hello", args);
     client cs[12];
     load(cs, 12, s.port, "GET /sleep?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n", 3000);

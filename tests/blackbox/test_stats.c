@@ -14,13 +14,6 @@
 
 #include "wt.h"
 
-static long stat_of(int port, const char *name)
-{
-    char key[64];
-    snprintf(key, sizeof key, "\"%s\":", name);
-    return wt_number_after(port, "/stats", key);
-}
-
 /* Answers counted by status class, the pool's jobs and the requests, over
  * both loops: every request on a connection of its own, so the kernel
  * spreads them, and the sums come out exact. */
@@ -30,25 +23,24 @@ static void server_counters_cover_every_loop(void **state)
     wt_server s;
     const char *args[] = {"--loops", "2", "--quiet", NULL};
     wt_start(&s, "weft-hello", args);
-    long ok0 = stat_of(s.port, "responses_2xx"); /* itself not yet counted */
-    long c4xx0 = stat_of(s.port, "responses_4xx");
-    long jobs0 = stat_of(s.port, "completed");
-    long req0 = stat_of(s.port, "requests");
+    long ok0 = wt_stat(s.port, "responses_2xx"); /* itself not yet counted */
+    long c4xx0 = wt_stat(s.port, "responses_4xx");
+    long jobs0 = wt_stat(s.port, "completed");
+    long req0 = wt_stat(s.port, "requests");
     for (int i = 0; i < 20; i++)
         assert_int_equal(wt_request(s.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL),
                          200);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(wt_request(s.port, "GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n", NULL),
-                         404);
+        assert_int_equal(wt_request(s.port, "GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n", NULL), 404);
     assert_int_equal(wt_request(s.port, "GET /sleep?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n", NULL), 200);
     /* the four /stats reads above answered 200 too, and each was a request */
-    assert_int_equal(stat_of(s.port, "responses_2xx"), ok0 + 4 + 20 + 1);
-    assert_int_equal(stat_of(s.port, "responses_4xx"), c4xx0 + 3);
-    assert_int_equal(stat_of(s.port, "completed"), jobs0 + 1); /* the pool ran /sleep */
+    assert_int_equal(wt_stat(s.port, "responses_2xx"), ok0 + 4 + 20 + 1);
+    assert_int_equal(wt_stat(s.port, "responses_4xx"), c4xx0 + 3);
+    assert_int_equal(wt_stat(s.port, "completed"), jobs0 + 1); /* the pool ran /sleep */
     /* 24 requests, and the four reads since req0 (each counts itself) */
-    assert_int_equal(stat_of(s.port, "requests"), req0 + 24 + 4);
-    assert_int_equal(stat_of(s.port, "requests_inflight"), 1); /* this read */
-    assert_true(stat_of(s.port, "connections_accepted") >= 30);
+    assert_int_equal(wt_stat(s.port, "requests"), req0 + 24 + 4);
+    assert_int_equal(wt_stat(s.port, "requests_inflight"), 1); /* this read */
+    assert_true(wt_stat(s.port, "connections_accepted") >= 30);
     assert_int_equal(wt_stop(&s, 15, 5000), 0);
 }
 

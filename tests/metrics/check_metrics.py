@@ -2,8 +2,9 @@
 """check_metrics.py BIN_DIR - /metrics read by a real Prometheus parser
 (Debian's python3-prometheus-client) while weft-hello is under scripted
 load: the sync pool saturated (queue > 0, 503s counted), then async load
-(many requests in flight, loop lag near zero). Loopback only; stops the
-server it started. Prints "N passed, N failed"."""
+(many requests in flight, loop lag near zero); then a front's per-backend
+figures (calls, connections, latency, errors by kind). Loopback only;
+stops the servers it started. Prints "N passed, N failed"."""
 import http.client
 import os
 import re
@@ -36,7 +37,11 @@ def get(port, path, timeout=30):
 
 def scrape(port):
     status, ctype, body = get(port, "/metrics")
-    families = {f.name: f for f in text_string_to_metric_families(body)}  # raises on bad syntax
+    families = {}
+    for f in text_string_to_metric_families(body):  # raises on bad syntax
+        if f.name in families:  # e.g. a gauge x beside a counter x_total
+            raise ValueError(f"metric family {f.name} declared twice")
+        families[f.name] = f
     return status, ctype, families
 
 
@@ -131,6 +136,45 @@ finally:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+def start(args):
+    p = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    return p, int(re.search(r":(\d+) \(", p.stderr.readline()).group(1))
+
+
+# The client's figures per backend: a front (weft-client-app) calling a
+# weft-hello backend, and a port where nothing listens.
+backend, bport = start([f"{BIN}/weft-hello", "--port", "0", "--quiet"])
+front, fport = start([f"{BIN}/weft-client-app", "--port", "0", "--quiet", "--loops", "1",
+                      "--metrics", "/metrics"])
+try:
+    url = f"http%3A%2F%2F127.0.0.1%3A{bport}%2Fdelay%3Fms%3D50"
+    status, _, body = get(fport, f"/fetch-many?url={url}&n=12")
+    check("the front made 12 calls to the backend", status == 200 and "ok=12 failed=0" in body, body)
+    status, _, _ = get(fport, "/fetch?url=http%3A%2F%2F127.0.0.1%3A1%2F")
+    check("a call to a closed port fails", status == 502, f"{status}")
+    _, _, fams = scrape(fport)  # raises if the families and samples do not parse
+    name = f"127.0.0.1:{bport}"
+    check("per backend: 12 calls, none in flight, idle connections kept",
+          value(fams, "weft_client_endpoint_calls_total", endpoint=name) == 12 and
+          value(fams, "weft_client_endpoint_calls_in_flight", endpoint=name, state="active") == 0 and
+          value(fams, "weft_client_endpoint_calls_in_flight", endpoint=name, state="waiting") == 0 and
+          value(fams, "weft_client_endpoint_connections", endpoint=name, state="idle") >= 1,
+          "")
+    check("per backend: the latency histogram counts the 12 calls of ~50 ms",
+          value(fams, "weft_client_call_duration_seconds_count", endpoint=name) == 12 and
+          value(fams, "weft_client_call_duration_seconds_bucket", endpoint=name, le="0.025") == 0)
+    check("per backend: the refusal counted by kind",
+          value(fams, "weft_client_endpoint_errors_total", endpoint="127.0.0.1:1",
+                error="WEFT_ECONNREFUSED") == 1)
+finally:
+    for p in (front, backend):
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)

@@ -555,6 +555,13 @@ int wt_get_via(int front_port, const char *route, int port, const char *path, co
     return wt_request(front_port, req, r);
 }
 
+long wt_stat(int port, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    return wt_number_after(port, "/stats", key);
+}
+
 long wt_number_after(int port, const char *path, const char *key)
 {
     char req[512];

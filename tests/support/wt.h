@@ -68,6 +68,8 @@ int wt_get_via(int front_port, const char *route, int port, const char *path, co
 /* GETs path on port (asserting 200) and returns the number that follows
  * key in the body ("ok=", "\"client_gone\":"), or -1 if key is absent. */
 long wt_number_after(int port, const char *path, const char *key);
+/* A counter of weft-hello's /stats JSON ("name": N), or -1. */
+long wt_stat(int port, const char *name);
 
 long wt_now_ms(void);
 /* True when the servers run under a sanitizer that slows them ~10x
