@@ -9,7 +9,9 @@
  * how long (the loop's record, weft__loop_mark, set around every handler
  * and fiber run). The loop says when the stall is over. The ping's round
  * trip is also the loop's lag, the longest of which the statistics keep.
- * The thread never touches a loop's state but through posts and atomics. */
+ * On the first report of a stall the loop thread also writes its own
+ * backtrace to stderr (weft__loop_dump_stack). The thread never touches a
+ * loop's state but through posts, atomics and that signal. */
 #include <pthread.h>
 #include <time.h>
 
@@ -50,7 +52,8 @@ static void check_loop(weft_sloop *sl, uint64_t now, uint64_t stall_ns, uint64_t
     uint64_t waited = now - atomic_load(&sl->ping_sent_ns);
     if (waited < stall_ns || now - *last_report < REPORT_EVERY_NS)
         return;
-    if (!atomic_exchange(&sl->stall_reported, 1))
+    int first = !atomic_exchange(&sl->stall_reported, 1);
+    if (first)
         weft__count(&sl->stalls, 1); /* one stall, however many reports */
     *last_report = now;
     uint64_t since_ms;
@@ -65,6 +68,8 @@ static void check_loop(weft_sloop *sl, uint64_t now, uint64_t stall_ns, uint64_t
     else
         weft_warn("loop %d stalled for %llu ms outside any handler", weft_loop_index(&sl->loop),
                   (unsigned long long)(waited / 1000000));
+    if (first) /* where it is stuck, once per stall */
+        weft__loop_dump_stack(&sl->loop);
 }
 
 static void *watch(void *arg)

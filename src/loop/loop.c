@@ -94,6 +94,7 @@ void weft__loop_run(weft_loop *loop)
 
 static void *loop_thread(void *arg)
 {
+    weft__loop_allow_dumps();
     weft__loop_run(arg);
     return NULL;
 }

@@ -149,6 +149,12 @@ static inline void weft__loop_mark(weft_loop *loop, const char *what)
         atomic_store_explicit(&loop->what_runs_since_ms, uv_now(&loop->uv), memory_order_relaxed);
     atomic_store_explicit(&loop->what_runs, what, memory_order_relaxed);
 }
+/* stack_dump.c: writes the backtrace of loop's thread (a loop started
+ * with weft__loop_start) to stderr, from that thread, as soon as it takes
+ * the signal. 0 or WEFT_E*. Any thread. */
+int weft__loop_dump_stack(weft_loop *loop);
+/* Called on a loop thread as it starts: it may be asked for its stack. */
+void weft__loop_allow_dumps(void);
 /* What runs on loop and since when (its clock, ms); any thread. */
 const char *weft__loop_what_runs(const weft_loop *loop, uint64_t *since_ms);
 /* 1 while weft_loop_run/_run_for or a loop thread is running it: a caller

@@ -30,6 +30,9 @@ static void blocking_handler_is_named_while_it_blocks(void **state)
     assert_true(wt_wait_log(&s, "stalled for", 450));
     long seen = wt_now_ms() - t0;
     assert_true(wt_log_contains(&s, "handler 'GET /block' has been running for"));
+    /* and where it is stuck: the loop thread's backtrace, down in the sleep */
+    assert_true(wt_wait_log(&s, "weft: backtrace of the stalled loop thread:", 300));
+    assert_true(wt_wait_log(&s, "nanosleep", 300));
     wt_response r;
     assert_int_equal(wt_read_response(c, &r, 5000, 0), 0);
     assert_int_equal(r.status, 200);

@@ -55,6 +55,18 @@ def value(families, name, **labels):
     return None
 
 
+def settled(port, name, want, **labels):
+    """Scrapes until the sample says want (a request is counted as it
+    ends, which can come just after its answer reached the client), at
+    most 3 s; returns the last scrape."""
+    until = time.time() + 3
+    while True:
+        fams = scrape(port)[2]
+        if value(fams, name, **labels) == want or time.time() > until:
+            return fams
+        time.sleep(0.05)
+
+
 def load(port, path, n):
     out = []
 
@@ -104,7 +116,7 @@ try:
     for t in threads:
         t.join()
     ok, rejected = codes.count(200), codes.count(503)
-    _, _, fams = scrape(port)
+    fams = settled(port, "weft_requests_total", ok, method="GET", route="/sleep", **{"class": "2xx"})
     by_class = {k: value(fams, "weft_requests_total", method="GET", route="/sleep", **{"class": k})
                 for k in ("2xx", "5xx")}
     check("the scripted load's outcome is what the counters say",
@@ -125,7 +137,7 @@ try:
     check("async load: loop lag near zero", lags and max(lags) < bound, f"{lags}")
     for t in threads:
         t.join()
-    _, _, fams = scrape(port)
+    fams = settled(port, "weft_request_duration_seconds_count", 150, route="GET /delay")
     slow = value(fams, "weft_request_duration_seconds_bucket", route="GET /delay", le="0.5")
     total = value(fams, "weft_request_duration_seconds_count", route="GET /delay")
     check("the /delay histogram puts 150 requests of >= 600 ms above 0.5 s",
