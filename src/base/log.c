@@ -5,7 +5,13 @@
  * queue (they are rare), access lines are batched per thread and handed over
  * by weft_log_flush_thread(), which a loop calls on its periodic tick. The
  * writer thread starts on first use. When more than QUEUE_LIMIT bytes wait,
- * new lines are dropped and counted rather than growing without bound. */
+ * new lines are dropped and counted rather than growing without bound.
+ *
+ * Access lines leave in the order their requests ended across all loops:
+ * each carries its end time, and the writer holds lines for HOLD_NS - more
+ * than a loop's flush period - and writes the ones older than that sorted
+ * by time, so a loop that flushed late cannot put its lines after later
+ * ones of another loop. weft_log_sync writes everything held. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,12 +23,21 @@
 
 #define QUEUE_LIMIT (8u << 20)
 #define THREAD_BATCH 16384
+#define HOLD_NS 600000000ull /* > the loops' 250 ms flush tick, with room */
+
+/* An access line in a batch: its request's end, its length, its bytes. */
+typedef struct access_rec {
+    uint64_t t_ns;
+    uint32_t len;
+} access_rec;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t drained = PTHREAD_COND_INITIALIZER;
 static weft_buf pending[2]; /* [0] stderr, [1] stdout */
 static int writing;         /* the writer holds a batch outside the lock */
+static int flush_all;       /* weft_log_sync: write what is held, too */
+static size_t held_visible; /* how many access lines the writer holds back (under mu) */
 static pthread_once_t started = PTHREAD_ONCE_INIT;
 static _Atomic int level = WEFT_LOG_INFO;
 static _Atomic uint64_t dropped;
@@ -39,26 +54,115 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+/* The access lines the writer holds back, unsorted, and their index. */
+typedef struct held {
+    uint64_t t_ns, seq;
+    size_t off;
+    uint32_t len;
+} held;
+
+static weft_buf held_bytes; /* the writer thread's alone */
+static held *held_idx;
+static size_t held_lines, held_cap;
+static uint64_t held_seq;
+
+/* Takes a batch of access records into the held lines. */
+static void hold(const weft_buf *batch)
+{
+    size_t at = 0;
+    while (at + sizeof(access_rec) <= batch->len) {
+        access_rec r;
+        memcpy(&r, batch->data + at, sizeof r);
+        at += sizeof r;
+        if (at + r.len > batch->len)
+            break;
+        if (held_lines == held_cap) {
+            size_t cap = held_cap ? held_cap * 2 : 256;
+            held *n = realloc(held_idx, cap * sizeof *n);
+            if (!n)
+                break;
+            held_idx = n;
+            held_cap = cap;
+        }
+        size_t off = held_bytes.len;
+        if (weft_buf_append(&held_bytes, batch->data + at, r.len))
+            break;
+        held_idx[held_lines++] = (held){r.t_ns, held_seq++, off, r.len};
+        at += r.len;
+    }
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const held *x = a, *y = b;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes the held lines that ended before `before`, in time order, and
+ * keeps the rest. Writer thread only, outside the lock. */
+static void release(uint64_t before, weft_buf *out)
+{
+    qsort(held_idx, held_lines, sizeof *held_idx, by_time);
+    size_t n = 0;
+    while (n < held_lines && held_idx[n].t_ns <= before) {
+        weft_buf_append(out, held_bytes.data + held_idx[n].off, held_idx[n].len);
+        n++;
+    }
+    if (n == 0)
+        return;
+    /* compact what is left */
+    weft_buf rest = {0};
+    for (size_t i = n; i < held_lines; i++) {
+        size_t off = rest.len;
+        weft_buf_append(&rest, held_bytes.data + held_idx[i].off, held_idx[i].len);
+        held_idx[i - n] = held_idx[i];
+        held_idx[i - n].off = off;
+    }
+    held_lines -= n;
+    weft_buf_free(&held_bytes);
+    held_bytes = rest;
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
-    weft_buf mine[2] = {{0}, {0}};
+    weft_buf mine[2] = {{0}, {0}}, out = {0};
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (pending[0].len == 0 && pending[1].len == 0)
-            pthread_cond_wait(&wake, &mu);
+        /* held_lines is this thread's own: read under the lock or not */
+        while (pending[0].len == 0 && pending[1].len == 0 && !(held_lines && flush_all)) {
+            if (!held_lines) {
+                pthread_cond_wait(&wake, &mu);
+                continue;
+            }
+            struct timespec until; /* wake to release what has aged */
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            if (pthread_cond_timedwait(&wake, &mu, &until))
+                break;
+        }
         for (int i = 0; i < 2; i++) {
             weft_buf t = mine[i];
             mine[i] = pending[i];
             pending[i] = t;
             pending[i].len = 0;
         }
+        int all = flush_all;
         writing = 1;
         pthread_mutex_unlock(&mu);
         write_all(2, mine[0].data, mine[0].len);
-        write_all(1, mine[1].data, mine[1].len);
-        mine[0].len = mine[1].len = 0;
+        hold(&mine[1]);
+        release(all ? UINT64_MAX : weft_now_ns() - HOLD_NS, &out);
+        write_all(1, out.data, out.len);
+        mine[0].len = mine[1].len = out.len = 0;
         pthread_mutex_lock(&mu);
+        held_visible = held_lines;
         writing = 0;
         pthread_cond_broadcast(&drained);
     }
@@ -135,10 +239,13 @@ void weft_log(weft_log_level lvl, const char *fmt, ...)
 
 void weft_log_access(const char *line, size_t len)
 {
-    if (weft_buf_append(&access_batch, line, len)) {
+    access_rec r = {weft_now_ns(), (uint32_t)len};
+    if (len > UINT32_MAX || weft_buf_reserve(&access_batch, sizeof r + len)) {
         atomic_fetch_add(&dropped, 1);
         return;
     }
+    weft_buf_append(&access_batch, &r, sizeof r);
+    weft_buf_append(&access_batch, line, len);
     if (access_batch.len >= THREAD_BATCH)
         weft_log_flush_thread();
 }
@@ -162,10 +269,12 @@ void weft_log_sync(void)
     weft_log_flush_thread();
     pthread_once(&started, start_writer);
     pthread_mutex_lock(&mu);
-    while (pending[0].len || pending[1].len || writing) {
+    flush_all = 1; /* lines held back for ordering go too */
+    while (pending[0].len || pending[1].len || writing || held_visible) {
         pthread_cond_signal(&wake);
         pthread_cond_wait(&drained, &mu);
     }
+    flush_all = 0;
     pthread_mutex_unlock(&mu);
 }
 
