@@ -104,6 +104,8 @@ static int by_time(const void *a, const void *b)
  * keeps the rest. Writer thread only, outside the lock. */
 static void release(uint64_t before, weft_buf *out)
 {
+    if (held_lines == 0)
+        return; /* (qsort wants an array, even of nothing) */
     qsort(held_idx, held_lines, sizeof *held_idx, by_time);
     size_t n = 0;
     while (n < held_lines && held_idx[n].t_ns <= before) {
