@@ -33,20 +33,28 @@ static void family(weft_buf *b, const char *name, const char *type, const char *
     weft_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{label="value"[,extra]} */
-static void sample_start(weft_buf *b, const char *name, const char *label, const char *value)
+/* name+suffix{k1="v1",k2="v2"}: the labels that are given (values
+ * escaped), no braces when none is. The value follows. */
+static void series(weft_buf *b, const char *name, const char *suffix, const char *k1,
+                   const char *v1, const char *k2, const char *v2)
 {
-    weft_buf_printf(b, "%s", name);
-    if (label) {
-        weft_buf_printf(b, "{%s=\"", label);
-        put_label(b, value);
-        weft_buf_append(b, "\"}", 2);
+    weft_buf_printf(b, "%s%s", name, suffix);
+    const char *keys[2] = {k1, k2}, *values[2] = {v1, v2};
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!keys[i])
+            continue;
+        weft_buf_printf(b, "%s%s=\"", n++ ? "," : "{", keys[i]);
+        put_label(b, values[i]);
+        weft_buf_append(b, "\"", 1);
     }
+    if (n)
+        weft_buf_append(b, "}", 1);
 }
 
 static void sample(weft_buf *b, const char *name, const char *label, const char *value, uint64_t v)
 {
-    sample_start(b, name, label, value);
+    series(b, name, "", label, value, NULL, NULL);
     weft_buf_printf(b, " %llu\n", (unsigned long long)v);
 }
 
@@ -62,34 +70,18 @@ static void histogram(weft_buf *b, const char *name, const char *label, const ch
 {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < WEFT_HIST_BUCKETS; i++) {
-        cumulative += h->buckets[i];
-        weft_buf_printf(b, "%s_bucket{", name);
-        if (label) {
-            weft_buf_printf(b, "%s=\"", label);
-            put_label(b, value);
-            weft_buf_append(b, "\",", 2);
-        }
+        char le[32];
         if (bounds_us[i] == UINT64_MAX)
-            weft_buf_printf(b, "le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+            snprintf(le, sizeof le, "+Inf");
         else
-            weft_buf_printf(b, "le=\"%g\"} %llu\n", (double)bounds_us[i] / 1e6,
-                            (unsigned long long)cumulative);
+            snprintf(le, sizeof le, "%g", (double)bounds_us[i] / 1e6);
+        cumulative += h->buckets[i];
+        series(b, name, "_bucket", label, value, "le", le);
+        weft_buf_printf(b, " %llu\n", (unsigned long long)cumulative);
     }
-    sample_start(b, name, NULL, NULL);
-    weft_buf_append(b, "_sum", 4);
-    if (label) {
-        weft_buf_printf(b, "{%s=\"", label);
-        put_label(b, value);
-        weft_buf_append(b, "\"}", 2);
-    }
+    series(b, name, "_sum", label, value, NULL, NULL);
     weft_buf_printf(b, " %.6f\n", (double)h->sum_us / 1e6);
-    sample_start(b, name, NULL, NULL);
-    weft_buf_append(b, "_count", 6);
-    if (label) {
-        weft_buf_printf(b, "{%s=\"", label);
-        put_label(b, value);
-        weft_buf_append(b, "\"}", 2);
-    }
+    series(b, name, "_count", label, value, NULL, NULL);
     weft_buf_printf(b, " %llu\n", (unsigned long long)h->count);
 }
 
@@ -145,7 +137,7 @@ static void server_metrics(weft_buf *b, const weft_stats *st)
     for (size_t i = 0; i < st->server.nloops; i++) {
         char loop[24];
         snprintf(loop, sizeof loop, "%zu", i);
-        sample_start(b, "weft_loop_lag_seconds", "loop", loop);
+        series(b, "weft_loop_lag_seconds", "", "loop", loop, NULL, NULL);
         weft_buf_printf(b, " %.6f\n", (double)st->server.loop_lag_us[i] / 1e6);
     }
     single(b, "weft_loop_stalls_total", "counter", "Loops found busy past --stall-ms.",
@@ -174,9 +166,8 @@ static void pool_and_fiber_metrics(weft_buf *b, const weft_stats *st)
 static void endpoint_sample(weft_buf *b, const char *name, const char *endpoint, const char *key,
                             const char *value, uint64_t v)
 {
-    weft_buf_printf(b, "%s{endpoint=\"", name);
-    put_label(b, endpoint);
-    weft_buf_printf(b, "\",%s=\"%s\"} %llu\n", key, value, (unsigned long long)v);
+    series(b, name, "", "endpoint", endpoint, key, value);
+    weft_buf_printf(b, " %llu\n", (unsigned long long)v);
 }
 
 /* Each family's TYPE line, then all its samples: the format wants them
