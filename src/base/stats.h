@@ -4,8 +4,7 @@
  * A weft_counter has one writer (the loop or worker that owns it) and any
  * number of readers: the writer's add is a relaxed load and store - no
  * locked instruction on the hot path - and readers see some recent value,
- * never a torn one. A counter written by several threads uses
- * weft__count_shared instead. */
+ * never a torn one. No counter has two writing threads. */
 #ifndef WEFT_SRC_BASE_STATS_H
 #define WEFT_SRC_BASE_STATS_H
 
@@ -25,11 +24,6 @@ static inline void weft__count_max(weft_counter *c, uint64_t v)
 {
     if (v > atomic_load_explicit(c, memory_order_relaxed))
         atomic_store_explicit(c, v, memory_order_relaxed);
-}
-
-static inline void weft__count_shared(weft_counter *c, int64_t n)
-{
-    atomic_fetch_add_explicit(c, (uint64_t)n, memory_order_relaxed);
 }
 
 static inline uint64_t weft__counter(const weft_counter *c)
