@@ -69,7 +69,7 @@ static void on_conn_closed(weft_transport *t)
     free(c);
 }
 
-void weft__h1c_conn_close(nconn *c)
+static void conn_end(nconn *c, int abortive)
 {
     if (c->state == NC_CLOSING)
         return;
@@ -85,7 +85,24 @@ void weft__h1c_conn_close(nconn *c)
     c->state = NC_CLOSING;
     ep->nconns--;
     weft__client_count_conn(c->cl, &ep->base.stats, -1);
-    weft__tr_close(&c->tcp.t);
+    if (abortive)
+        weft__tr_reset(&c->tcp.t);
+    else
+        weft__tr_close(&c->tcp.t);
+}
+
+
+void weft__h1c_conn_close(nconn *c)
+{
+    conn_end(c, 0);
+}
+
+/* A call abandoned mid-request (canceled, timed out): the backend sees a
+ * reset, which tells a server apart from a client that only half-closed,
+ * and stops the work nobody waits for (docs/http.md). */
+void weft__h1c_conn_abort(nconn *c)
+{
+    conn_end(c, 1);
 }
 
 void weft__h1c_idle_push(nconn *c)
@@ -264,7 +281,7 @@ static void on_cancel(weft_cancel_reg *reg, int reason)
     if (c) { /* mid-request: the connection's state is unknown */
         c->call = NULL;
         k->conn = NULL;
-        weft__h1c_conn_close(c);
+        weft__h1c_conn_abort(c);
     }
     call_fail(k, reason, reason == WEFT_ETIMEDOUT ? "the request's deadline passed"
                                                   : "the call was canceled");
@@ -282,7 +299,7 @@ static void on_timeout(weft_timer *t)
     if (c) {
         c->call = NULL;
         k->conn = NULL;
-        weft__h1c_conn_close(c);
+        weft__h1c_conn_abort(c);
     }
     call_fail(k, WEFT_ETIMEDOUT, detail);
     weft__h1c_pump(ep);

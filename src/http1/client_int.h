@@ -49,6 +49,7 @@ struct ncall {
 
 /* client.c */
 void weft__h1c_conn_close(nconn *c);
+void weft__h1c_conn_abort(nconn *c);
 /* Closes c and fails its call with err and detail; the endpoint's
  * waiting calls go on. */
 void weft__h1c_fail_on_conn(nconn *c, int err, const char *detail);

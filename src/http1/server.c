@@ -92,6 +92,10 @@ static void dispatch(weft_conn *c)
 static int step_head(weft_conn *c)
 {
     if (c->rstart == c->rend) {
+        if (c->peer_eof) {
+            weft__conn_linger(c); /* no more requests: finish writing, close */
+            return 0;
+        }
         if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed)) {
             weft__conn_close(c);
             return 0;
@@ -112,8 +116,15 @@ static int step_head(weft_conn *c)
         }
     }
     int r = parse_head(c);
-    if (r == WEFT_EAGAIN)
+    if (r == WEFT_EAGAIN) {
+        if (c->peer_eof) {
+            /* The peer ended its side in the middle of a head: that
+             * request can never be whole. Earlier answers still go out. */
+            weft_debug("client %s ended its side inside a request head", weft__conn_peer(c));
+            weft__conn_linger(c);
+        }
         return 0;
+    }
     if (r < 0) {
         weft__h1_reject(c, weft_http_status_of(r), c->ctx.req.error);
         return 0;
@@ -134,8 +145,13 @@ static int step_head(weft_conn *c)
 static int step_body(weft_conn *c)
 {
     int r = read_body(c);
-    if (r == 0)
+    if (r == 0) {
+        if (c->peer_eof) {
+            weft_debug("client %s ended its side inside a request body", weft__conn_peer(c));
+            weft__conn_close(c); /* the body can never be whole */
+        }
         return 0;
+    }
     if (r < 0) {
         weft__h1_reject(c, weft_http_status_of(r),
                         r == WEFT_ETOOBIG   ? "request body too large"
@@ -349,16 +365,19 @@ static void h1_read(weft_conn *c, size_t n)
         weft__h1_process(c);
 }
 
-/* A peer that goes away while its request is in flight cancels the
- * request's scope: pending awaits end with WEFT_ECANCELED and backend
- * calls are dropped. Its answer is still attempted (a half-closed client
- * may read it). In every other state there is nothing left to do. */
+/* The peer ended its side of the stream (a FIN). A complete request in
+ * flight goes on: a client may half-close after sending it (RFC 9112
+ * section 9.6; some tools always do) and still reads the answer, after
+ * which h1_done closes. Requests already buffered are served in order; a
+ * head or body left incomplete can never be finished, and step_head /
+ * step_body end the connection there. A client that is really gone shows
+ * itself by a reset or a failed write: the transport reports that as an
+ * error and the connection closes, which cancels the request
+ * (h1_closed). */
 static void h1_eof(weft_conn *c)
 {
-    if (c->state == CONN_HANDLING)
-        weft__request_client_gone(&c->ctx, "went away");
-    else
-        weft__conn_close(c);
+    if (c->state == CONN_HEAD || c->state == CONN_BODY)
+        weft__h1_process(c);
 }
 
 static void h1_writable(weft_conn *c)

@@ -129,6 +129,17 @@ static void tcp_close(weft_transport *tr)
         uv_close((uv_handle_t *)&t->h, on_closed);
 }
 
+static void tcp_reset(weft_transport *tr)
+{
+    weft_tcp *t = (weft_tcp *)tr;
+    if (uv_is_closing((uv_handle_t *)&t->h))
+        return;
+    /* Refused while a shutdown is pending (or on a socket never opened):
+     * an orderly close is the next best thing. */
+    if (uv_tcp_close_reset(&t->h, on_closed))
+        uv_close((uv_handle_t *)&t->h, on_closed);
+}
+
 static int tcp_peer_name(weft_transport *tr, char *out, size_t cap)
 {
     weft_tcp *t = (weft_tcp *)tr;
@@ -143,7 +154,7 @@ static int tcp_peer_name(weft_transport *tr, char *out, size_t cap)
 }
 
 static const weft_transport_ops tcp_ops = {
-    tcp_read_start, tcp_read_stop, tcp_try_write, tcp_write, tcp_shutdown, tcp_close,
+    tcp_read_start, tcp_read_stop, tcp_try_write, tcp_write, tcp_shutdown, tcp_close, tcp_reset,
     tcp_peer_name,
 };
 

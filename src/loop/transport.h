@@ -67,6 +67,10 @@ typedef struct weft_transport_ops {
     /* Ends the write side once pending writes are out, then calls `shut`. */
     int (*shutdown)(weft_transport *t);
     void (*close)(weft_transport *t);
+    /* Closes abortively: the peer sees a reset, not an orderly end, and
+     * knows at once that nobody waits for its answer. Pending writes are
+     * dropped. Then `closed`, as after close(). */
+    void (*reset)(weft_transport *t);
     /* The peer's address as text; 0 or an error. */
     int (*peer_name)(weft_transport *t, char *out, size_t cap);
 } weft_transport_ops;
@@ -100,6 +104,10 @@ static inline int weft__tr_shutdown(weft_transport *t)
 static inline void weft__tr_close(weft_transport *t)
 {
     t->ops->close(t);
+}
+static inline void weft__tr_reset(weft_transport *t)
+{
+    t->ops->reset(t);
 }
 static inline int weft__tr_peer_name(weft_transport *t, char *out, size_t cap)
 {

@@ -183,8 +183,8 @@ void weft__conn_linger(weft_conn *c)
     c->state = CONN_LINGER;
     c->since = now_of(c);
     c->close_when_flushed = 1;
-    c->peer_eof = 0;
-    weft__conn_read_resume(c);
+    if (!c->peer_eof)
+        weft__conn_read_resume(c); /* else nothing more can come: close when flushed */
     weft__conn_flush(c);
 }
 
@@ -241,13 +241,20 @@ static void on_read(weft_transport *t, ssize_t nread)
         weft__conn_read_pause(c); /* resumed when the current request is done */
         return;
     }
-    if (nread < 0) {
+    if (nread == WEFT_IO_EOF) {
+        /* The peer ended its side. That is not a disconnect: a client may
+         * half-close after its request (RFC 9112 section 9.6) and still
+         * read the answer. The protocol decides what it means. */
         c->peer_eof = 1;
         weft__conn_read_pause(c);
-        if (c->state == CONN_LINGER)
-            conn_close(c);
-        else
+        if (c->state != CONN_LINGER)
             c->proto->eof(c);
+        else if (!c->writing && c->obuf.len == 0)
+            conn_close(c); /* else after_flush closes once the answer is out */
+        return;
+    }
+    if (nread < 0) {
+        conn_close(c); /* a reset or a read error: the client is gone */
         return;
     }
     if (c->state != CONN_LINGER)

@@ -142,7 +142,7 @@ void weft__request_client_gone(weft_ctx *c, const char *how)
 void weft__request_abort(weft_ctx *c)
 {
     c->gone = 1;
-    weft_scope_cancel(&c->scope, WEFT_ECANCELED); /* cancels what the request started */
+    weft__request_client_gone(c, "lost its connection"); /* cancels what the request started */
     if (c->holds == 0 && c->in_request)
         weft__request_end(c);
 }

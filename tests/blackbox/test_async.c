@@ -166,23 +166,94 @@ static void connection_survives_deadline(void **state)
     wt_close(c);
 }
 
+/* A client that resets its connection (an RST: it is gone, not just done
+ * sending) cancels its pending request: the fiber's delay ends at once. */
 static void disconnect_cancels_pending_delay(void **state)
 {
     (void)state;
     long before = stat_of("responses_499");
+    long inflight = stat_of("requests_inflight");
     wt_conn *c = wt_connect(srv.port);
     wt_send_str(c, "GET /delay?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n");
-    usleep(200000);
-    wt_close(c);
-    usleep(200000);
+    long deadline = wt_now_ms() + 3000;
+    while (stat_of("requests_inflight") <= inflight && wt_now_ms() < deadline)
+        usleep(5000);
+    assert_true(stat_of("requests_inflight") > inflight); /* it is being handled */
+    wt_reset(c);
+    deadline = wt_now_ms() + 3000;
+    while (stat_of("responses_499") < before + 1 && wt_now_ms() < deadline)
+        usleep(5000);
     assert_int_equal(stat_of("responses_499"), before + 1);
     /* the handler saw the cancellation well before its 5 s delay */
-    assert_true(wt_log_contains(&srv, "delay of 5000 ms ended after"));
+    assert_true(wt_wait_log(&srv, "delay of 5000 ms ended after", 3000));
     assert_true(wt_log_contains(&srv, "operation canceled"));
     assert_int_equal(stat_of("requests_inflight"), 1); /* just the /stats call */
     /* The access log says the client left (nginx's 499), not the 502
      * the handler made of its canceled delay. */
     assert_true(wt_wait_log(&srv, "\"GET /delay?ms=5000 HTTP/1.1\" 499 ", 3000));
+}
+
+/* One request, then the client ends its side (shutdown SHUT_WR) and
+ * waits: the answer still comes, after the handler's whole time, then the
+ * server closes. */
+static void half_close_one(const char *target, int minor, int want_status, long min_ms)
+{
+    char raw[256];
+    snprintf(raw, sizeof raw, "GET %s HTTP/1.%d\r\nHost: t\r\n\r\n", target, minor);
+    long t0 = wt_now_ms();
+    wt_conn *c = wt_connect(srv.port);
+    wt_send_str(c, raw);
+    wt_shut_wr(c);
+    wt_response r;
+    assert_int_equal(wt_read_response(c, &r, 5000, 0), 0);
+    assert_int_equal(r.status, want_status);
+    assert_true(wt_now_ms() - t0 >= min_ms);
+    wt_response_free(&r);
+    assert_int_equal(wt_wait_closed(c, 3000), 1);
+    wt_close(c);
+}
+
+/* RFC 9112 section 9.6: a FIN after a complete request is no disconnect.
+ * Every handler kind answers in full, over HTTP/1.0 and HTTP/1.1. */
+static void half_closed_client_gets_its_answer(void **state)
+{
+    (void)state;
+    long gone = stat_of("responses_499");
+    for (int minor = 0; minor <= 1; minor++) {
+        half_close_one("/delay?ms=300", minor, 200, 300);     /* WEFT_ASYNC */
+        half_close_one("/sleep?ms=200", minor, 200, 200);     /* WEFT_SYNC */
+        half_close_one("/callback-fanout", minor, 200, 100);   /* WEFT_CALLBACK */
+    }
+    assert_int_equal(stat_of("responses_499"), gone);
+}
+
+/* Pipelined requests and then a FIN: every complete one is answered in
+ * order; the incomplete tail can never finish, so the server closes after
+ * the answers, without one for it. */
+static void half_close_after_pipeline(void **state)
+{
+    (void)state;
+    wt_conn *c = wt_connect(srv.port);
+    wt_send_str(c, "GET /delay?ms=100 HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /plaintext HTTP/1.1\r\nHo");
+    wt_shut_wr(c);
+    wt_response r;
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_int_equal(r.status, 200);
+    wt_response_free(&r);
+    assert_int_equal(wt_read_response(c, &r, 3000, 0), 0);
+    assert_string_equal(r.body, "Hello, World!");
+    wt_response_free(&r);
+    assert_int_equal(wt_wait_closed(c, 3000), 1);
+    wt_close(c);
+
+    /* a body cut short by the FIN: no answer, the connection closes */
+    c = wt_connect(srv.port);
+    wt_send_str(c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    wt_shut_wr(c);
+    assert_int_equal(wt_wait_closed(c, 3000), 1);
+    wt_close(c);
 }
 
 static void cpu_offload(void **state)
@@ -252,6 +323,8 @@ int main(void)
         cmocka_unit_test(deadline_answers_504),
         cmocka_unit_test(connection_survives_deadline),
         cmocka_unit_test(disconnect_cancels_pending_delay),
+        cmocka_unit_test(half_closed_client_gets_its_answer),
+        cmocka_unit_test(half_close_after_pipeline),
         cmocka_unit_test(cpu_offload),
         cmocka_unit_test(callback_handler_with_outstanding_ops),
         cmocka_unit_test(parked_request_keeps_its_data),

@@ -248,6 +248,30 @@ static void invalid_json_is_a_502(void **state)
 }
 
 /* Last: the backend goes away; pages answer 502 with a readable page. */
+/* A client that half-closes after its request (shutdown SHUT_WR) gets the
+ * page all the same, from every handler kind, over HTTP/1.0 and 1.1. */
+static void half_closed_client_gets_the_page(void **state)
+{
+    (void)state;
+    static const char *const pages[] = {"/json/gizmos", "/gizmos-async", "/pwg-callback",
+                                        "/pwg"};
+    for (int minor = 0; minor <= 1; minor++)
+        for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+            char raw[128];
+            snprintf(raw, sizeof raw, "GET %s HTTP/1.%d\r\nHost: t\r\n\r\n", pages[i], minor);
+            wt_conn *c = wt_connect(front.port);
+            wt_send_str(c, raw);
+            wt_shut_wr(c);
+            wt_response r;
+            assert_int_equal(wt_read_response(c, &r, 10000, 0), 0);
+            if (r.status != 200)
+                fail_msg("%s over HTTP/1.%d: %d %s", pages[i], minor, r.status, r.body);
+            wt_response_free(&r);
+            assert_int_equal(wt_wait_closed(c, 3000), 1);
+            wt_close(c);
+        }
+}
+
 static void backend_down_gives_502_page(void **state)
 {
     (void)state;
@@ -276,6 +300,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(values_are_escaped),
         cmocka_unit_test(json_escapes_and_odd_rows),
         cmocka_unit_test(invalid_json_is_a_502),
+        cmocka_unit_test(half_closed_client_gets_the_page),
         cmocka_unit_test(backend_down_gives_502_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

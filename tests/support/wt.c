@@ -216,6 +216,18 @@ void wt_close(wt_conn *c)
     }
 }
 
+void wt_shut_wr(wt_conn *c)
+{
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+}
+
+void wt_reset(wt_conn *c)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    wt_close(c);
+}
+
 /* Reads more bytes into c->buf; 1 got data, 0 EOF, -1 timeout/error. */
 static int fill(wt_conn *c, long until)
 {

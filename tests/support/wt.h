@@ -34,6 +34,12 @@ wt_conn *wt_connect(int port);
 void wt_send(wt_conn *c, const char *data, size_t len);
 void wt_send_str(wt_conn *c, const char *s);
 void wt_close(wt_conn *c);
+/* Ends the write side only (shutdown SHUT_WR, a FIN): a client that
+ * half-closes after its request and still reads the answer. */
+void wt_shut_wr(wt_conn *c);
+/* Closes abortively (SO_LINGER 0: an RST, not a FIN) and frees c: a client
+ * that is gone, as the server can tell it apart from a half-close. */
+void wt_reset(wt_conn *c);
 
 typedef struct wt_response {
     int status;
