@@ -39,7 +39,8 @@ typedef struct weft_http_req {
     unsigned chunked : 1;         /* Transfer-Encoding: chunked */
     unsigned keep_alive : 1;      /* persistent after this request */
     unsigned expect_continue : 1; /* Expect: 100-continue */
-    weft_str host;
+    unsigned absolute_form : 1;   /* the target named its authority (it is `host`) */
+    weft_str host;    /* Host, or an absolute-form target's authority; checked */
     /* On error: a short reason for the response body. */
     const char *error;
 } weft_http_req;
@@ -55,6 +56,23 @@ typedef struct weft_http_req {
  * incomplete input, so a caller never buffers more than the limits allow. */
 int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
+
+/* What a connection remembers of a head still arriving, so that bytes
+ * which cannot change the outcome are not parsed again (a head sent a
+ * byte at a time would otherwise cost a parse per byte). Zero it when a
+ * new head begins at buf[0]. */
+typedef struct weft_http_scan {
+    size_t seen;         /* bytes looked at so far */
+    size_t line_start;   /* where the unfinished line begins */
+    size_t fields_start; /* where the header block begins; 0 in the request line */
+} weft_http_scan;
+
+/* Notes buf[0..len), of which scan->seen bytes were seen before and
+ * weft_http_parse_request said WEFT_EAGAIN for them. Returns 0 when that
+ * is certainly its answer still (no line ended, no limit passed), 1 when
+ * the head must be parsed. O(new bytes). */
+int weft_http_scan_feed(weft_http_scan *scan, const char *buf, size_t len,
+                        const weft_http_limits *lim);
 
 /* A parsed response head (for clients). */
 typedef struct weft_http_resp_head {
@@ -80,7 +98,7 @@ typedef struct weft_chunked {
     uint64_t remaining; /* data bytes left in the current chunk */
     uint64_t total;     /* decoded bytes so far */
     size_t line_len;    /* bytes of the current size line or trailer field */
-    size_t trailer_bytes;
+    size_t meta_bytes;  /* chunk extensions and trailer fields so far */
     unsigned digits;
 } weft_chunked;
 
@@ -88,7 +106,8 @@ typedef struct weft_chunked {
  * overlap). *consumed receives the raw bytes used, *produced the body bytes
  * written. Returns 1 when the body (with trailers) is complete, 0 when more
  * input is needed, or WEFT_EBADMSG for bad syntax, WEFT_ETOOBIG past
- * max_body, WEFT_EFIELDS for trailers past max_trailer bytes. */
+ * max_body, WEFT_EFIELDS for chunk extensions and trailer fields past
+ * max_trailer bytes together. */
 int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
                         size_t *consumed, size_t *produced, uint64_t max_body,
                         size_t max_trailer);

@@ -3,13 +3,30 @@
  * A byte-at-a-time state machine, resumable across reads: the connection
  * feeds raw bytes as they arrive and the decoder compacts the data of each
  * chunk down to dst, so the decoded body ends up contiguous in the read
- * buffer with no second copy. Chunk extensions are skipped (bounded by the
- * line limit), trailer fields are syntax-checked and bounded, then ignored. */
+ * buffer with no second copy. Chunk extensions are parsed exactly by their
+ * grammar (RFC 9112 section 7.1.1) and then ignored:
+ *
+ *   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
+ *   ext-name = token, ext-val = token / quoted-string
+ *
+ * so "5 junk", "5;" or a bare "5 " is a 400, not a size that a proxy in
+ * front may have read differently. Each size line is at most 4 KiB, and
+ * extensions and trailer fields together at most max_trailer bytes per
+ * body. Trailer fields are syntax-checked and bounded, then ignored. */
 #include "weft/http.h"
+#include "chars.h"
 
 enum {
     CH_SIZE,      /* reading hex digits of chunk-size */
-    CH_EXT,       /* after the size: skipping chunk-ext up to CR */
+    CH_EXT_AFTER,      /* after the size or a quoted value: ';', BWS or CR */
+    CH_EXT_WS,         /* BWS after the size or a value: only ';' may follow */
+    CH_EXT_NAME_START, /* after ';': BWS, then a token */
+    CH_EXT_NAME,       /* inside ext-name */
+    CH_EXT_NAME_WS,    /* BWS after ext-name: '=' or ';' */
+    CH_EXT_VAL_START,  /* after '=': BWS, then a token or a quoted-string */
+    CH_EXT_TOKEN,      /* inside a token ext-val */
+    CH_EXT_QUOTED,     /* inside a quoted-string ext-val */
+    CH_EXT_QUOTED_ESC, /* after a backslash in it */
     CH_SIZE_LF,   /* saw CR ending the size line */
     CH_DATA,      /* copying `remaining` data bytes */
     CH_DATA_CR,   /* expecting CR after chunk data */
@@ -30,6 +47,48 @@ static int hexval(unsigned char c)
     c |= 0x20;
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
+    return -1;
+}
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The state after byte ch in an extension state, or -1 if ch cannot come
+ * there. (The CR that ends the line is handled by the caller.) */
+static int ext_next(int state, unsigned char ch)
+{
+    int tok = weft__tchar[ch];
+    switch (state) {
+    case CH_EXT_AFTER:
+    case CH_EXT_WS:
+        return ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_WS : -1;
+    case CH_EXT_NAME_START:
+        return is_ws(ch) ? CH_EXT_NAME_START : tok ? CH_EXT_NAME : -1;
+    case CH_EXT_NAME:
+        return tok         ? CH_EXT_NAME
+               : ch == '=' ? CH_EXT_VAL_START
+               : ch == ';' ? CH_EXT_NAME_START
+               : is_ws(ch) ? CH_EXT_NAME_WS
+                           : -1;
+    case CH_EXT_NAME_WS:
+        return ch == '='   ? CH_EXT_VAL_START
+               : ch == ';' ? CH_EXT_NAME_START
+               : is_ws(ch) ? CH_EXT_NAME_WS
+                           : -1;
+    case CH_EXT_VAL_START:
+        return is_ws(ch) ? CH_EXT_VAL_START : ch == '"' ? CH_EXT_QUOTED : tok ? CH_EXT_TOKEN : -1;
+    case CH_EXT_TOKEN:
+        return tok ? CH_EXT_TOKEN : ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_WS : -1;
+    case CH_EXT_QUOTED:
+        return ch == '"'    ? CH_EXT_AFTER
+               : ch == '\\' ? CH_EXT_QUOTED_ESC
+               : weft__is_field_char(ch) ? CH_EXT_QUOTED
+                                         : -1;
+    case CH_EXT_QUOTED_ESC:
+        return weft__is_field_char(ch) ? CH_EXT_QUOTED : -1;
+    }
     return -1;
 }
 
@@ -57,22 +116,38 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
                 rc = WEFT_EBADMSG;
                 goto out;
             }
-            if (ch != ';' && ch != ' ' && ch != '\t' && ch != '\r') {
-                rc = WEFT_EBADMSG; /* only an extension or the line end may follow */
-                goto out;
-            }
             if (d->total + d->remaining > max_body) {
                 rc = WEFT_ETOOBIG;
                 goto out;
             }
-            d->state = CH_EXT;
-            break; /* re-examine ch as extension/CR */
+            d->state = CH_EXT_AFTER;
+            break; /* re-examine ch as an extension or the CR */
         }
-        case CH_EXT:
-            if (ch == '\r')
+        case CH_EXT_AFTER:
+        case CH_EXT_WS:
+        case CH_EXT_NAME_START:
+        case CH_EXT_NAME:
+        case CH_EXT_NAME_WS:
+        case CH_EXT_VAL_START:
+        case CH_EXT_TOKEN:
+        case CH_EXT_QUOTED:
+        case CH_EXT_QUOTED_ESC:
+            if (ch == '\r' && (d->state == CH_EXT_AFTER || d->state == CH_EXT_NAME ||
+                               d->state == CH_EXT_TOKEN)) {
                 d->state = CH_SIZE_LF;
-            else if (ch == '\n' || ++d->line_len > MAX_SIZE_LINE ||
-                     (ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                i++;
+                break;
+            }
+            if (++d->line_len > MAX_SIZE_LINE) {
+                rc = WEFT_EBADMSG;
+                goto out;
+            }
+            if (++d->meta_bytes > max_trailer) {
+                rc = WEFT_EFIELDS;
+                goto out;
+            }
+            d->state = ext_next(d->state, ch);
+            if (d->state < 0) {
                 rc = WEFT_EBADMSG;
                 goto out;
             }
@@ -123,7 +198,7 @@ int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_
             d->state = CH_TRAILER_FIELD;
             break;
         case CH_TRAILER_FIELD:
-            if (++d->trailer_bytes > max_trailer) {
+            if (++d->meta_bytes > max_trailer) {
                 rc = WEFT_EFIELDS;
                 goto out;
             }

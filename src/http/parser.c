@@ -1,9 +1,10 @@
 /* parser.c - strict, zero-copy HTTP/1.1 request-head parser (RFC 9112).
  *
  * Owns nothing: it reads the caller's buffer and returns slices into it.
- * It is re-run from the start of the head on every read until the head is
- * complete; heads are small and the scan is linear, so this costs less than
- * keeping resumable state. Every limit is checked against the bytes seen so
+ * The head is parsed whole once it is complete; while it is not, a caller
+ * that keeps a weft_http_scan has the new bytes looked at only for a line
+ * end, so a head that trickles in a byte at a time costs a full parse per
+ * line, not per byte. Every limit is checked against the bytes seen so
  * far, so incomplete input cannot make a caller buffer without bound.
  *
  * Strictness, deliberately: lines end in CRLF (a bare CR or LF is 400), no
@@ -12,9 +13,11 @@
  * Transfer-Encoding. Each of these ambiguities is a request-smuggling
  * vector when a proxy and a server read a message differently. */
 #include "weft/http.h"
+#include "chars.h"
+#include "uri.h"
 
 /* tchar per RFC 9110 section 5.6.2 */
-static const unsigned char tchar[256] = {
+const unsigned char weft__tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
     ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,  ['~'] = 1,
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
@@ -32,10 +35,6 @@ static inline int is_vchar(unsigned char c)
     return c > 0x20 && c != 0x7f; /* VCHAR or obs-text */
 }
 
-static inline int is_field_char(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
 
 typedef struct cursor {
     const char *p, *end;
@@ -79,39 +78,45 @@ static int parse_version(weft_http_req *req, const char *v, size_t n)
     return 0;
 }
 
+/* Splits and checks the target (RFC 9112 section 3.2): origin-form for
+ * every method, asterisk-form for OPTIONS, absolute-form whose authority
+ * then stands for Host. authority-form belongs to CONNECT alone, which is
+ * a proxy's method: parse_request_line refuses it before this. */
 static int split_target(weft_http_req *req)
 {
     weft_str t = req->target;
-    const char *p = t.base, *end = t.base + t.len;
-    if (t.len == 1 && *p == '*') {
+    const char *why;
+    if (t.len == 1 && *t.base == '*') {
+        if (!weft_str_eq(req->method, WEFT_STRLIT("OPTIONS")))
+            return fail(req, WEFT_EBADMSG, "the target '*' is for OPTIONS only");
         req->path = t;
         req->query = WEFT_STR_NULL;
         return 0;
     }
-    if (*p != '/') {
-        /* absolute-form: scheme "://" authority path-abempty [ "?" query ] */
-        const char *s = p;
-        while (s < end && *s != ':' && *s != '/')
-            s++;
-        if (s + 3 > end || s == p || memcmp(s, "://", 3) != 0)
-            return fail(req, WEFT_EBADMSG, "malformed request target");
-        s += 3;
-        while (s < end && *s != '/' && *s != '?')
-            s++;
-        if (s == end || *s == '?') {
+    if (*t.base != '/') {
+        weft_str authority, rest;
+        if ((why = weft__uri_absolute_split(t, &authority, &rest)))
+            return fail(req, WEFT_EBADMSG, why);
+        req->host = authority;
+        req->absolute_form = 1;
+        if (rest.len == 0 || *rest.base == '?') {
             /* empty path: "/" is implied; keep the query if any */
             req->path = WEFT_STRLIT("/");
-            req->query = s == end ? WEFT_STR_NULL : weft_str_make(s + 1, (size_t)(end - s - 1));
+            req->query = rest.len ? weft_str_make(rest.base + 1, rest.len - 1) : WEFT_STR_NULL;
+            if (req->query.len && (why = weft__uri_query_check(req->query)))
+                return fail(req, WEFT_EBADMSG, why);
             return 0;
         }
-        p = s;
+        t = rest;
     }
-    const char *q = memchr(p, '?', (size_t)(end - p));
+    if ((why = weft__uri_origin_check(t)))
+        return fail(req, WEFT_EBADMSG, why);
+    const char *q = memchr(t.base, '?', t.len);
     if (q) {
-        req->path = weft_str_make(p, (size_t)(q - p));
-        req->query = weft_str_make(q + 1, (size_t)(end - q - 1));
+        req->path = weft_str_make(t.base, (size_t)(q - t.base));
+        req->query = weft_str_make(q + 1, (size_t)(t.base + t.len - q - 1));
     } else {
-        req->path = weft_str_make(p, (size_t)(end - p));
+        req->path = t;
         req->query = WEFT_STR_NULL;
     }
     return 0;
@@ -133,11 +138,13 @@ static int parse_request_line(cursor *c, weft_http_req *req, const weft_http_lim
 
     const char *p = c->p;
     const char *m = p;
-    while (p < eol && tchar[(unsigned char)*p])
+    while (p < eol && weft__tchar[(unsigned char)*p])
         p++;
     if (p == m || p == eol || *p != ' ')
         return fail(req, WEFT_EBADMSG, "malformed method");
     req->method = weft_str_make(m, (size_t)(p - m));
+    if (weft_str_eq(req->method, WEFT_STRLIT("CONNECT")))
+        return fail(req, WEFT_ENOTIMPL, "CONNECT is not supported (this is not a proxy)");
     const char *t = ++p;
     while (p < eol && is_vchar((unsigned char)*p))
         p++;
@@ -169,17 +176,114 @@ static int note_content_length(weft_http_req *req, weft_str v, const weft_http_l
     return 0;
 }
 
+/* What the fields seen so far say about framing and routing. */
+typedef struct head_state {
+    unsigned te_fields;   /* Transfer-Encoding fields */
+    unsigned te_codings;  /* transfer codings listed in them, in order */
+    unsigned te_chunked;  /* how many of them are a plain "chunked" */
+    int te_last_chunked;  /* the last one listed is */
+    int host_seen, host_empty;
+    int conn_close, conn_keep;
+} head_state;
+
+static const char *skip_ows(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static const char *skip_token(const char *p, const char *end)
+{
+    while (p < end && weft__tchar[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+/* quoted-string (RFC 9110 section 5.6.4) from its opening quote: the byte
+ * after the closing one, or NULL if malformed or unterminated. */
+static const char *skip_quoted(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c == '\\') {
+            if (++p == end || !weft__is_field_char((unsigned char)*p))
+                return NULL;
+        } else if (!weft__is_field_char(c)) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* One Transfer-Encoding field: a list of transfer-coding, each a token
+ * with optional ";name=value" parameters (RFC 9112 section 6.1, RFC 9110
+ * section 10.1.4); empty list elements are allowed (RFC 9110 5.6.1). A
+ * coding with parameters is never plain chunked. -1 on a syntax error. */
+static int note_transfer_codings(head_state *st, weft_str v)
+{
+    const char *p = v.base, *end = v.base + v.len;
+    for (;;) {
+        p = skip_ows(p, end);
+        if (p == end)
+            return 0;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        const char *name = p;
+        p = skip_token(p, end);
+        if (p == name)
+            return -1;
+        int chunked = weft_str_ieq(weft_str_make(name, (size_t)(p - name)), WEFT_STRLIT("chunked"));
+        p = skip_ows(p, end);
+        while (p < end && *p == ';') {
+            chunked = 0;
+            const char *pn = p = skip_ows(p + 1, end);
+            p = skip_token(p, end);
+            if (p == pn)
+                return -1;
+            p = skip_ows(p, end);
+            if (p == end || *p != '=')
+                return -1;
+            p = skip_ows(p + 1, end);
+            if (p < end && *p == '"') {
+                if (!(p = skip_quoted(p, end)))
+                    return -1;
+            } else {
+                const char *pv = p;
+                p = skip_token(p, end);
+                if (p == pv)
+                    return -1;
+            }
+            p = skip_ows(p, end);
+        }
+        if (p < end && *p != ',')
+            return -1;
+        st->te_codings++;
+        st->te_chunked += (unsigned)chunked;
+        st->te_last_chunked = chunked;
+    }
+}
+
 /* Interprets the fields the parser itself must act on. */
 static int note_header(weft_http_req *req, weft_str name, weft_str value,
-                       const weft_http_limits *lim, int *te_seen, int *conn_close,
-                       int *conn_keep)
+                       const weft_http_limits *lim, head_state *st)
 {
     switch (name.len) {
     case 4:
         if (weft_str_ieq(name, WEFT_STRLIT("host"))) {
-            if (req->host.base)
+            if (st->host_seen)
                 return fail(req, WEFT_EBADMSG, "duplicate Host");
-            req->host = value;
+            st->host_seen = 1;
+            st->host_empty = value.len == 0;
+            const char *why = value.len ? weft__uri_authority_check(value) : NULL;
+            if (why)
+                return fail(req, WEFT_EBADMSG, why);
+            if (!req->absolute_form) /* else the target's authority rules (RFC 9112 3.2.2) */
+                req->host = value;
         }
         break;
     case 6:
@@ -192,9 +296,9 @@ static int note_header(weft_http_req *req, weft_str name, weft_str value,
     case 10:
         if (weft_str_ieq(name, WEFT_STRLIT("connection"))) {
             if (weft_http_list_has(value, WEFT_STRLIT("close")))
-                *conn_close = 1;
+                st->conn_close = 1;
             if (weft_http_list_has(value, WEFT_STRLIT("keep-alive")))
-                *conn_keep = 1;
+                st->conn_keep = 1;
         }
         break;
     case 14:
@@ -203,10 +307,9 @@ static int note_header(weft_http_req *req, weft_str name, weft_str value,
         break;
     case 17:
         if (weft_str_ieq(name, WEFT_STRLIT("transfer-encoding"))) {
-            if (*te_seen || !weft_str_ieq(value, WEFT_STRLIT("chunked")))
-                return fail(req, WEFT_ENOTIMPL, "unsupported Transfer-Encoding (only chunked is)");
-            *te_seen = 1;
-            req->chunked = 1;
+            st->te_fields++;
+            if (note_transfer_codings(st, value))
+                return fail(req, WEFT_EBADMSG, "malformed Transfer-Encoding");
         }
         break;
     }
@@ -220,7 +323,7 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
     if (*p == ' ' || *p == '\t')
         return fail(req, WEFT_EBADMSG, "obsolete line folding (obs-fold) is not accepted");
     const char *n = p;
-    while (p < eol && tchar[(unsigned char)*p])
+    while (p < eol && weft__tchar[(unsigned char)*p])
         p++;
     if (p == n || p == eol || *p != ':')
         return fail(req, WEFT_EBADMSG, "malformed header field name");
@@ -230,7 +333,7 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
         p++;
     const char *v = p;
     for (; p < eol; p++)
-        if (!is_field_char((unsigned char)*p))
+        if (!weft__is_field_char((unsigned char)*p))
             return fail(req, WEFT_EBADMSG, "invalid character in header field value");
     while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
         p--;
@@ -238,18 +341,31 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
     return 0;
 }
 
-static int finish_head(weft_http_req *req, int te_seen, int conn_close, int conn_keep)
+static int finish_head(weft_http_req *req, const head_state *st)
 {
-    if (te_seen && req->has_content_length)
-        return fail(req, WEFT_EBADMSG, "both Content-Length and Transfer-Encoding");
-    if (te_seen && req->minor == 0)
-        return fail(req, WEFT_EBADMSG, "Transfer-Encoding in an HTTP/1.0 request");
-    if (req->minor == 1 && !req->host.base)
+    if (st->te_fields) {
+        if (req->has_content_length)
+            return fail(req, WEFT_EBADMSG, "both Content-Length and Transfer-Encoding");
+        if (req->minor == 0)
+            return fail(req, WEFT_EBADMSG, "Transfer-Encoding in an HTTP/1.0 request");
+        /* Without chunked last, the body's end cannot be known: 400, and
+         * chunked twice is forbidden (RFC 9112 sections 6.1, 6.3). */
+        if (!st->te_codings || !st->te_last_chunked)
+            return fail(req, WEFT_EBADMSG, "chunked must be the final transfer coding");
+        if (st->te_chunked > 1)
+            return fail(req, WEFT_EBADMSG, "chunked applied more than once");
+        if (st->te_codings > 1)
+            return fail(req, WEFT_ENOTIMPL, "unsupported transfer coding (only chunked is)");
+        req->chunked = 1;
+    }
+    if (req->minor == 1 && !st->host_seen)
         return fail(req, WEFT_EBADMSG, "missing Host header");
+    if (st->host_empty && !req->absolute_form)
+        return fail(req, WEFT_EBADMSG, "empty Host header");
     if (req->minor == 1)
-        req->keep_alive = !conn_close;
+        req->keep_alive = !st->conn_close;
     else
-        req->keep_alive = conn_keep && !conn_close;
+        req->keep_alive = st->conn_keep && !st->conn_close;
     if (req->expect_continue && req->minor == 0)
         req->expect_continue = 0; /* 100-continue is not HTTP/1.0 */
     return 0;
@@ -271,7 +387,7 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
         return r;
 
     const char *fields = c.p;
-    int te_seen = 0, conn_close = 0, conn_keep = 0;
+    head_state st = {0};
     for (;;) {
         const char *eol;
         r = find_eol(c.p, c.end, &eol);
@@ -293,15 +409,39 @@ int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
         if (r)
             return r;
         req->nheaders++;
-        r = note_header(req, h->name, h->value, lim, &te_seen, &conn_close, &conn_keep);
+        r = note_header(req, h->name, h->value, lim, &st);
         if (r)
             return r;
         c.p = eol + 2;
     }
-    r = finish_head(req, te_seen, conn_close, conn_keep);
+    r = finish_head(req, &st);
     if (r)
         return r;
     return (int)(c.p - buf);
+}
+
+int weft_http_scan_feed(weft_http_scan *s, const char *buf, size_t len,
+                        const weft_http_limits *lim)
+{
+    /* The last parse stopped where it ran out of input: inside a line, or
+     * after a CR whose LF had not come. Until a line ends, the parse can
+     * only change its answer by passing one of the two limits it checks
+     * on an unfinished line, exactly as measured here. */
+    int parse = s->seen == 0 || buf[s->seen - 1] == '\r';
+    for (size_t i = s->seen; i < len; i++) {
+        if (buf[i] == '\r') {
+            parse = 1;
+        } else if (buf[i] == '\n') {
+            parse = 1;
+            if (!s->fields_start && i > s->line_start + 1) /* not a skipped empty line */
+                s->fields_start = i + 1;
+            s->line_start = i + 1;
+        }
+    }
+    s->seen = len;
+    if (!s->fields_start)
+        return parse || len - s->line_start > lim->max_request_line;
+    return parse || len - s->fields_start > lim->max_header_bytes;
 }
 
 /* ---- responses (for weft's own client) ------------------------------------ */

@@ -115,7 +115,11 @@ static int step_head(weft_conn *c)
             return 0;
         }
     }
-    int r = parse_head(c);
+    /* Bytes that end no line cannot change an unfinished head's parse. */
+    const weft_config *cfg = &c->sl->app->cfg;
+    int r = WEFT_EAGAIN;
+    if (weft_http_scan_feed(&c->head_scan, c->rbuf + c->rstart, c->rend - c->rstart, &cfg->limits))
+        r = parse_head(c);
     if (r == WEFT_EAGAIN) {
         if (c->peer_eof) {
             /* The peer ended its side in the middle of a head: that
@@ -125,6 +129,7 @@ static int step_head(weft_conn *c)
         }
         return 0;
     }
+    memset(&c->head_scan, 0, sizeof c->head_scan);
     if (r < 0) {
         weft__h1_reject(c, weft_http_status_of(r), c->ctx.req.error);
         return 0;
@@ -276,6 +281,7 @@ static void h1_done(weft_ctx *x)
     c->state = CONN_HEAD;
     c->since = weft_loop_now(&c->sl->loop);
     c->head_started = 0;
+    memset(&c->head_scan, 0, sizeof c->head_scan);
     weft__conn_read_resume(c);
     if (!c->in_process)
         weft__h1_process(c);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "fields.h"
+#include "../http/uri.h"
 
 static int name_is(weft_str name, const char *lit)
 {
@@ -70,8 +71,17 @@ int weft__h2_request_fill(weft_http_req *req, const weft_header *fields, size_t 
         return fail(why, "missing :method or :path", WEFT_EBADMSG);
     if (req->target.len + req->method.len + 10 > lim->max_request_line)
         return fail(why, "request target too long", WEFT_EURITOOLONG);
-    if (req->target.base[0] != '/' && !(req->target.len == 1 && req->target.base[0] == '*'))
-        return fail(why, "malformed :path", WEFT_EBADMSG);
+    /* The same RFC 3986 rules as an HTTP/1.1 target and Host (uri.c). */
+    const char *bad;
+    if (req->target.len == 1 && req->target.base[0] == '*') {
+        if (!name_is(req->method, "OPTIONS"))
+            return fail(why, "the :path '*' is for OPTIONS only", WEFT_EBADMSG);
+    } else if ((bad = weft__uri_origin_check(req->target))) {
+        return fail(why, bad, WEFT_EBADMSG);
+    }
+    if ((authority.base && (bad = weft__uri_authority_check(authority))) ||
+        (req->host.len && (bad = weft__uri_authority_check(req->host))))
+        return fail(why, bad, WEFT_EBADMSG);
     if (!req->host.len && authority.len) {
         if (nout + 1 > out_cap)
             return fail(why, "too many header fields", WEFT_EFIELDS);

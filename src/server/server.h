@@ -201,6 +201,7 @@ struct weft_conn {
     size_t rcap, rstart, rend;
     size_t head_len;        /* CONN_BODY/HANDLING: length of the head */
     size_t body_len;        /* decoded body bytes */
+    weft_http_scan head_scan;    /* what the head parse has seen (weft_http_scan_feed) */
     weft_chunked chunk;
     /* output: obuf accumulates, wbuf is being written */
     weft_buf obuf, wbuf;

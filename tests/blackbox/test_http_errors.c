@@ -82,7 +82,7 @@ static void framing_conflicts_are_400(void **state)
 static void unsupported_is_501_and_505(void **state)
 {
     (void)state;
-    EXPECT("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
+    EXPECT("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
     EXPECT("GET /plaintext HTTP/2.0\r\nHost: t\r\n\r\n", 505);
     EXPECT("GET /plaintext HTTP/0.9\r\nHost: t\r\n\r\n", 505);
 }

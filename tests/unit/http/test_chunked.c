@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -12,6 +13,9 @@
 /* Feeds `raw` in pieces of `step` bytes the way the connection does: the
  * undecoded tail is kept right after the decoded body. Returns the decoder
  * result; *body receives the decoded bytes, *rest the bytes after it. */
+/* The extension and trailer budget feed() passes (max_trailer). */
+static size_t feed_meta = 1024;
+
 static int feed(const char *raw, size_t step, uint64_t max_body, char *body, size_t *body_len,
                 size_t *rest)
 {
@@ -27,7 +31,7 @@ static int feed(const char *raw, size_t step, uint64_t max_body, char *body, siz
         end += n;
         fed += n;
         size_t used, made;
-        r = weft_chunked_decode(&d, buf + dec, buf + dec, end - dec, &used, &made, max_body, 1024);
+        r = weft_chunked_decode(&d, buf + dec, buf + dec, end - dec, &used, &made, max_body, feed_meta);
         if (r < 0)
             break;
         size_t left = end - dec - used;
@@ -107,6 +111,57 @@ static void malformed(void **state)
     }
 }
 
+/* Chunk extensions by RFC 9112 section 7.1.1's grammar, fed a byte at a
+ * time: each case is the size line of a 2-byte chunk. */
+static void extensions_by_grammar(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        int ok;
+    } cases[] = {
+        {"2", 1}, {"2;a", 1}, {"2;a=b", 1}, {"2;a=\"b c\"", 1}, {"2;a=\"q\\\"d\"", 1},
+        {"2 ;a", 1}, {"2\t;a", 1}, {"2; a", 1}, {"2;a =b", 1}, {"2;a= b", 1}, {"2;a;b=1;c", 1},
+        {"2;a=\"\"", 1}, {"2;a=b ;c", 1}, {"2;a=\"x\" ;c", 1}, {"2;a=\"\xe9\"", 1},
+        {"2 junk", 0}, {"2;", 0}, {"2 ", 0}, {"2\t", 0}, {"2;a=\"unterminated", 0},
+        {"2;a=", 0}, {"2;=b", 0}, {"2;a b", 0}, {"2;a=b c", 0}, {"2;a=\"b\"c", 0},
+        {"2;a ", 0}, {"2;a=b ", 0}, {"2;a=\"b\" ", 0}, {"2;a=(b)", 0}, {"2;a=\"\x01\"", 0},
+        {"2;a=\"\\\x01\"", 0}, {"2;;a", 0}, {"2,a", 0}, {"2;a=b=c", 0}, {"2;a\x7f", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char raw[128];
+        snprintf(raw, sizeof raw, "%s\r\nhi\r\n0\r\n\r\n", cases[i].line);
+        char body[64];
+        size_t len, rest;
+        int r = feed(raw, 1, 100, body, &len, &rest);
+        if (cases[i].ok ? r != 1 || len != 2 : r != WEFT_EBADMSG)
+            fail_msg("size line '%s': got %d, want %s", cases[i].line, r,
+                     cases[i].ok ? "accepted" : "400");
+    }
+}
+
+/* Extensions are bounded per line (4 KiB) and, with trailers, per body. */
+static void extension_limits(void **state)
+{
+    (void)state;
+    char raw[8192];
+    char body[64];
+    size_t len, rest;
+    int n = snprintf(raw, sizeof raw, "2;a=");
+    memset(raw + n, 'x', 5000);
+    strcpy(raw + n + 5000, "\r\nhi\r\n0\r\n\r\n");
+    feed_meta = 1 << 20; /* the line limit, not the body's budget */
+    assert_int_equal(feed(raw, 100, 100, body, &len, &rest), WEFT_EBADMSG);
+    feed_meta = 1024;
+    /* 30 chunks each with a 40-byte extension: past the 1 KiB budget */
+    size_t off = 0;
+    for (int i = 0; i < 30; i++)
+        off += (size_t)snprintf(raw + off, sizeof raw - off,
+                                "1;name=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\na\r\n");
+    strcpy(raw + off, "0\r\n\r\n");
+    assert_int_equal(feed(raw, 64, 100, body, &len, &rest), WEFT_EFIELDS);
+}
+
 static void sum_of_chunks_limited(void **state)
 {
     (void)state;
@@ -137,6 +192,8 @@ int main(void)
         cmocka_unit_test(malformed),
         cmocka_unit_test(sum_of_chunks_limited),
         cmocka_unit_test(trailer_limit),
+        cmocka_unit_test(extensions_by_grammar),
+        cmocka_unit_test(extension_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

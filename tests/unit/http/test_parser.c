@@ -159,11 +159,11 @@ static const struct {
     {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
     {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9000000\r\n\r\n", 413},
-    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 400}, /* not chunked last */
     {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
     {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
      "Transfer-Encoding: chunked\r\n\r\n",
-     501},
+     400}, /* chunked twice */
     {"GET / HTTP/1.1\r\nHost: h\r\nExpect: something\r\n\r\n", 417},
     {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
     {"GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505},
@@ -276,6 +276,163 @@ static void every_split_point(void **state)
     }
 }
 
+
+/* Hosts and targets, RFC 3986 rule by rule: the Host value or target,
+ * and whether it is accepted. */
+static const struct {
+    const char *host; /* a Host field value */
+    int ok;
+} hosts[] = {
+    {"h", 1}, {"example.com", 1}, {"example.com.", 1}, {"a-b_c~d.e", 1}, {"h:8080", 1},
+    {"h:", 1}, /* an empty port is allowed by the grammar */
+    {"127.0.0.1", 1}, {"127.0.0.1:80", 1}, {"[::1]", 1}, {"[::1]:8080", 1}, {"[::]", 1},
+    {"[2001:db8::1]", 1}, {"[1:2:3:4:5:6:7:8]", 1}, {"[::ffff:10.0.0.1]", 1},
+    {"[1:2:3:4:5:6:1.2.3.4]", 1}, {"[v1.x:y]", 1}, {"%41bc", 1}, {"a,b", 1},
+    {"xn--bcher-kva.example", 1}, {"1.example", 1}, {"123abc", 1},
+    {"user@h", 0}, {"h/path", 0}, {"a, b", 0}, {"a b", 0}, {"abc\\foo", 0}, {"::1", 0},
+    {"localhost:80 x", 0}, {"h:80x", 0}, {":80", 0}, {":80:80", 0}, {"::80", 0},
+    {"[4712::abcd::]", 0}, {"[::1", 0}, {"[::1]x", 0}, {"[1:2:3:4:5:6:7:8:9]", 0},
+    {"[1:2:3:4:5:6:7]", 0}, {"[12345::]", 0}, {"[::1%25eth0]", 0}, {"[1.2.3.4]", 0},
+    {"h:99999", 0}, {"h:-1", 0}, {"%4", 0}, {"%zz", 0}, {"h#x", 0}, {"h?x", 0},
+    /* numbers a resolver reads as IPv4 must be dotted-quad decimal */
+    {"017700000001", 0}, {"0x7f.1", 0}, {"0x7f000001", 0}, {"127.1", 0}, {"127.0.0.01", 0},
+    {"256.0.0.1", 0}, {"1.2.3.4.5", 0}, {"example.0x10", 0}, {"a.123", 0},
+};
+
+static const struct {
+    const char *target;
+    int ok;
+} targets[] = {
+    {"/", 1}, {"/a/b/c", 1}, {"/a?b=c&d=e", 1}, {"/a?x=/y?z", 1}, {"/%7Euser", 1},
+    {"/caf%C3%A9", 1}, {"/%F0%9F%98%80", 1}, {"/a:b@c!$&'()*+,;=-._~", 1}, {"/?", 1},
+    {"/x?%FF", 1}, /* a query's bytes are the application's */
+    {"http://h/", 1}, {"http://h", 1}, {"http://h?q=1", 1}, {"https://h:8443/p", 1},
+    {"http://[::1]:80/p", 1},
+    {"/x#frag", 0}, {"/\xc3\xa9", 0}, {"/a b", 0}, {"/a\"b", 0}, {"/a<b", 0}, {"/a{b}", 0},
+    {"/a|b", 0}, {"/a\\b", 0}, {"/a^b", 0}, {"/a`b", 0}, {"/%", 0}, {"/%2", 0}, {"/%zz", 0},
+    {"/%C0%AF", 0}, {"/%E0%80%AF", 0}, {"/%ED%A0%80", 0}, {"/%F4%90%80%80", 0}, {"/%00", 0},
+    {"/%C3", 0}, {"/%C3/", 0}, {"/?a#b", 0},
+    {"http://localhost:80x/", 0}, {"http://:80:80/", 0}, {"http://::80/", 0},
+    {"http://foo@localhost/", 0}, {"http://[4712::abcd::]/", 0}, {"http:///p", 0},
+    {"http://h/a#b", 0}, {"http://h#b", 0}, {"1http://h/", 0}, {"h:80", 0}, {"*x", 0},
+};
+
+static void hosts_by_rfc3986(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        char in[256];
+        snprintf(in, sizeof in, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", hosts[i].host);
+        weft_http_req req;
+        int r = parse(in, &req);
+        if ((r > 0) != hosts[i].ok || (!hosts[i].ok && r != WEFT_EBADMSG))
+            fail_msg("Host: %s: got %d, want %s", hosts[i].host, r,
+                     hosts[i].ok ? "accepted" : "400");
+        if (r > 0)
+            assert_slice(req.host, hosts[i].host);
+    }
+    /* empty Host: an error with origin-form; absolute-form's authority rules */
+    assert_int_equal(parse_status("GET / HTTP/1.1\r\nHost:\r\n\r\n"), WEFT_EBADMSG);
+    weft_http_req req;
+    assert_true(parse("GET http://a.example/x HTTP/1.1\r\nHost:\r\n\r\n", &req) > 0);
+    assert_slice(req.host, "a.example");
+    assert_true(parse("GET http://a.example:81/x HTTP/1.1\r\nHost: b.example\r\n\r\n", &req) > 0);
+    assert_slice(req.host, "a.example:81"); /* RFC 9112 3.2.2: the target's authority wins */
+    assert_true(req.absolute_form);
+}
+
+static void targets_by_rfc3986(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        char in[256];
+        snprintf(in, sizeof in, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", targets[i].target);
+        int r = parse_status(in);
+        if ((r > 0) != targets[i].ok || (!targets[i].ok && r != WEFT_EBADMSG))
+            fail_msg("target %s: got %d, want %s", targets[i].target, r,
+                     targets[i].ok ? "accepted" : "400");
+    }
+    /* '*' is for OPTIONS alone; CONNECT (a proxy's method) is 501 */
+    assert_true(parse_status("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
+    assert_int_equal(parse_status("GET * HTTP/1.1\r\nHost: h\r\n\r\n"), WEFT_EBADMSG);
+    assert_int_equal(parse_status("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n"), WEFT_ENOTIMPL);
+}
+
+/* Transfer-Encoding, every spelling that matters: accepted only when it
+ * says chunked, once, last; unknown codings before it are 501. */
+static void transfer_encoding_spellings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *te;
+        int status; /* 0: accepted as chunked */
+    } cases[] = {
+        {"chunked", 0}, {"Chunked", 0}, {"CHUNKED", 0}, {"chunked ", 0}, {" chunked", 0},
+        {", chunked", 0}, {"chunked,", 0}, {"chunked, ,", 0},
+        {"gzip, chunked", 501}, {"deflate,chunked", 501}, {"gzip;q=1, chunked", 501},
+        {"identity, chunked", 501},
+        {"gzip", 400}, {"identity", 400}, {"chunked, gzip", 400}, {"chunked, chunked", 400},
+        {"chunked;x=1", 400}, {"chunked;", 400}, {"chunked x", 400}, {"\"chunked\"", 400},
+        {"chunk", 400}, {"chunkedx", 400}, {"", 400}, {",", 400}, {"chunked;a=\"b", 400},
+        {"gzip;a, chunked", 400}, {"x;=1, chunked", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char in[256];
+        snprintf(in, sizeof in, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: %s\r\n\r\n",
+                 cases[i].te);
+        weft_http_req req;
+        int r = parse(in, &req);
+        int got = r > 0 ? 0 : weft_http_status_of(r);
+        if (got != cases[i].status || (r > 0 && !req.chunked))
+            fail_msg("Transfer-Encoding: '%s': got %d, want %d", cases[i].te, got,
+                     cases[i].status);
+    }
+}
+
+/* weft_http_scan_feed: feeding a head a byte at a time and parsing only
+ * when it says so ends in the same answer as parsing the whole, for valid
+ * heads and for every error rule, with a parse per line, not per byte. */
+static void scan_skips_nothing_that_matters(void **state)
+{
+    (void)state;
+    weft_http_limits lim = WEFT_HTTP_LIMITS_DEFAULT;
+    lim.max_request_line = 64;
+    lim.max_header_bytes = 128;
+    const char *extra[] = {
+        "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r",
+    };
+    size_t nbad = sizeof bad / sizeof bad[0], nvalid = sizeof valid / sizeof valid[0];
+    size_t nextra = sizeof extra / sizeof extra[0];
+    for (size_t i = 0; i < nbad + nvalid + nextra; i++) {
+        const char *s = i < nbad ? bad[i].in : i < nbad + nvalid ? valid[i - nbad] : extra[i - nbad - nvalid];
+        size_t len = strlen(s);
+        weft_http_req req;
+        int whole = weft_http_parse_request(s, len, &req, hdrs, 128, &lim);
+        weft_http_scan scan = {0};
+        int r = WEFT_EAGAIN, parses = 0;
+        size_t k;
+        for (k = 1; k <= len && r == WEFT_EAGAIN; k++)
+            if (weft_http_scan_feed(&scan, s, k, &lim)) {
+                parses++;
+                r = weft_http_parse_request(s, k, &req, hdrs, 128, &lim);
+            }
+        if (r != whole && !(whole > 0 && r == WEFT_EAGAIN))
+            fail_msg("case %zu: fed %d, whole %d: %s", i, r, whole, s);
+        if (whole > 0)
+            assert_int_equal(r, whole);
+        int lines = 1;
+        for (const char *p = s; *p; p++)
+            lines += *p == '\n' || *p == '\r';
+        if (parses > lines + 2)
+            fail_msg("case %zu: %d parses for %d line ends", i, parses, lines);
+    }
+}
+
 static void pipelined_batch(void **state)
 {
     (void)state;
@@ -320,6 +477,10 @@ int main(void)
         cmocka_unit_test(custom_limits),
         cmocka_unit_test(every_split_point),
         cmocka_unit_test(pipelined_batch),
+        cmocka_unit_test(hosts_by_rfc3986),
+        cmocka_unit_test(targets_by_rfc3986),
+        cmocka_unit_test(transfer_encoding_spellings),
+        cmocka_unit_test(scan_skips_nothing_that_matters),
         cmocka_unit_test(list_has),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
