@@ -43,7 +43,12 @@ fi
 
 # playwright-core (npm) drives the system chromium; it downloads no browser.
 BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-if [[ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]]; then
-  echo "deps: installing playwright-core for the browser test"
+# The pinned version is the last one that runs on Debian 12's nodejs 18
+# (scripts/check-debian-node.sh proves it); a different one is replaced.
+want_pw=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$BROWSER_DIR/package.json")
+have_pw=$(sed -n 's/^  "version": "\(.*\)".*/\1/p' \
+  "$BROWSER_DIR/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [[ "$have_pw" != "$want_pw" ]]; then
+  echo "deps: installing playwright-core $want_pw for the browser test"
   (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --silent)
 fi
