@@ -36,12 +36,8 @@ tsan: deps
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 WT_SLOW_BUILD=1 WT_SANITIZED=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 fuzz: deps
-	CC=clang cmake -S . -B build-fuzz $(CMAKE_GEN) -DWEFT_FUZZ=ON -DBUILD_TESTING=OFF
-	cmake --build build-fuzz --target fuzz_request fuzz_json
-	mkdir -p build-fuzz/corpus build-fuzz/json_corpus
-	cp tests/fuzz/corpus/* build-fuzz/corpus/ && cp tests/fuzz/json_corpus/* build-fuzz/json_corpus/
-	build-fuzz/bin/fuzz_request -dict=tests/fuzz/http.dict -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus
-	build-fuzz/bin/fuzz_json -dict=tests/fuzz/json.dict -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/json_corpus
+	@scripts/deps.sh --fuzz
+	scripts/fuzz.sh
 
 bench: build
 	bench/run.sh all

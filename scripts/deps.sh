@@ -16,10 +16,15 @@ BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo libnginx-m
                 gnuplot-nox linux-perf
                 python3 procps iproute2) # free ports, timelines; pgrep for nginx workers; ss
 
+# Fuzzing only (make fuzz): the second HTTP parser the differential fuzzer
+# compares against.
+FUZZ_PACKAGES=(libhttp-parser-dev)
+
 want=("${PACKAGES[@]}")
-if [[ "${1:-}" == "--bench" ]]; then
-  want+=("${BENCH_PACKAGES[@]}")
-fi
+case "${1:-}" in
+  --bench) want+=("${BENCH_PACKAGES[@]}") ;;
+  --fuzz) want+=("${FUZZ_PACKAGES[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
