@@ -64,8 +64,21 @@ void weft__h1c_on_alloc(weft_transport *t, char **base, size_t *len)
     /* 4 KiB holds a typical answer; a larger one grows the buffer. */
     if (weft_buf_reserve(&c->in, 4096))
         return;
+    size_t room = c->in.cap - c->in.len;
+    if (c->call) {
+        /* Read no further than the body limit allows (the head, the
+         * body, one chunk line): an oversized answer fails once it passes
+         * the limit, not after the buffer's doubled capacity has filled.
+         * Always a little room, so that the parse can tell. */
+        size_t most = MAX_HEAD + c->call->base.max_body + 4096;
+        size_t left = c->in.len < most ? most - c->in.len : 0;
+        if (left < 4096)
+            left = 4096;
+        if (room > left)
+            room = left;
+    }
     *base = c->in.data + c->in.len;
-    *len = c->in.cap - c->in.len;
+    *len = room;
 }
 
 /* The backend closed a reused connection before answering: it had timed

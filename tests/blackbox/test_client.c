@@ -175,6 +175,54 @@ static void faults_map_to_errors(void **state)
     wt_fault_stop(reset);
 }
 
+/* Every way a backend can misbehave ends the call in time with 502 or 504,
+ * the connection is not kept for another call, nothing stays in flight,
+ * and an answer that never ends costs no more memory than the body limit
+ * allows, given back afterwards. */
+static void every_backend_fault_ends_cleanly(void **state)
+{
+    (void)state;
+    static const struct {
+        wt_fault_mode mode;
+        const char *what;
+        int status;
+    } faults[] = {
+        {WT_FAULT_SILENT, "hangs", 504},           {WT_FAULT_GARBAGE, "sends garbage", 502},
+        {WT_FAULT_RESET, "resets mid-body", 502},  {WT_FAULT_SHORT, "lies about its length", 502},
+        {WT_FAULT_ENDLESS, "streams without end", 502}, {WT_FAULT_DRIP, "drips a byte at a time", 504},
+    };
+    long rss0 = wt_rss_kb(front.pid);
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        wt_fault *f = wt_fault_start(faults[i].mode);
+        wt_response r;
+        long t0 = wt_now_ms();
+        int st = front_get(&front, "/fetch", wt_fault_port(f), "/", "&timeout=600", &r);
+        long dt = wt_now_ms() - t0;
+        if (st != faults[i].status || dt > 600 + (wt_sanitized() ? 3000 : 700))
+            fail_msg("a backend that %s: %d after %ld ms, want %d within the 600 ms deadline",
+                     faults[i].what, st, dt, faults[i].status);
+        wt_response_free(&r);
+        /* the connection was given up, not pooled */
+        long until = wt_now_ms() + 3000;
+        while (wt_fault_peer_closed(f) < 1 && faults[i].mode != WT_FAULT_SHORT &&
+               faults[i].mode != WT_FAULT_GARBAGE && faults[i].mode != WT_FAULT_RESET &&
+               wt_now_ms() < until)
+            usleep(5000);
+        if (faults[i].mode == WT_FAULT_SILENT || faults[i].mode == WT_FAULT_ENDLESS ||
+            faults[i].mode == WT_FAULT_DRIP)
+            assert_int_equal(wt_fault_peer_closed(f), 1);
+        assert_int_equal(client_stat("active"), 0);
+        if (!use_curl) /* libcurl keeps its own pool, which it does not report */
+            assert_int_equal(client_stat("idle"), 0); /* none of these is kept for reuse */
+        wt_fault_stop(f);
+    }
+    if (!wt_sanitized() && rss0 > 0) {
+        long rss = wt_rss_kb(front.pid);
+        if (rss - rss0 > 24 * 1024) /* the 8 MiB limit, with its buffer's doubling */
+            fail_msg("front RSS grew from %ld to %ld KB", rss0, rss);
+    }
+}
+
 /* A handler that lets the error through: the server answers 502 (or 504
  * for a time-out) with the call's message, never a crash or a hang. */
 static void unhandled_errors_become_502_504(void **state)
@@ -300,6 +348,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(keep_alive_reuses_one_connection),
         cmocka_unit_test(large_request_on_a_new_connection),
         cmocka_unit_test(faults_map_to_errors),
+        cmocka_unit_test(every_backend_fault_ends_cleanly),
         cmocka_unit_test(unhandled_errors_become_502_504),
         cmocka_unit_test(client_disconnect_aborts_backend_call),
         cmocka_unit_test(deadline_shorter_than_backend),

@@ -54,6 +54,30 @@ static void *serve(void *arg)
         usleep(50000);
         struct linger l = {1, 0}; /* close with RST */
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    } else if (f->mode == WT_FAULT_ENDLESS) {
+        static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        static char chunk[8 + 65536 + 2];
+        memcpy(chunk, "10000\r\n", 7);
+        memset(chunk + 7, 'x', 65536);
+        memcpy(chunk + 7 + 65536, "\r\n", 2);
+        ssize_t n = send(fd, head, sizeof head - 1, MSG_NOSIGNAL);
+        while (n > 0 && !atomic_load(&f->stop))
+            n = send(fd, chunk, 7 + 65536 + 2, MSG_NOSIGNAL);
+        atomic_fetch_add(&f->peer_closed, 1); /* the send failed: the peer closed */
+    } else if (f->mode == WT_FAULT_DRIP) {
+        static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        for (size_t i = 0; i < sizeof answer - 1 && !atomic_load(&f->stop); i++) {
+            if (send(fd, answer + i, 1, MSG_NOSIGNAL) != 1) {
+                atomic_fetch_add(&f->peer_closed, 1);
+                break;
+            }
+            usleep(20000);
+        }
+    } else if (f->mode == WT_FAULT_SHORT) {
+        static const char part[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789";
+        (void)!send(fd, part, sizeof part - 1, MSG_NOSIGNAL);
+        shutdown(fd, SHUT_WR);
+        read_request(fd);
     } else {
         /* silent: wait for the peer to give up, and count it */
         while (!atomic_load(&f->stop)) {
@@ -144,12 +168,18 @@ void wt_fault_stop(wt_fault *f)
 
 int wt_refusing_port(void)
 {
+    /* Bound and never listened on: connections are refused. The socket
+     * stays open, so no other test running beside this one can bind the
+     * port meanwhile (one socket per process, made on first use). */
+    static int port;
+    if (port)
+        return port;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(fd, (struct sockaddr *)&a, sizeof a);
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd); /* bound, never listened: connections are refused */
-    return ntohs(a.sin_port);
+    port = ntohs(a.sin_port);
+    return port;
 }
