@@ -140,6 +140,14 @@ static void deadline_answers_504(void **state)
     wt_response_free(&r);
     assert_true(dt >= 140 && dt < 700);
     assert_int_equal(stat_of("responses_504"), before + 1);
+    /* The deadline cancels the request's scope, so the handler's own await
+     * (a 1000 ms delay, no backend call) ends with it: the request is over
+     * well before the delay would have run out. */
+    long until = t0 + 700;
+    while (stat_of("requests_inflight") > 1 && wt_now_ms() < until)
+        usleep(5000);
+    if (stat_of("requests_inflight") != 1)
+        fail_msg("the handler still ran %ld ms after its 150 ms deadline", wt_now_ms() - t0);
     t0 = wt_now_ms();
     assert_int_equal(wt_request(srv.port, "GET /deadline?ms=10 HTTP/1.1\r\nHost: t\r\n\r\n", &r),
                      200);

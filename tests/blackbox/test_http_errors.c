@@ -133,6 +133,36 @@ static void body_limits_are_413(void **state)
     free(raw);
 }
 
+/* The limit is inclusive: a body of exactly --max-body bytes (100000) is
+ * served, declared or chunked; one byte more is 413 either way. */
+static void body_at_the_limit_is_served(void **state)
+{
+    (void)state;
+    for (int chunked = 0; chunked <= 1; chunked++)
+        for (int extra = 0; extra <= 1; extra++) {
+            size_t n = 100000 + (size_t)extra;
+            char *raw = malloc(n + 256);
+            int len = chunked ? snprintf(raw, 256, "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                                                  "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", n)
+                              : snprintf(raw, 256, "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                                                  "Content-Length: %zu\r\n\r\n", n);
+            memset(raw + len, 'b', n);
+            len += (int)n;
+            if (chunked)
+                len += snprintf(raw + len, 256, "\r\n0\r\n\r\n");
+            wt_conn *c = wt_connect(srv.port);
+            wt_send(c, raw, (size_t)len);
+            wt_response r;
+            assert_int_equal(wt_read_response(c, &r, 5000, 0), 0);
+            if (r.status != (extra ? 413 : 200) || (!extra && r.body_len != n))
+                fail_msg("%s body of %zu bytes: %d (%zu bytes back)", chunked ? "chunked" : "declared",
+                         n, r.status, r.body_len);
+            wt_response_free(&r);
+            wt_close(c);
+            free(raw);
+        }
+}
+
 static void expectation_failed(void **state)
 {
     (void)state;
@@ -179,6 +209,7 @@ int main(void)
         cmocka_unit_test(unsupported_is_501_and_505),
         cmocka_unit_test(size_limits),
         cmocka_unit_test(body_limits_are_413),
+        cmocka_unit_test(body_at_the_limit_is_served),
         cmocka_unit_test(expectation_failed),
         cmocka_unit_test(expect_with_oversize_body),
         cmocka_unit_test(server_survives_garbage),

@@ -16,6 +16,7 @@
 static wt_server srv;
 
 typedef struct shot {
+    const char *path; /* NULL: /sleep?ms=1500 */
     int status;
     long ms;
     char retry_after[16];
@@ -26,7 +27,10 @@ static void *fire(void *arg)
     shot *s = arg;
     long t0 = wt_now_ms();
     wt_response r;
-    s->status = wt_request(srv.port, "GET /sleep?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    char raw[128];
+    snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
+             s->path ? s->path : "/sleep?ms=1500");
+    s->status = wt_request(srv.port, raw, &r);
     s->ms = wt_now_ms() - t0;
     if (s->status > 0) {
         if (!wt_header(&r, "Retry-After", s->retry_after, sizeof s->retry_after))
@@ -51,7 +55,9 @@ static void saturated_pool_sheds(void **state)
         pthread_create(&t[i], NULL, fire, &shots[i]);
 
     /* while the pool is saturated, callback routes answer immediately */
-    usleep(300000);
+    long until = wt_now_ms() + 3000; /* 4 admitted, and the /stats call asking */
+    while (wt_stat(srv.port, "requests_inflight") < 5 && wt_now_ms() < until)
+        usleep(5000);
     long t0 = wt_now_ms();
     assert_int_equal(wt_request(srv.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL), 200);
     assert_true(wt_now_ms() - t0 < 200);
@@ -74,7 +80,9 @@ static void saturated_pool_sheds(void **state)
     assert_int_equal(wt_stop(&srv, 15, 5000), 0);
 }
 
-/* --max-concurrent caps requests in flight across handler kinds. */
+/* --max-concurrent caps requests in flight across handler kinds: with 2
+ * allowed, of 2 fibers and 2 worker jobs sent together 2 finish and 2 are
+ * refused at once with 503 and a Retry-After of whole seconds. */
 static void max_concurrent_sheds(void **state)
 {
     (void)state;
@@ -84,14 +92,25 @@ static void max_concurrent_sheds(void **state)
     pthread_t t[4];
     shot shots[4];
     memset(shots, 0, sizeof shots);
+    shots[0].path = shots[2].path = "/delay?ms=1000"; /* WEFT_ASYNC */
+    shots[1].path = shots[3].path = "/sleep?ms=1000"; /* WEFT_SYNC */
     for (int i = 0; i < 4; i++)
         pthread_create(&t[i], NULL, fire, &shots[i]);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     int ok = 0, busy = 0;
     for (int i = 0; i < 4; i++) {
-        ok += shots[i].status == 200;
-        busy += shots[i].status == 503;
+        if (shots[i].status == 200) {
+            ok++;
+            assert_true(shots[i].ms >= 950);
+        } else if (shots[i].status == 503) {
+            busy++;
+            char *end;
+            long secs = strtol(shots[i].retry_after, &end, 10);
+            if (!shots[i].retry_after[0] || *end || secs < 1 || secs > 10)
+                fail_msg("503 for %s with Retry-After '%s'", shots[i].path, shots[i].retry_after);
+            assert_true(shots[i].ms < 500); /* refused at once */
+        }
     }
     assert_int_equal(ok, 2);
     assert_int_equal(busy, 2);

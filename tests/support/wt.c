@@ -228,7 +228,9 @@ void wt_reset(wt_conn *c)
     wt_close(c);
 }
 
-/* Reads more bytes into c->buf; 1 got data, 0 EOF, -1 timeout/error. */
+/* Reads more bytes into c->buf: 1 got data, 0 a clean end (FIN), -2 a
+ * reset, -1 a time-out or another error. A reset is never a clean close:
+ * the server closes gracefully so that its answer survives. */
 static int fill(wt_conn *c, long until)
 {
     if (c->len == sizeof c->buf)
@@ -241,7 +243,7 @@ static int fill(wt_conn *c, long until)
         return -1;
     ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
     if (n < 0)
-        return errno == ECONNRESET ? 0 : -1;
+        return errno == ECONNRESET ? -2 : -1;
     c->len += (size_t)n;
     return n > 0;
 }
@@ -352,8 +354,11 @@ int wt_read_response(wt_conn *c, wt_response *r, int timeout_ms, int head_only)
         consume(c, n);
         return 0;
     }
-    while (fill(c, until) > 0) /* close-delimited */
+    int f;
+    while ((f = fill(c, until)) > 0) /* close-delimited: only a clean end ends it */
         ;
+    if (f < 0)
+        return -1;
     r->body = malloc(c->len + 1);
     memcpy(r->body, c->buf, c->len);
     r->body[c->len] = '\0';
@@ -397,7 +402,7 @@ int wt_wait_closed(wt_conn *c, int timeout_ms)
     if (r == 0)
         return 1;
     if (r < 0)
-        return -1;
+        return r;
     return c->len > before ? 0 : -1;
 }
 

@@ -51,15 +51,17 @@ typedef struct wt_response {
 } wt_response;
 
 /* Reads one response (Content-Length, chunked or close-delimited) within
- * timeout_ms. Returns 0, or -1 on timeout/EOF/garbage. head_only: the
+ * timeout_ms. Returns 0, or -1 on timeout/EOF/reset/garbage; a
+ * close-delimited body ends only with a clean close, never a time-out. head_only: the
  * response to a HEAD request has no body. */
 int wt_read_response(wt_conn *c, wt_response *r, int timeout_ms, int head_only);
 void wt_response_free(wt_response *r);
 /* A response header's value (first match, case-insensitive) copied to
  * out; NULL if absent. */
 const char *wt_header(const wt_response *r, const char *name, char *out, size_t cap);
-/* 1 if the peer closed the connection within timeout_ms with no more
- * data, 0 if data arrived, -1 on timeout. */
+/* 1 if the peer closed the connection cleanly (a FIN) within timeout_ms
+ * with no more data, 0 if data arrived, -1 on timeout, -2 if it reset the
+ * connection instead. */
 int wt_wait_closed(wt_conn *c, int timeout_ms);
 
 /* One request on a new connection; returns the status (or -1), with the

@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""The mutation check: does the test suite catch the bugs that matter?
+
+Each mutant below is a hand-written, one-place change to a rule weft must
+keep (limits, status codes, cancellation, deadlines, exactly-once
+completion, admission, drain, the parser's strictness). One at a time, it
+is applied to a copy of the source tree, the copy is built, and the suite
+is run (ctest, every test but the browser one, stopping at the first
+failure); the mutant must be *killed* - some test must fail. A mutant that
+survives names a rule no test checks.
+
+Usage: scripts/mutants.py [--jobs N] [NAME ...]      (not in the timed suite)
+Writes the table to build-mutants/result.md; exit 1 if any survived.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (name, file, original text (must occur exactly once), mutated text, what the bug is)
+MUTANTS = [
+    ("cl-limit-inclusive", "src/http/parser.c",
+     "if (n > lim->max_body)", "if (n >= lim->max_body)",
+     "a declared body exactly at --max-body refused with 413"),
+    ("chunked-limit-inclusive", "src/http/chunked.c",
+     "if (d->total + d->remaining > max_body) {", "if (d->total + d->remaining >= max_body) {",
+     "a chunked body exactly at --max-body refused with 413"),
+    ("deadline-no-cancel", "src/server/dispatch.c",
+     "    weft_scope_cancel(&c->scope, WEFT_ETIMEDOUT);\n    weft__ctx_release(c);",
+     "    weft__ctx_release(c);",
+     "the route deadline answers 504 but no longer cancels the request's scope"),
+    ("grace-timer-never-started", "src/app/app.c",
+     "    weft_timer_start(&app->ctl, &app->grace, (uint64_t)app->cfg.shutdown_grace_ms, on_grace);",
+     "", "SIGTERM never starts the --shutdown-grace timer"),
+    ("duplicate-cl-accepted", "src/http/parser.c",
+     "    if (req->has_content_length)\n        return fail(req, WEFT_EBADMSG, \"duplicate Content-Length\");",
+     "", "two Content-Length fields accepted (the last wins)"),
+    ("cl-and-te-accepted", "src/http/parser.c",
+     "        if (req->has_content_length)\n            return fail(req, WEFT_EBADMSG, \"both Content-Length and Transfer-Encoding\");",
+     "", "Content-Length beside Transfer-Encoding accepted: request smuggling"),
+    ("missing-host-accepted", "src/http/parser.c",
+     "    if (req->minor == 1 && !st->host_seen)", "    if (0)",
+     "HTTP/1.1 without Host accepted"),
+    ("obs-fold-accepted", "src/http/parser.c",
+     "    if (*p == ' ' || *p == '\\t')\n        return fail(req, WEFT_EBADMSG, \"obsolete line folding (obs-fold) is not accepted\");",
+     "", "obs-fold accepted as part of the field name"),
+    ("bare-lf-accepted", "src/http/parser.c",
+     "        if (*p == '\\n')\n            return -1;\n    }\n    return 0;\n}",
+     "    }\n    return 0;\n}", "a bare LF inside a line no longer an error"),
+    ("fragment-accepted", "src/http/uri.c",
+     "        if (c == '?') {\n            in_query = 1;\n            continue;\n        }",
+     "        if (c == '?' || c == '#') {\n            in_query = 1;\n            continue;\n        }",
+     "a '#' fragment in the request target accepted"),
+    ("userinfo-accepted", "src/http/uri.c",
+     "        } else if (c == '@') {\n            return \"user information is not allowed in the authority\";\n        }",
+     "        }", "Host: user@h accepted"),
+    ("numeric-host-accepted", "src/http/uri.c",
+     "    if (label_is_numeric(last, last_end) && !ipv4_valid(p, end))",
+     "    if (0 && label_is_numeric(last, last_end))", "Host: 0x7f.1 accepted"),
+    ("chunk-ext-bws-then-crlf", "src/http/chunked.c",
+     "        return ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_WS : -1;",
+     "        return ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_AFTER : -1;",
+     "a chunk size followed by whitespace and no ';' accepted"),
+    ("te-chunked-twice", "src/http/parser.c",
+     "        if (st->te_chunked > 1)", "        if (st->te_chunked > 2)",
+     "Transfer-Encoding: chunked, chunked accepted"),
+    ("half-close-cancels", "src/http1/server.c",
+     "static void h1_eof(weft_conn *c)\n{\n    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);",
+     "static void h1_eof(weft_conn *c)\n{\n    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);\n    else if (c->state == CONN_HANDLING)\n        weft__request_client_gone(&c->ctx, \"went away\");",
+     "a client's FIN after its request cancels the request (RFC 9112 9.6)"),
+    ("disconnect-no-cancel", "src/server/request.c",
+     "    weft_scope_cancel(&c->scope, WEFT_ECANCELED);\n}",
+     "}", "a client that is gone no longer cancels its request's work"),
+    ("admission-off-by-one", "src/server/dispatch.c",
+     "    if (sl->inflight > sl->max_inflight) {", "    if (sl->inflight > sl->max_inflight + 1) {",
+     "--max-concurrent admits one request too many"),
+    ("no-retry-after", "src/server/dispatch.c",
+     "    weft_add_header(c, \"Retry-After\", secs);", "",
+     "503 answers without Retry-After"),
+    ("pool-queue-off-by-one", "src/pool/pool.c",
+     "pool->queued >= free_workers + pool->queue_len", "pool->queued > free_workers + pool->queue_len",
+     "the worker pool queues one job more than --queue-length"),
+    ("task-completes-twice", "src/task/task.c",
+     "    if (t->done) {\n        if (dtor && value)\n            dtor(value);\n        return WEFT_ESTATE;\n    }",
+     "", "a task may complete twice: waiters run again, values leak"),
+    ("drain-keeps-alive", "src/http1/server.c",
+     "    if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed) ||\n        atomic_load_explicit(&c->app->shutting_down, memory_order_relaxed))\n        c->close_after = 1;",
+     "", "a draining server no longer says Connection: close"),
+    ("too-many-fields-accepted", "src/http/parser.c",
+     "        if (req->nheaders >= lim->max_headers || req->nheaders >= hdr_cap)",
+     "        if (req->nheaders >= hdr_cap)", "--max-headers no longer enforced (431)"),
+    ("http10-keepalive-default", "src/http/parser.c",
+     "        req->keep_alive = st->conn_keep && !st->conn_close;",
+     "        req->keep_alive = !st->conn_close;", "HTTP/1.0 connections kept alive without asking"),
+    ("scan-skips-limits", "src/http/parser.c",
+     "        return parse || len - s->line_start > lim->max_request_line;", "        return parse;",
+     "a request line growing past the limit without a line end is not refused (414)"),
+    ("client-body-limit-inclusive", "src/http1/client_read.c",
+     "if (c->head.has_content_length && c->head.content_length > k->base.max_body) {",
+     "if (c->head.has_content_length && c->head.content_length > k->base.max_body + 1000000) {",
+     "the client's response body limit is not enforced on a declared length"),
+]
+
+
+def run(cmd, cwd, log, timeout):
+    with open(log, "a") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+        f.flush()
+        try:
+            return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT,
+                                  timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            f.write("timed out\n")
+            return 124
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    work = os.path.join(ROOT, "build-mutants")
+    src = os.path.join(work, "src-copy")
+    os.makedirs(work, exist_ok=True)
+    chosen = [m for m in MUTANTS if not a.names or m[0] in a.names]
+    rows, survived = [], []
+    for name, path, orig, mutated, what in chosen:
+        if os.path.exists(src):
+            shutil.rmtree(src)
+        shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+            "build*", ".git", "node_modules"))
+        os.symlink(os.path.join(ROOT, "tests/browser/node_modules"),
+                   os.path.join(src, "tests/browser/node_modules"))
+        file = os.path.join(src, path)
+        text = open(file).read()
+        if text.count(orig) != 1:
+            print(f"{name}: the original text occurs {text.count(orig)} times in {path}")
+            sys.exit(2)
+        open(file, "w").write(text.replace(orig, mutated))
+        log = os.path.join(work, f"{name}.log")
+        if os.path.exists(log):
+            os.remove(log)
+        bdir = os.path.join(work, "build")
+        t0 = time.time()
+        rc = run(["cmake", "-S", src, "-B", bdir, "-G", "Ninja",
+                  "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], src, log, 300)
+        rc = rc or run(["cmake", "--build", bdir, "-j", str(a.jobs)], src, log, 900)
+        if rc:
+            verdict = "killed (does not build)"
+        else:
+            rc = run(["ctest", "-j", str(a.jobs), "--stop-on-failure", "-E", "browser",
+                      "--timeout", "300"], bdir, log, 1200)
+            verdict = "killed" if rc else "SURVIVED"
+        failed = ""
+        if rc:
+            for line in open(log):
+                if "(Failed)" in line or "(Timeout)" in line or "***Failed" in line:
+                    failed = line.split("-", 1)[-1].strip().split()[0]
+                    break
+        dt = time.time() - t0
+        print(f"{name:<28} {verdict:<8} {failed:<32} {dt:5.0f} s  {what}", flush=True)
+        rows.append((name, path, what, verdict, failed))
+        if verdict == "SURVIVED":
+            survived.append(name)
+    with open(os.path.join(work, "result.md"), "w") as f:
+        f.write("| mutant | where | the bug | verdict | first failing test |\n|---|---|---|---|---|\n")
+        for r in rows:
+            f.write(f"| {r[0]} | `{r[1]}` | {r[2]} | {r[3]} | {r[4]} |\n")
+    print(f"{len(rows) - len(survived)}/{len(rows)} mutants killed")
+    sys.exit(1 if survived else 0)
+
+
+if __name__ == "__main__":
+    main()
