@@ -252,6 +252,10 @@ static void callback_fanout(weft_ctx *c)
         return;
     }
     long *count = weft_arena_alloc(weft_ctx_arena(c), 2 * sizeof *count);
+    if (!count) {
+        weft_reply_error(c, 503, "out of memory");
+        return;
+    }
     count[0] = n;
     count[1] = 0;
     weft_bag_set(c, "n", &count[0]);

@@ -56,7 +56,10 @@ int weft_task_err(const weft_task *t);
 void *weft_task_value(const weft_task *t);
 
 /* Runs fn(t, arg) once t completes; at once, before returning, if it
- * already has. Returns 0 or WEFT_ENOMEM. */
+ * already has. Always exactly once: when t is NULL (its constructor was
+ * out of memory) or the continuation cannot be recorded, fn runs at once
+ * with a task that failed with WEFT_ENOMEM, and WEFT_ENOMEM is returned;
+ * else 0. */
 int weft_task_then(weft_task *t, weft_task_fn fn, void *arg);
 /* The same with caller-provided storage, detachable with weft_task_unwait
  * until it runs. */

@@ -239,6 +239,36 @@ int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int
     return 0;
 }
 
+static void refuse(weft_listener *l);
+
+static void on_spare_closed(uv_handle_t *h)
+{
+    weft_listener *l = (weft_listener *)((char *)h - offsetof(weft_listener, spare));
+    l->spare_busy = 0;
+    if (l->refuse_waiting) {
+        l->refuse_waiting = 0;
+        refuse(l);
+    }
+}
+
+/* Closes the connection waiting on l without an owner. While the spare
+ * handle is still closing, the next one waits for it (libuv does not poll
+ * the listener meanwhile), then goes the same way. */
+static void refuse(weft_listener *l)
+{
+    if (!l->open)
+        return;
+    if (l->spare_busy) {
+        l->refuse_waiting = 1;
+        return;
+    }
+    uv_tcp_init(l->h.loop, &l->spare);
+    l->spare_busy = 1;
+    if (uv_accept((uv_stream_t *)&l->h, (uv_stream_t *)&l->spare) == 0)
+        weft_warn("a connection was closed unanswered: no memory to serve it");
+    uv_close((uv_handle_t *)&l->spare, on_spare_closed);
+}
+
 static void on_connection(uv_stream_t *s, int status)
 {
     weft_listener *l = (weft_listener *)((char *)s - offsetof(weft_listener, h));
@@ -246,7 +276,10 @@ static void on_connection(uv_stream_t *s, int status)
         weft_warn("accept failed: %s", uv_strerror(status));
         return;
     }
+    l->took = 0;
     l->on_connection(l);
+    if (!l->took)
+        refuse(l);
 }
 
 int weft__listener_start(weft_listener *l, void (*cb)(weft_listener *l))
@@ -257,6 +290,7 @@ int weft__listener_start(weft_listener *l, void (*cb)(weft_listener *l))
 
 int weft__listener_accept(weft_listener *l, weft_tcp *t)
 {
+    l->took = 1; /* even on failure: libuv has closed the connection then */
     return uv_accept((uv_stream_t *)&l->h, (uv_stream_t *)&t->h);
 }
 

@@ -151,6 +151,12 @@ typedef struct weft_listener {
     void (*on_connection)(struct weft_listener *l);
     void *data;
     int open;
+    /* A connection the owner did not take (it could not allocate for it)
+     * is accepted into this handle and closed at once: left waiting, it
+     * would stop the listener for good (libuv polls a listener again only
+     * once its pending connection is taken). */
+    uv_tcp_t spare;
+    uint8_t took, spare_busy, refuse_waiting;
 } weft_listener;
 
 /* Binds and listens on host:port (0 = any free port) on the calling
@@ -158,7 +164,8 @@ typedef struct weft_listener {
  * why written to err. *bound_port gets the port. */
 int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
                         int *bound_port, char *err, size_t errcap);
-/* Calls on_connection for each connection waiting (loop thread). */
+/* Calls on_connection for each connection waiting (loop thread). One
+ * that on_connection does not take with weft__listener_accept is closed. */
 int weft__listener_start(weft_listener *l, void (*on_connection)(weft_listener *l));
 /* Takes one waiting connection into tcp (weft__tcp_init'ed); 0 or error. */
 int weft__listener_accept(weft_listener *l, weft_tcp *tcp);

@@ -76,14 +76,18 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
     switch (c->state) {
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
-        if (!c->rbuf && weft__conn_rbuf_room(c, 0))
+        if (!c->rbuf && (c->no_memory = weft__conn_rbuf_room(c, 0) == WEFT_ENOMEM))
             return;
         break;
     case CONN_CLOSED:
         return;
-    default:
-        if (c->proto->room(c))
+    default: {
+        int r = c->proto->room(c);
+        if (r) {
+            c->no_memory = r == WEFT_ENOMEM;
             return;
+        }
+    }
     }
     *base = c->rbuf + c->rend;
     *len = c->rcap - c->rend;
@@ -238,6 +242,14 @@ static void on_read(weft_transport *t, ssize_t nread)
     if (nread == 0)
         return;
     if (nread == WEFT_IO_NOBUFS) {
+        if (c->no_memory) {
+            /* Without a buffer this connection cannot be read: waiting
+             * would hang it. Whatever it was doing ends (cancelled). */
+            weft_warn("closing a connection of %s: no memory for its read buffer",
+                      weft__conn_peer(c));
+            conn_close(c);
+            return;
+        }
         weft__conn_read_pause(c); /* resumed when the current request is done */
         return;
     }

@@ -211,6 +211,7 @@ struct weft_conn {
     int refs;               /* the transport, a busy handler, a frame on the stack */
     uint8_t writing;
     uint8_t read_stopped;
+    uint8_t no_memory; /* the read buffer could not be allocated: close */
     uint8_t peer_eof;
     uint8_t close_when_flushed;
     uint8_t in_process;

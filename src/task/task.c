@@ -135,15 +135,28 @@ static void run_then(weft_task *t, void *arg)
     fn(t, a);
 }
 
+/* What a continuation sees when its task could not be made, or could not
+ * be waited on, for want of memory: a task that failed with WEFT_ENOMEM.
+ * Shared and never freed (its references never reach zero). */
+static weft_task out_of_memory = {.refs = 1 << 30, .done = 1, .err = WEFT_ENOMEM};
+
 int weft_task_then(weft_task *t, weft_task_fn fn, void *arg)
 {
+    /* A continuation runs exactly once, whatever happens: code that counts
+     * its operations down (weft_ops_done) would otherwise wait forever. */
+    if (!t) {
+        fn(&out_of_memory, arg);
+        return WEFT_ENOMEM;
+    }
     if (t->done) {
         fn(t, arg);
         return 0;
     }
     then_node *n = malloc(sizeof *n);
-    if (!n)
+    if (!n) {
+        fn(&out_of_memory, arg);
         return WEFT_ENOMEM;
+    }
     n->fn = fn;
     n->arg = arg;
     weft_task_wait(t, &n->w, run_then, n);
