@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -52,17 +53,26 @@ static size_t page_size(void)
     return v;
 }
 
-/* Makes the page at p fault on any access. */
+/* Makes the page at p fault on any access. WEFT_FIBER_GUARD=mprotect in
+ * the environment takes the pre-6.13 path on any kernel, so that the tests
+ * can hold it to its limits where the new one is present. */
 static int install_guard(char *p, size_t ps)
 {
-    /* Set once the kernel said no; loop threads may race to set it. */
-    static atomic_int no_madvise_guard;
-    if (!atomic_load_explicit(&no_madvise_guard, memory_order_relaxed)) {
+    enum { UNKNOWN, MADVISE, MPROTECT };
+    /* Loop threads may race to set it: they all compute the same value. */
+    static atomic_int mode;
+    int m = atomic_load_explicit(&mode, memory_order_relaxed);
+    if (m == UNKNOWN) {
+        const char *e = getenv("WEFT_FIBER_GUARD");
+        m = e && strcmp(e, "mprotect") == 0 ? MPROTECT : MADVISE;
+        atomic_store_explicit(&mode, m, memory_order_relaxed);
+    }
+    if (m == MADVISE) {
         if (madvise(p, ps, MADV_GUARD_INSTALL) == 0)
             return 0;
         if (errno != EINVAL)
             return -1;
-        atomic_store_explicit(&no_madvise_guard, 1, memory_order_relaxed);
+        atomic_store_explicit(&mode, MPROTECT, memory_order_relaxed);
     }
     return mprotect(p, ps, PROT_NONE);
 }
