@@ -80,10 +80,13 @@ static void five_thousand_waiting_requests(void **state)
            "max %ld ms; /plaintext probes %d, worst %ld ms\n",
            r.ok, r.other, r.failed, r.elapsed_ms, r.p50_ms, r.max_ms, p.ok, p.worst_ms);
     assert_int_equal(r.ok, 5000);
-    assert_true(r.elapsed_ms < 2000);
     assert_true(r.p50_ms >= 495);
     assert_true(p.ok >= 5);
-    assert_true(p.worst_ms < 1000);
+    /* Speed bounds: an ASan server does the same work several times
+     * slower, beside other tests under ctest -j. */
+    int slow = wt_sanitized();
+    assert_true(r.elapsed_ms < (slow ? 6000 : 2000));
+    assert_true(p.worst_ms < (slow ? 3000 : 1000));
 }
 
 /* After a burst, an idle server gives its freed memory back (--idle-trim

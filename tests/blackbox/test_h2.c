@@ -277,7 +277,10 @@ static void drain_finishes_streams(void **state)
     snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
     wt_conn *c = wt_connect(front.port);
     wt_send_str(c, req);
-    usleep(150000);
+    long until = wt_now_ms() + 3000; /* the stream is open at b2 (and the /stats asking) */
+    while (wt_stat(b2.port, "requests_inflight") < 2 && wt_now_ms() < until)
+        usleep(5000);
+    assert_true(wt_stat(b2.port, "requests_inflight") >= 2);
     kill(b2.pid, 15);
     assert_int_equal(wt_read_response(c, &r, 5000, 0), 0);
     assert_int_equal(r.status, 200);
