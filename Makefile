@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build test demo asan tsan fuzz clean bench format
+.PHONY: all deps build test demo asan tsan fuzz mutants clean bench format
 
 all: build
 
@@ -47,3 +47,8 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz
+
+# The mutation check (scripts/mutants.py): each hand-written mutant of a
+# rule that matters must make the suite fail. Not part of `make test`.
+mutants: build
+	scripts/mutants.py
