@@ -159,6 +159,11 @@ static void faults_map_to_errors(void **state)
     wt_fault *reset = wt_fault_start(WT_FAULT_RESET);
     expect_error(wt_fault_port(reset), "/", NULL, "WEFT_ECONNRESET", "127.0.0.1");
     expect_error(backend.port, "/stream?n=10000", "&max=1000", "WEFT_ETOOBIG", "larger than 1000");
+    /* a declared length past the limit fails at the head, body unread */
+    wt_fault *declared = wt_fault_start_fixed("HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n");
+    expect_error(wt_fault_port(declared), "/", "&max=1000", "WEFT_ETOOBIG",
+                 use_curl ? "Maximum file size exceeded" : "larger than 1000");
+    wt_fault_stop(declared);
     /* No descriptor for the socket: the reason is in the message. (weft's
      * client opens it as the call starts; libcurl later, out of reach.) */
     if (!use_curl) {

@@ -135,6 +135,7 @@ static const struct {
     {"GET / http/1.1\r\nHost: h\r\n\r\n", 400},
     {"GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n", 400},
     {"GET / HTTP/1.1\nHost: h\r\n\r\n", 400},            /* bare LF */
+    {"GET / HTTP/1.1\r\nHost: h\n\n", 400},              /* bare LFs end no head */
     {"GET / HTTP/1.1\rHost: h\r\n\r\n", 400},            /* bare CR */
     {"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400},    /* bare CR in field */
     {"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400},
