@@ -406,6 +406,10 @@ static void scan_skips_nothing_that_matters(void **state)
         "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
         "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: h\r",
+        /* past a limit with no line end yet: refused as soon as it passes */
+        "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "GET / HTTP/1.1\r\nHost: h\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     };
     size_t nbad = sizeof bad / sizeof bad[0], nvalid = sizeof valid / sizeof valid[0];
     size_t nextra = sizeof extra / sizeof extra[0];
