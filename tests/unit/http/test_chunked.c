@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "weft/http.h"
+#include "../../support/chunked_feed.h"
 
 /* Feeds `raw` in pieces of `step` bytes the way the connection does: the
  * undecoded tail is kept right after the decoded body. Returns the decoder
@@ -21,29 +22,8 @@ static int feed(const char *raw, size_t step, uint64_t max_body, char *body, siz
 {
     size_t total = strlen(raw);
     char *buf = malloc(total + 1);
-    size_t dec = 0, end = 0, fed = 0;
-    weft_chunked d;
-    memset(&d, 0, sizeof d);
-    int r = 0;
-    while (fed < total) {
-        size_t n = total - fed < step ? total - fed : step;
-        memcpy(buf + end, raw + fed, n);
-        end += n;
-        fed += n;
-        size_t used, made;
-        r = weft_chunked_decode(&d, buf + dec, buf + dec, end - dec, &used, &made, max_body, feed_meta);
-        if (r < 0)
-            break;
-        size_t left = end - dec - used;
-        memmove(buf + dec + made, buf + dec + used, left);
-        dec += made;
-        end = dec + left;
-        if (r == 1)
-            break;
-    }
-    memcpy(body, buf, dec);
-    *body_len = dec;
-    *rest = end - dec;
+    int r = wt_chunked_feed(raw, total, step, max_body, feed_meta, buf, body_len, rest);
+    memcpy(body, buf, *body_len);
     free(buf);
     return r;
 }
