@@ -19,6 +19,23 @@
  * while a string comparison does not (WHATWG URL's "ends in a number"). */
 #include "uri.h"
 
+/* The character classes a target and a host are checked against, one
+ * table look-up a byte (the parser's hot path): PATH_CHAR is pchar's
+ * literal characters and '/' (unreserved, sub-delims, ':', '@'), REG_CHAR
+ * a reg-name's (unreserved, sub-delims), HEX_CHAR a hex digit. Bytes from
+ * 0x80 are in no class. */
+enum { PATH_CHAR = 1, REG_CHAR = 2, HEX_CHAR = 4 };
+static const unsigned char uri_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 3, 0, 0, 3, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 1, 3, 0, 3, 0, 0,
+    1, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+    0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 3, 0,
+};
+
 static int is_alpha(unsigned char c)
 {
     return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
@@ -31,7 +48,7 @@ static int is_digit(unsigned char c)
 
 static int is_hex(unsigned char c)
 {
-    return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+    return uri_class[c] & HEX_CHAR;
 }
 
 static int hex_value(unsigned char c)
@@ -111,10 +128,13 @@ static const char *target_chars_check(const unsigned char *p, const unsigned cha
                 return "the request path does not decode to valid UTF-8";
             continue;
         }
+        if (uri_class[c] & PATH_CHAR) {
+            if (!in_query && u.need)
+                return "the request path does not decode to valid UTF-8";
+            continue;
+        }
         if (!in_query && u.need)
             return "the request path does not decode to valid UTF-8";
-        if (is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@' || c == '/')
-            continue;
         if (c == '?') {
             in_query = 1;
             continue;
@@ -242,7 +262,7 @@ static const char *reg_name_check(const char *p, const char *end)
             s += 2;
         } else if (c == '@') {
             return "user information is not allowed in the authority";
-        } else if (!is_unreserved(c) && !is_sub_delim(c)) {
+        } else if (!(uri_class[c] & REG_CHAR)) {
             return "invalid character in the host";
         }
     }
