@@ -11,10 +11,10 @@ OUT=$ROOT/build-fuzz
 GEN=$(command -v ninja >/dev/null 2>&1 && echo "-G Ninja" || true)
 CC=clang cmake -S "$ROOT" -B "$OUT" $GEN -DWEFT_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-declare -A DICT=([request]=http [router]=http [framing_diff]=http [response]=http
+declare -A DICT=([request]=http [router]=http [framing_diff]=http [response]=http [h2_client]=h2
                  [chunked]=chunked [h2_server]=h2 [json]=json)
 drivers=("$@")
-[[ ${#drivers[@]} -gt 0 ]] || drivers=(request chunked response router h2_server json framing_diff)
+[[ ${#drivers[@]} -gt 0 ]] || drivers=(request chunked response router h2_server h2_client json framing_diff)
 cmake --build "$OUT" -j "$(nproc)" --target $(printf 'fuzz_%s ' "${drivers[@]}")
 if [[ -n "${FUZZ_RUNS:-}" ]]; then limit="-runs=$FUZZ_RUNS"; else limit="-max_total_time=${FUZZ_SECONDS:-60}"; fi
 for d in "${drivers[@]}"; do

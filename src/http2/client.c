@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "client_int.h"
+#include "fields.h"
 #include "../base/alloc.h"
 #include "../task/task_int.h"
 
@@ -76,15 +77,7 @@ void weft__h2c_call_fail(h2call *k, int err, const char *detail)
 static void call_done(h2call *k)
 {
     weft_header h[MAX_FIELDS];
-    size_t n = 0;
-    for (const char *p = k->hdrs.data, *end = p + k->hdrs.len; p < end && n < MAX_FIELDS; n++) {
-        size_t nl = strlen(p);
-        const char *v = p + nl + 1;
-        size_t vl = strlen(v);
-        h[n].name = weft_str_make(p, nl);
-        h[n].value = weft_str_make(v, vl);
-        p = v + vl + 1;
-    }
+    size_t n = weft__h2_fields_split(k->hdrs.data, k->hdrs.len, h, MAX_FIELDS);
     double ms = (double)(weft_now_ns() - k->base.t0) / 1e6;
     weft_http_response *r = weft__response_make(k->status, h, n, k->resp.data, k->resp.len);
     if (!r) {

@@ -104,6 +104,26 @@ int weft__h2_request_fill(weft_http_req *req, const weft_header *fields, size_t 
     return 0;
 }
 
+size_t weft__h2_fields_split(const char *data, size_t len, weft_header *h, size_t max)
+{
+    size_t n = 0;
+    const char *p = data, *end = data + len;
+    while (p < end && n < max) {
+        const char *nz = memchr(p, '\0', (size_t)(end - p));
+        if (!nz)
+            break;
+        const char *v = nz + 1;
+        const char *vz = v < end ? memchr(v, '\0', (size_t)(end - v)) : NULL;
+        if (!vz)
+            break; /* a name without its value: never written so */
+        h[n].name = weft_str_make(p, (size_t)(nz - p));
+        h[n].value = weft_str_make(v, (size_t)(vz - v));
+        n++;
+        p = vz + 1;
+    }
+    return n;
+}
+
 /* Fields that belong to one HTTP/1.1 connection and have no meaning in
  * HTTP/2 (RFC 9113 8.2.2): never sent. */
 static int connection_specific(weft_str name)

@@ -26,6 +26,12 @@ int weft__h2_request_fill(weft_http_req *req, const weft_header *fields, size_t 
                           size_t body_len, char clen[24], weft_header *out, size_t out_cap,
                           const weft_http_limits *lim, const char **why);
 
+/* The response fields weft's HTTP/2 client keeps as they arrive, each
+ * "name\0value\0" in data[0..len), back as up to max headers (slices
+ * into data). Returns how many. nghttp2 has refused NUL in names and
+ * values, so a NUL always ends one. */
+size_t weft__h2_fields_split(const char *data, size_t len, weft_header *h, size_t max);
+
 /* Room weft__h2_response_fields needs for r. */
 size_t weft__h2_response_nfields(const weft_response *r);
 /* Writes r's HEADERS fields to nv: :status, server, date, content-type,
