@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -204,6 +205,41 @@ static void disconnect_cancels_pending_delay(void **state)
     assert_true(wt_wait_log(&srv, "\"GET /delay?ms=5000 HTTP/1.1\" 499 ", 3000));
 }
 
+/* Clients that vanish (reset) mid-head, mid-body and mid-answer: each
+ * connection is closed and freed at once - none stays open, nothing stays
+ * in flight - and the server goes on serving. */
+static void clients_vanishing_midway_leave_nothing(void **state)
+{
+    (void)state;
+    long open0 = stat_of("connections_open");
+    static const char *const partial[] = {
+        "GET /plaintext HTTP/1.1\r\nHo",                                  /* mid-head */
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc", /* mid-body */
+    };
+    for (int i = 0; i < 2; i++) {
+        wt_conn *c = wt_connect(srv.port);
+        wt_send_str(c, partial[i]);
+        wt_reset(c);
+    }
+    /* mid-answer: ~2 MB of streamed answers to a client that reads 1 KB */
+    wt_conn *c = wt_connect(srv.port);
+    int small = 4096;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    for (int i = 0; i < 20; i++)
+        wt_send_str(c, "GET /stream?n=10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    char buf[1024];
+    assert_true(recv(c->fd, buf, sizeof buf, MSG_WAITALL) > 0);
+    wt_reset(c);
+    long until = wt_now_ms() + 3000; /* the /stats connection is the one left */
+    while ((stat_of("connections_open") > open0 || stat_of("requests_inflight") > 1) &&
+           wt_now_ms() < until)
+        usleep(5000);
+    assert_int_equal(stat_of("requests_inflight"), 1);
+    assert_true(stat_of("connections_open") <= open0);
+    assert_int_equal(wt_request(srv.port, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", NULL),
+                     200);
+}
+
 /* One request, then the client ends its side (shutdown SHUT_WR) and
  * waits: the answer still comes, after the handler's whole time, then the
  * server closes. */
@@ -334,6 +370,7 @@ int main(void)
         cmocka_unit_test(deadline_answers_504),
         cmocka_unit_test(connection_survives_deadline),
         cmocka_unit_test(disconnect_cancels_pending_delay),
+        cmocka_unit_test(clients_vanishing_midway_leave_nothing),
         cmocka_unit_test(half_closed_client_gets_its_answer),
         cmocka_unit_test(half_close_after_pipeline),
         cmocka_unit_test(cpu_offload),
