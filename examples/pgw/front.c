@@ -48,12 +48,14 @@ static const char *api_url(weft_ctx *c, const char *kind, const char *force_dela
 /* A failed call becomes the error page: 504 for a time-out, else 502. */
 static void backend_failed(weft_ctx *c, int err, uint64_t t0)
 {
+    /* The call's message names the backend's address: the log's, with the
+     * request id; the page says what kind of failure it was. */
     const char *detail;
-    if (!weft_scope_failure(weft_ctx_scope(c), &detail) || !*detail)
-        detail = weft_strerror(err);
+    if (weft_scope_failure(weft_ctx_scope(c), &detail) && *detail)
+        weft_warn("request %s: %s", weft_req_id(c), detail);
     html_error(c, err == WEFT_ETIMEDOUT ? 504 : 502,
-               err == WEFT_ETIMEDOUT ? "The backend timed out" : "The backend failed", detail,
-               weft_now_ms() - t0);
+               err == WEFT_ETIMEDOUT ? "The backend timed out" : "The backend failed",
+               weft_strerror(err), weft_now_ms() - t0);
 }
 
 /* A response that is not 200 is a backend failure too. */

@@ -117,8 +117,11 @@ static int64_t deadline_of(weft_ctx *c)
 /* ---- WEFT_SYNC: a worker thread ------------------------------------------ */
 
 /* A handler returned without answering. If a backend call in its scope
- * failed, that is the answer: 504 for a time-out, else 502, with the
- * call's message. Otherwise the handler has a bug: 500. */
+ * failed, that is the answer: 504 for a time-out, else 502. The call's
+ * message names the backend's address and what went wrong: it goes to
+ * the log with the request id, and the client gets the kind of failure
+ * and the id - what a client sees never shows the inside. Otherwise the
+ * handler has a bug: 500. */
 static void answer_for_handler(weft_ctx *c, int on_loop)
 {
     const char *detail;
@@ -126,12 +129,22 @@ static void answer_for_handler(weft_ctx *c, int on_loop)
     /* The cancellation reason is the loop's to read: on a worker, a
      * deadline's 504 has been claimed already and this reply just fails. */
     int reason = on_loop ? weft_scope_reason(&c->scope) : 0;
-    if (reason)
+    if (reason) {
         weft_reply_error(c, weft_http_status_of(reason), weft_strerror(reason));
-    else if (failure)
-        weft_reply_error(c, weft_http_gateway_status(failure), detail);
-    else
+    } else if (failure) {
+        int status = weft_http_gateway_status(failure);
+        const char *id = weft_req_id(c);
+        weft_warn("request %s: answered %d: %s", id, status, detail && *detail ? detail : "");
+        char say[128];
+        if (status == 504)
+            snprintf(say, sizeof say, "a backend did not answer in time (request %s)", id);
+        else
+            snprintf(say, sizeof say, "a backend call failed: %s (request %s)",
+                     weft_strerror(failure), id);
+        weft_reply_error(c, status, say);
+    } else {
         weft_reply_error(c, 500, "the handler returned without an answer");
+    }
 }
 
 static void run_sync(weft_job *job)

@@ -235,12 +235,29 @@ static void unhandled_errors_become_502_504(void **state)
     (void)state;
     wt_response r;
     assert_int_equal(front_get(&front, "/fetch", wt_refusing_port(), "/", NULL, &r), 502);
-    assert_non_null(strstr(r.body, "502 Bad Gateway: http://127.0.0.1:"));
+    /* The client learns what kind of failure and the request id; the
+     * backend's address and error go to the log under that id. */
+    char port[16], id[64], logged[128];
+    snprintf(port, sizeof port, "%d", wt_refusing_port());
+    assert_non_null(strstr(r.body, "502 Bad Gateway: a backend call failed: connection refused "
+                                   "(request "));
+    assert_null(strstr(r.body, "127.0.0.1"));
+    assert_null(strstr(r.body, port));
+    assert_int_equal(sscanf(strstr(r.body, "(request ") + 9, "%63[^)]", id), 1);
+    snprintf(logged, sizeof logged, "request %s: answered 502: http://127.0.0.1:%s/", id, port);
+    assert_true(wt_wait_log(&front, logged, 3000));
     wt_response_free(&r);
     wt_fault *silent = wt_fault_start(WT_FAULT_SILENT);
     assert_int_equal(front_get(&front, "/fetch", wt_fault_port(silent), "/", "&timeout=200", &r),
                      504);
-    assert_non_null(strstr(r.body, "within 200 ms"));
+    assert_non_null(strstr(r.body, "a backend did not answer in time (request "));
+    assert_null(strstr(r.body, "127.0.0.1"));
+    /* the log names the backend and the time limit (libcurl words it its way) */
+    assert_true(wt_wait_log(&front, "answered 504: ", 3000));
+    char where[32];
+    snprintf(where, sizeof where, "127.0.0.1:%d/", wt_fault_port(silent));
+    assert_true(wt_log_contains(&front, where));
+    assert_true(wt_log_contains(&front, "within 200 ms"));
     wt_response_free(&r);
     assert_int_equal(front_get(&front, "/fetch-sync", wt_refusing_port(), "/", NULL, &r), 502);
     wt_response_free(&r);

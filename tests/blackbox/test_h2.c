@@ -138,10 +138,11 @@ static void streamed_and_large_bodies_cross(void **state)
     wt_response_free(&r);
     wt_close(c);
     free(body);
-    /* a body over the caller's limit resets the stream: 502, readable */
+    /* a body over the caller's limit resets the stream: 502; the reason is
+     * in the front's log (the client sees the kind of failure only) */
     assert_int_equal(wt_get_via(front.port, "/fetch", backend.port, "/plaintext", "&max=5", &r),
                      502);
-    assert_non_null(strstr(r.body, "larger than 5 bytes"));
+    assert_true(wt_wait_log(&front, "larger than 5 bytes", 3000));
     wt_response_free(&r);
 }
 
@@ -192,7 +193,7 @@ static void timeout_resets_only_the_stream(void **state)
                                 "&timeout=150", &r),
                      504);
     assert_true(wt_now_ms() - t0 < 2000);
-    assert_non_null(strstr(r.body, "no complete response within 150 ms"));
+    assert_true(wt_wait_log(&front, "no complete response within 150 ms", 3000));
     wt_response_free(&r);
     assert_true(wt_wait_log(&backend, "delay of 3000 ms ended after", 2000));
     assert_true(wt_wait_log(&backend, "reset stream", 2000));
@@ -217,7 +218,7 @@ static void http1_only_backend_is_a_502(void **state)
     long t0 = wt_now_ms();
     assert_int_equal(wt_get_via(front.port, "/fetch", plain.port, "/plaintext", NULL, &r), 502);
     assert_true(wt_now_ms() - t0 < 3000);
-    assert_non_null(strstr(r.body, "does not speak HTTP/2"));
+    assert_true(wt_wait_log(&front, "does not speak HTTP/2", 3000));
     wt_response_free(&r);
     /* and a refused connection is a 502 too */
     assert_int_equal(wt_stop(&plain, 15, 10000), 0);
