@@ -11,6 +11,7 @@
  * how many N to try. */
 #define _GNU_SOURCE
 #include <execinfo.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -68,12 +69,19 @@ char *__wrap_strndup(const char *s, size_t n)
     return fail_now() ? NULL : __real_strndup(s, n);
 }
 
-static void on_arm(int sig)
+/* SIGUSR2 is taken synchronously by a thread of its own (sigwait): a
+ * handler, under ThreadSanitizer, runs only when the thread it landed on
+ * next enters the runtime, and an idle server's threads may not. */
+static void *arm_thread(void *arg)
 {
-    (void)sig;
-    atomic_store(&armed, 1);
-    static const char msg[] = "alloc_fail: armed\n";
-    (void)!write(2, msg, sizeof msg - 1);
+    sigset_t *set = arg;
+    int sig;
+    if (sigwait(set, &sig) == 0) {
+        atomic_store(&armed, 1);
+        static const char msg[] = "alloc_fail: armed\n";
+        (void)!write(2, msg, sizeof msg - 1);
+    }
+    return NULL;
 }
 
 static void report(void)
@@ -86,9 +94,14 @@ __attribute__((constructor)) static void setup(void)
 {
     const char *n = getenv("WEFT_ALLOC_FAIL_NTH");
     fail_nth = n ? atol(n) : -1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_arm;
-    sigaction(SIGUSR2, &sa, NULL);
+    /* Blocked here, before main, so every thread the program starts
+     * inherits the mask and only arm_thread takes the signal. */
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, arm_thread, &set);
+    pthread_detach(t);
     atexit(report);
 }
