@@ -76,8 +76,13 @@ static void on_alloc(weft_transport *t, char **base, size_t *len)
     switch (c->state) {
     case CONN_LINGER:
         c->rstart = c->rend = 0; /* input is discarded */
-        if (!c->rbuf && (c->no_memory = weft__conn_rbuf_room(c, 0) == WEFT_ENOMEM))
-            return;
+        if (!c->rbuf) {
+            int r = weft__conn_rbuf_room(c, 0);
+            if (r) {
+                c->no_memory = r == WEFT_ENOMEM;
+                return;
+            }
+        }
         break;
     case CONN_CLOSED:
         return;
