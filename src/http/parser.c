@@ -35,7 +35,6 @@ static inline int is_vchar(unsigned char c)
     return c > 0x20 && c != 0x7f; /* VCHAR or obs-text */
 }
 
-
 typedef struct cursor {
     const char *p, *end;
 } cursor;

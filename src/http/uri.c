@@ -20,20 +20,27 @@
 #include "uri.h"
 
 /* The character classes a target and a host are checked against, one
- * table look-up a byte (the parser's hot path): PATH_CHAR is pchar's
- * literal characters and '/' (unreserved, sub-delims, ':', '@'), REG_CHAR
- * a reg-name's (unreserved, sub-delims), HEX_CHAR a hex digit. Bytes from
- * 0x80 are in no class. */
-enum { PATH_CHAR = 1, REG_CHAR = 2, HEX_CHAR = 4 };
+ * table look-up a byte (the parser's hot path). Bytes from 0x80 are in
+ * no class. */
+enum {
+    PATH_CHAR = 1, /* pchar's literal characters and '/' */
+    REG_CHAR = 2,  /* a reg-name's: unreserved and sub-delims */
+    HEX_CHAR = 4,
+};
+#define UNRESERVED (PATH_CHAR | REG_CHAR)
+#define SUB_DELIM (PATH_CHAR | REG_CHAR)
 static const unsigned char uri_class[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 3, 0, 0, 3, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1,
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 1, 3, 0, 3, 0, 0,
-    1, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
-    0, 7, 7, 7, 7, 7, 7, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 3, 0,
+    /* unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~" */
+    ['a' ... 'f'] = UNRESERVED | HEX_CHAR, ['g' ... 'z'] = UNRESERVED,
+    ['A' ... 'F'] = UNRESERVED | HEX_CHAR, ['G' ... 'Z'] = UNRESERVED,
+    ['0' ... '9'] = UNRESERVED | HEX_CHAR,
+    ['-'] = UNRESERVED, ['.'] = UNRESERVED, ['_'] = UNRESERVED, ['~'] = UNRESERVED,
+    /* sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "=" */
+    ['!'] = SUB_DELIM, ['$'] = SUB_DELIM, ['&'] = SUB_DELIM, ['\''] = SUB_DELIM,
+    ['('] = SUB_DELIM, [')'] = SUB_DELIM, ['*'] = SUB_DELIM, ['+'] = SUB_DELIM,
+    [','] = SUB_DELIM, [';'] = SUB_DELIM, ['='] = SUB_DELIM,
+    /* the rest of pchar, and the path's separator */
+    [':'] = PATH_CHAR, ['@'] = PATH_CHAR, ['/'] = PATH_CHAR,
 };
 
 static int is_alpha(unsigned char c)
@@ -54,21 +61,6 @@ static int is_hex(unsigned char c)
 static int hex_value(unsigned char c)
 {
     return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static int is_unreserved(unsigned char c)
-{
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static int is_sub_delim(unsigned char c)
-{
-    switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-        return 1;
-    }
-    return 0;
 }
 
 /* A UTF-8 validator fed one decoded byte at a time (RFC 3629 table 4):
@@ -229,7 +221,7 @@ static int ipvfuture_valid(const char *p, const char *end)
         return 0;
     for (; p < end; p++) {
         unsigned char c = (unsigned char)*p;
-        if (!is_unreserved(c) && !is_sub_delim(c) && c != ':')
+        if (!(uri_class[c] & REG_CHAR) && c != ':')
             return 0;
     }
     return 1;
