@@ -7,6 +7,12 @@
  * transfer coding, chunk extension name). */
 extern const unsigned char weft__tchar[256];
 
+/* OWS / BWS: optional whitespace, a space or a horizontal tab. */
+static inline int weft__is_ows(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 /* A byte allowed in a field value or a quoted-string: HTAB, SP, VCHAR and
  * obs-text. */
 static inline int weft__is_field_char(unsigned char c)

@@ -50,11 +50,6 @@ static int hexval(unsigned char c)
     return -1;
 }
 
-static int is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* The state after byte ch in an extension state, or -1 if ch cannot come
  * there. (The CR that ends the line is handled by the caller.) */
 static int ext_next(int state, unsigned char ch)
@@ -63,24 +58,24 @@ static int ext_next(int state, unsigned char ch)
     switch (state) {
     case CH_EXT_AFTER:
     case CH_EXT_WS:
-        return ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_WS : -1;
+        return ch == ';' ? CH_EXT_NAME_START : weft__is_ows(ch) ? CH_EXT_WS : -1;
     case CH_EXT_NAME_START:
-        return is_ws(ch) ? CH_EXT_NAME_START : tok ? CH_EXT_NAME : -1;
+        return weft__is_ows(ch) ? CH_EXT_NAME_START : tok ? CH_EXT_NAME : -1;
     case CH_EXT_NAME:
         return tok         ? CH_EXT_NAME
                : ch == '=' ? CH_EXT_VAL_START
                : ch == ';' ? CH_EXT_NAME_START
-               : is_ws(ch) ? CH_EXT_NAME_WS
+               : weft__is_ows(ch) ? CH_EXT_NAME_WS
                            : -1;
     case CH_EXT_NAME_WS:
         return ch == '='   ? CH_EXT_VAL_START
                : ch == ';' ? CH_EXT_NAME_START
-               : is_ws(ch) ? CH_EXT_NAME_WS
+               : weft__is_ows(ch) ? CH_EXT_NAME_WS
                            : -1;
     case CH_EXT_VAL_START:
-        return is_ws(ch) ? CH_EXT_VAL_START : ch == '"' ? CH_EXT_QUOTED : tok ? CH_EXT_TOKEN : -1;
+        return weft__is_ows(ch) ? CH_EXT_VAL_START : ch == '"' ? CH_EXT_QUOTED : tok ? CH_EXT_TOKEN : -1;
     case CH_EXT_TOKEN:
-        return tok ? CH_EXT_TOKEN : ch == ';' ? CH_EXT_NAME_START : is_ws(ch) ? CH_EXT_WS : -1;
+        return tok ? CH_EXT_TOKEN : ch == ';' ? CH_EXT_NAME_START : weft__is_ows(ch) ? CH_EXT_WS : -1;
     case CH_EXT_QUOTED:
         return ch == '"'    ? CH_EXT_AFTER
                : ch == '\\' ? CH_EXT_QUOTED_ESC

@@ -187,7 +187,7 @@ typedef struct head_state {
 
 static const char *skip_ows(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t'))
+    while (p < end && weft__is_ows((unsigned char)*p))
         p++;
     return p;
 }
@@ -319,7 +319,7 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
                              weft_http_req *req)
 {
     const char *p = c->p;
-    if (*p == ' ' || *p == '\t')
+    if (weft__is_ows((unsigned char)*p))
         return fail(req, WEFT_EBADMSG, "obsolete line folding (obs-fold) is not accepted");
     const char *n = p;
     while (p < eol && weft__tchar[(unsigned char)*p])
@@ -328,13 +328,12 @@ static int parse_header_line(cursor *c, const char *eol, weft_str *name, weft_st
         return fail(req, WEFT_EBADMSG, "malformed header field name");
     *name = weft_str_make(n, (size_t)(p - n));
     p++;
-    while (p < eol && (*p == ' ' || *p == '\t'))
-        p++;
+    p = skip_ows(p, eol);
     const char *v = p;
     for (; p < eol; p++)
         if (!weft__is_field_char((unsigned char)*p))
             return fail(req, WEFT_EBADMSG, "invalid character in header field value");
-    while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+    while (p > v && weft__is_ows((unsigned char)p[-1]))
         p--;
     *value = weft_str_make(v, (size_t)(p - v));
     return 0;

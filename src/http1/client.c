@@ -91,7 +91,6 @@ static void conn_end(nconn *c, int abortive)
         weft__tr_close(&c->tcp.t);
 }
 
-
 void weft__h1c_conn_close(nconn *c)
 {
     conn_end(c, 0);
