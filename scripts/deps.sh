@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang
-  libuv1-dev libcurl4-openssl-dev libnghttp2-dev libjansson-dev libcmocka-dev
+  libuv1-dev libcurl4-openssl-dev libnghttp2-dev libjansson-dev libcmocka-dev libssl-dev openssl
   python3 python3-prometheus-client   # the /metrics test parses with a real Prometheus parser
   curl
   chromium nodejs               # the browser test of the sample application

@@ -9,10 +9,11 @@
  * maxconnection); calls beyond it wait, in order, and that wait counts
  * against the deadline.
  *
- * Plain http:// calls to an IP address (or localhost) go through weft's
- * own HTTP/1.1 client (a pool of keep-alive connections per endpoint,
- * responses parsed in place); everything else - https, HTTP/2, host
- * names - through libcurl's multi interface. */
+ * http:// and https:// calls to an IP address (or localhost) go through
+ * weft's own HTTP/1.1 or HTTP/2 client (a pool of keep-alive connections
+ * per endpoint, responses parsed in place, TLS with the certificate and
+ * host name verified); everything else - host names, which need a
+ * resolver - through libcurl's multi interface. */
 #ifndef WEFT_CLIENT_H
 #define WEFT_CLIENT_H
 
@@ -42,6 +43,15 @@ typedef struct weft_http_opts {
     size_t body_len;
     uint64_t timeout_ms;             /* 0 = only the scope's deadline; can only shorten it */
     size_t max_body;                 /* 0 = the client default (8 MiB) */
+    /* https:// only. Unset, a call trusts what the client configuration
+     * trusts (weft_client_config.tls_ca_file, else the system's CAs) and
+     * checks that the certificate names the URL's host. Files named here
+     * are read once, on the first call that names them; name them in
+     * weft_client_config instead to have them read at start. */
+    const char *tls_ca_file;         /* CA certificates (PEM) to trust instead */
+    const char *tls_cert_file;       /* a client certificate chain (PEM) ... */
+    const char *tls_key_file;        /* ... and its key */
+    int tls_insecure_skip_verify;    /* accept ANY certificate for any name: tests only */
 } weft_http_opts;
 
 /* Starts a call in scope s (on the current loop). The task's value is a
@@ -81,6 +91,8 @@ typedef struct weft_client_config {
     long connect_timeout_ms;     /* 0 = only the deadline */
     int curl_only;               /* never weft's own engines */
     int loops;                   /* loops sharing the limits (0 = 1) */
+    const char *tls_ca_file;     /* CA (PEM) trusted for https://; NULL = the system's */
+    int tls_insecure_skip_verify; /* accept any certificate: tests only */
 } weft_client_config;
 void weft_client_configure(const weft_client_config *cfg);
 

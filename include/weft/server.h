@@ -38,6 +38,12 @@ typedef enum weft_handler_kind {
 } weft_handler_kind;
 
 /* ---- configuration: weft's common flags ----------------------------------- */
+/* A flag given several times, in order (--tls-cert a --tls-cert b). */
+typedef struct weft_strlist {
+    const char **items;
+    int n;
+} weft_strlist;
+
 typedef struct weft_config {
     const char *host;           /* --host (127.0.0.1) */
     int port;                   /* --port, or $PORT (8080); 0 = any free port */
@@ -69,6 +75,15 @@ typedef struct weft_config {
     int backend_curl;           /* --backend-curl: every call through libcurl */
     int h2c;                    /* --h2c: HTTP/2 with prior knowledge on plain connections */
     int h2_max_streams;         /* --h2-max-streams (1024): concurrent streams per connection */
+    weft_strlist tls_certs;     /* --tls-cert FILE...: serve HTTPS with these chains (PEM);
+                                   the first is the default, the others picked by SNI */
+    weft_strlist tls_keys;      /* --tls-key FILE...: their keys, one per --tls-cert */
+    int h2;                     /* --h2 (1): HTTP/2 over TLS by ALPN; 0 = HTTP/1.1 only */
+    int tls_handshake_timeout_ms; /* --tls-handshake-timeout (10000) */
+    int redirect_http_port;     /* --redirect-http PORT: a plain listener that redirects to https */
+    const char *backend_ca;     /* --backend-ca FILE: CA trusted for https:// backends
+                                   (NULL: the system's) */
+    int backend_tls_insecure_skip_verify; /* --backend-tls-insecure-skip-verify: tests only */
     const char *log_level;      /* --log-level (info) */
     weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
                                    --max-headers, --max-body */

@@ -218,7 +218,8 @@ static void close_ctl(weft_app *app)
     weft_timer_stop(&app->ctl, &app->grace);
     weft__signal_watch_free(app->sigint);
     weft__signal_watch_free(app->sigterm);
-    app->sigint = app->sigterm = NULL;
+    weft__signal_watch_free(app->sighup);
+    app->sigint = app->sigterm = app->sighup = NULL;
     weft_loop_stop(&app->ctl);
 }
 
@@ -332,6 +333,24 @@ static void on_signal(int signum, void *arg)
     begin_stop(app);
 }
 
+/* SIGHUP: the certificates and keys are read again. New connections get
+ * them; open ones keep what they started with. A file that does not load
+ * leaves the old ones in place. */
+static void on_hangup(int signum, void *arg)
+{
+    (void)signum;
+    weft_app *app = arg;
+    if (!app->tls) {
+        weft_info("SIGHUP: nothing to reload (no --tls-cert)");
+        return;
+    }
+    char why[256];
+    if (weft__tls_server_reload(app->tls, why, sizeof why))
+        weft_error("SIGHUP: certificates not reloaded, the old ones stay: %s", why);
+    else
+        weft_info("SIGHUP: certificates reloaded (%d)", app->cfg.tls_certs.n);
+}
+
 void weft_app_stop(weft_app *app)
 {
     atomic_store(&app->stop_requested, 1);
@@ -344,7 +363,8 @@ static int ctl_init(weft_app *app)
         return WEFT_ENOMEM;
     app->sigint = weft__signal_watch(&app->ctl, SIGINT, on_signal, app);
     app->sigterm = weft__signal_watch(&app->ctl, SIGTERM, on_signal, app);
-    if (!app->sigint || !app->sigterm)
+    app->sighup = weft__signal_watch(&app->ctl, SIGHUP, on_hangup, app);
+    if (!app->sigint || !app->sigterm || !app->sighup)
         return WEFT_ENOMEM;
     if (app->cfg.idle_trim_s > 0)
         weft_timer_start(&app->ctl, &app->trim, TRIM_CHECK_MS, on_trim_check);
@@ -368,6 +388,7 @@ static void app_free(weft_app *app)
         weft_buf_free(&app->loops[i].logline);
     }
     free(app->loops);
+    weft__tls_server_free(app->tls);
     weft__options_free(app);
     free(app->argv);
     free(app);
@@ -389,13 +410,25 @@ static int start(weft_app *app)
         .http2 = app->cfg.backend_http2,
         .curl_only = app->cfg.backend_curl,
         .loops = app->cfg.loops,
+        .tls_ca_file = app->cfg.backend_ca,
+        .tls_insecure_skip_verify = app->cfg.backend_tls_insecure_skip_verify,
     };
     weft_client_configure(&cc);
+    if (app->cfg.tls_certs.n) {
+        char why[256];
+        app->tls = weft__tls_server_new(app->cfg.tls_certs.items, app->cfg.tls_keys.items,
+                                        (size_t)app->cfg.tls_certs.n, app->cfg.h2, why,
+                                        sizeof why);
+        if (!app->tls) {
+            weft_error("%s", why);
+            return 1;
+        }
+    }
     if (ctl_init(app) || setup_loops(app))
         return 1;
     /* Printed even with --quiet: scripts and tests read the port here. */
-    fprintf(stderr, "%s: listening on http://%s%s%s:%d (%d loops, %d workers, queue %d)\n",
-            app->prog, strchr(app->cfg.host, ':') ? "[" : "", app->cfg.host,
+    fprintf(stderr, "%s: listening on %s://%s%s%s:%d (%d loops, %d workers, queue %d)\n",
+            app->prog, app->tls ? "https" : "http", strchr(app->cfg.host, ':') ? "[" : "", app->cfg.host,
             strchr(app->cfg.host, ':') ? "]" : "", app->bound_port, app->nloops, app->cfg.workers,
             app->cfg.queue_length);
     fflush(stderr);

@@ -1,15 +1,16 @@
 /* client.c - the HTTP client's public entry: configuration, and the
  * choice of engine for each call.
  *
- * Plain http:// to an IP address goes to weft's own engine for the
+ * http:// and https:// to an IP address go to weft's own engine for the
  * configured protocol (src/http1/client.c over HTTP/1.1,
- * src/http2/client.c over HTTP/2 with prior knowledge); everything else,
+ * src/http2/client.c over HTTP/2: prior knowledge in cleartext, ALPN h2
+ * over TLS); everything else,
  * and every call under curl_only, to libcurl (src/client/curl.c). This
  * file only picks: the engines share the core (src/client/core.c) and
  * know nothing of each other. */
 #include "../client/core.h"
 
-static weft_client_config config = {1024, 0, 0, 8u << 20, 0, 0, 1};
+static weft_client_config config = {.max_conns_per_endpoint = 1024, .max_body = 8u << 20, .loops = 1};
 
 /* Every engine, for the per-loop clean-up; the order of preference is
  * decided per call below. */
@@ -21,6 +22,14 @@ void weft_client_configure(const weft_client_config *cfg)
     config = *cfg;
     if (!config.max_body)
         config.max_body = 8u << 20;
+    /* The trust store is read here, at start, not by a loop's first
+     * https:// call. */
+    if (!config.curl_only) {
+        char why[200];
+        weft_http_opts none = {0};
+        if (!weft__client_tls_for(&config, &none, why, sizeof why))
+            weft_warn("https:// backend calls will fail: %s", why);
+    }
 }
 
 weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)

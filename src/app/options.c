@@ -11,7 +11,7 @@
 
 #include "app_int.h"
 
-typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG } opt_type;
+typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG, OPT_STRS } opt_type;
 
 struct weft_opt {
     weft_opt *next;
@@ -62,6 +62,13 @@ static const common_opt common[] = {
     {"backend-curl", OPT_FLAG, CFG(backend_curl), "HTTP client: libcurl for every call, not weft's own"},
     {"h2c", OPT_FLAG, CFG(h2c), "accept HTTP/2 with prior knowledge (h2c) besides HTTP/1.1"},
     {"h2-max-streams", OPT_INT, CFG(h2_max_streams), "HTTP/2: concurrent streams per connection (1024)"},
+    {"tls-cert", OPT_STRS, CFG(tls_certs), "serve HTTPS with this certificate chain (PEM); repeat for more names, picked by SNI (off)"},
+    {"tls-key", OPT_STRS, CFG(tls_keys), "the private key (PEM) of each --tls-cert, in the same order"},
+    {"h2", OPT_INT, CFG(h2), "HTTP/2 over TLS by ALPN, 0 = HTTP/1.1 only (1)"},
+    {"tls-handshake-timeout", OPT_INT, CFG(tls_handshake_timeout_ms), "ms to finish a TLS handshake (10000)"},
+    {"redirect-http", OPT_INT, CFG(redirect_http_port), "with TLS: also listen on this plain port and redirect to https (off)"},
+    {"backend-ca", OPT_STR, CFG(backend_ca), "HTTP client: CA file (PEM) trusted for https:// backends (the system's)"},
+    {"backend-tls-insecure-skip-verify", OPT_FLAG, CFG(backend_tls_insecure_skip_verify), "HTTP client: accept any certificate from https:// backends - tests only"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
 };
@@ -94,6 +101,8 @@ static void config_defaults(weft_config *cfg)
     cfg->request_timeout_ms = 30000;
     cfg->max_conns_per_endpoint = 1024;
     cfg->h2_max_streams = 1024;
+    cfg->h2 = 1;
+    cfg->tls_handshake_timeout_ms = 10000;
     cfg->retry_after_s = 10;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;
@@ -117,6 +126,15 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
     case OPT_STR:
         *(const char **)var = val;
         return 0;
+    case OPT_STRS: {
+        weft_strlist *l = var;
+        const char **items = realloc(l->items, (size_t)(l->n + 1) * sizeof *items);
+        if (!items)
+            abort();
+        items[l->n++] = val;
+        l->items = items;
+        return 0;
+    }
     case OPT_INT:
     case OPT_LONG:
     case OPT_U64:
@@ -256,11 +274,23 @@ int weft__options_finish(weft_app *app)
                 app->prog);
         return 2;
     }
+    if (cfg->tls_certs.n != cfg->tls_keys.n) {
+        fprintf(stderr, "%s: give one --tls-key for each --tls-cert (%d certificates, %d keys)\n",
+                app->prog, cfg->tls_certs.n, cfg->tls_keys.n);
+        return 2;
+    }
+    if (cfg->redirect_http_port && (!cfg->tls_certs.n || cfg->redirect_http_port > 65535)) {
+        fprintf(stderr, "%s: --redirect-http needs --tls-cert and a port <= 65535\n", app->prog);
+        return 2;
+    }
     return -1;
 }
 
 void weft__options_free(weft_app *app)
 {
+    free(app->cfg.tls_certs.items);
+    free(app->cfg.tls_keys.items);
+    app->cfg.tls_certs = app->cfg.tls_keys = (weft_strlist){0};
     while (app->opts) {
         weft_opt *next = app->opts->next;
         free(app->opts);

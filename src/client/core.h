@@ -12,6 +12,7 @@
 #include "weft/client.h"
 #include "../base/stats.h"
 #include "../loop/loop.h"
+#include "../tls/tls.h"
 
 /* A client engine: one way to carry calls (the engines register none of
  * this with each other: src/app/client.c holds the list and picks). */
@@ -116,11 +117,24 @@ void weft__call_base_arm(call_base *b, const weft_http_opts *o, void (*on_timeou
  * cancellation registration undone. */
 void weft__call_base_end(call_base *b);
 /* own.c: whether a call is one weft's own engines carry (src/http1,
- * src/http2): http://IP[:port]/path?query (IP numeric or "localhost")
- * with an upper-case method. Fills addr, the Host value, where the path
- * starts and the method; 0, or WEFT_EINVAL to leave the call to libcurl. */
-int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
-                     char *host, size_t hcap, const char **path, const char **method);
+ * src/http2): http[s]://IP[:port]/path?query (IP numeric or "localhost")
+ * with an upper-case method. Fills out; 0, or WEFT_EINVAL to leave the
+ * call to libcurl. */
+typedef struct own_target {
+    struct sockaddr_storage addr;
+    char host[80];          /* the Host header's value */
+    char name[64];          /* the host alone: what a certificate must name */
+    int tls;                /* https:// */
+    const char *path;       /* path and query, in the URL */
+    const char *method;
+} own_target;
+int weft__own_target(const char *url, const weft_http_opts *o, own_target *out);
+/* tls_ctx.c: the TLS client context for these settings, made on first use
+ * and shared by every loop (NULL with why in err); _for picks the call's
+ * own settings when it names any, else the configuration's. */
+weft_tls_client *weft__client_tls(const weft_tls_client_opts *o, char *err, size_t errcap);
+weft_tls_client *weft__client_tls_for(const weft_client_config *cfg, const weft_http_opts *o,
+                                      char *err, size_t errcap);
 /* A call ended: count it in the loop's stats. A failure other than a
  * cancellation is also noted on the scope as "url: detail" (just detail
  * when url is NULL), unless the scope already ended for a reason. */
@@ -139,6 +153,12 @@ typedef struct own_endpoint {
     struct own_endpoint *next;
     struct sockaddr_storage addr;
     char host[80];          /* for the Host header */
+    /* https://: the context its connections start from, the name their
+     * certificate must carry (the URL's host), and the newest session
+     * to resume (weft__tls_connect keeps it fresh). */
+    weft_tls_client *tls;
+    char tls_name[64];
+    void *tls_session;
     call_queue waiting;     /* calls without a connection or stream yet */
     client_ep_stats stats;  /* its figures for weft_stats_snapshot */
 } own_endpoint;

@@ -62,6 +62,18 @@ int weft__curl_setup(curl_call *c, const char *url, const weft_http_opts *o,
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     } else
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* The same trust settings as weft's own engines (core.h). */
+    const char *ca = o->tls_ca_file ? o->tls_ca_file : cfg->tls_ca_file;
+    if (ca)
+        curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+    if (o->tls_cert_file && o->tls_key_file) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, o->tls_cert_file);
+        curl_easy_setopt(e, CURLOPT_SSLKEY, o->tls_key_file);
+    }
+    if (o->tls_insecure_skip_verify || cfg->tls_insecure_skip_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (o->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
         curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, (const char *)o->body);

@@ -1,8 +1,8 @@
 /* own.c - what weft's own engines (src/http1/client.c, src/http2/client.c)
- * share: which calls they carry - plain http:// to an IP address (or
- * localhost), with a method that needs no checking beyond its letters -
- * their endpoints, and how a call starts. Everything else - https, host
- * names (which need a resolver off the loop), odd URLs - is left to
+ * share: which calls they carry - http:// or https:// to an IP address
+ * (or localhost), with a method that needs no checking beyond its
+ * letters - their endpoints, and how a call starts. Everything else -
+ * host names (which need a resolver off the loop), odd URLs - is left to
  * libcurl, which validates and encodes them. Loop thread only. */
 #include <stdlib.h>
 
@@ -10,14 +10,23 @@
 #include "core.h"
 #include "../base/alloc.h"
 
-/* http://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
- * Fills addr, host and the path+query start; 0, or WEFT_EINVAL to leave it to curl. */
+/* http[s]://IP[:port]/path?query, IP numeric (v4, [v6]) or "localhost".
+ * Fills addr, host, the path+query start, whether it is https and the
+ * name a certificate must carry; 0, or WEFT_EINVAL to leave it to curl. */
 static int parse_url(const char *url, struct sockaddr_storage *addr, char *host, size_t hcap,
-                     const char **path)
+                     const char **path, int *tls, char *name, size_t ncap)
 {
-    if (strncmp(url, "http://", 7) != 0)
+    const char *h;
+    if (strncmp(url, "http://", 7) == 0) {
+        h = url + 7;
+        *tls = 0;
+    } else if (strncmp(url, "https://", 8) == 0) {
+        h = url + 8;
+        *tls = 1;
+    } else {
         return WEFT_EINVAL;
-    const char *h = url + 7, *end = h;
+    }
+    const char *end = h;
     char ip[64];
     size_t iplen;
     if (*h == '[') {
@@ -36,7 +45,8 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host,
         memcpy(ip, h, iplen);
     }
     ip[iplen] = '\0';
-    long port = 80;
+    snprintf(name, ncap, "%s", ip);
+    long port = *tls ? 443 : 80;
     const char *p = end;
     if (*p == ':') {
         char *e;
@@ -59,32 +69,36 @@ static int parse_url(const char *url, struct sockaddr_storage *addr, char *host,
     return 0;
 }
 
-int weft__own_target(const char *url, const weft_http_opts *o, struct sockaddr_storage *addr,
-                     char *host, size_t hcap, const char **path, const char **method)
+int weft__own_target(const char *url, const weft_http_opts *o, own_target *out)
 {
-    if (parse_url(url, addr, host, hcap, path))
+    if (parse_url(url, &out->addr, out->host, sizeof out->host, &out->path, &out->tls,
+                  out->name, sizeof out->name))
         return WEFT_EINVAL;
-    *method = o->method ? o->method : o->body ? "POST" : "GET";
-    for (const char *p = *method; *p; p++)
+    out->method = o->method ? o->method : o->body ? "POST" : "GET";
+    for (const char *p = out->method; *p; p++)
         if (*p < 'A' || *p > 'Z')
             return WEFT_EINVAL;
     return 0;
 }
 
-/* The endpoint for addr and host among e's on cl, made on first use. */
-static own_endpoint *endpoint_for(const own_engine *e, client_loop *cl,
-                                  const struct sockaddr_storage *addr, const char *host)
+/* The endpoint for the target (and, for https, the TLS context) among
+ * e's on cl, made on first use. */
+static own_endpoint *endpoint_for(const own_engine *e, client_loop *cl, const own_target *to,
+                                  weft_tls_client *tls)
 {
     own_endpoint **list = (own_endpoint **)&cl->state[e->slot];
     for (own_endpoint *ep = *list; ep; ep = ep->next)
-        if (memcmp(&ep->addr, addr, sizeof *addr) == 0 && strcmp(ep->host, host) == 0)
+        if (memcmp(&ep->addr, &to->addr, sizeof to->addr) == 0 && strcmp(ep->host, to->host) == 0 &&
+            ep->tls == tls)
             return ep;
     own_endpoint *ep = calloc(1, e->endpoint_size);
     if (!ep)
         return NULL;
-    ep->addr = *addr;
-    snprintf(ep->host, sizeof ep->host, "%s", host);
-    weft__ep_stats_init(&ep->stats, addr);
+    ep->addr = to->addr;
+    snprintf(ep->host, sizeof ep->host, "%s", to->host);
+    ep->tls = tls;
+    snprintf(ep->tls_name, sizeof ep->tls_name, "%s", to->name);
+    weft__ep_stats_init(&ep->stats, &to->addr);
     ep->next = *list;
     *list = ep;
     return ep;
@@ -94,17 +108,29 @@ int weft__own_start(const weft_client_engine *engine, client_loop *cl, weft_scop
                     weft_task *t, const char *url, const weft_http_opts *o)
 {
     const own_engine *e = engine->impl;
-    struct sockaddr_storage addr;
-    char host[80];
-    const char *path, *method;
-    if (weft__own_target(url, o, &addr, host, sizeof host, &path, &method))
+    own_target to;
+    if (weft__own_target(url, o, &to))
         return 0; /* not ours: curl takes it */
-    own_endpoint *ep = endpoint_for(e, cl, &addr, host);
+    weft_tls_client *tls = NULL;
+    char why[200];
+    if (to.tls && !(tls = weft__client_tls_for(cl->cfg, o, why, sizeof why))) {
+        /* The trust settings do not load: the call fails, counted as any
+         * failure, with why in the log. */
+        call_base b = {0};
+        weft__call_base_start(&b, s, t, cl, NULL, url, o);
+        weft_warn("%s", why);
+        weft__call_base_end(&b);
+        weft__client_count_error(&b, WEFT_ETLS, url, why);
+        weft_task_reject(t, WEFT_ETLS);
+        weft_task_unref(t);
+        return 1;
+    }
+    own_endpoint *ep = endpoint_for(e, cl, &to, tls);
     call_base *k = ep ? weft__zalloc(e->call_size) : NULL;
     if (!k)
         return 0;
     weft__call_base_start(k, s, t, cl, &ep->stats, url, o);
-    if (e->build(k, ep, method, path, o)) {
+    if (e->build(k, ep, to.method, to.path, o)) {
         e->fail(k, WEFT_EINVAL, "invalid request (header or body)");
         return 1;
     }
@@ -123,6 +149,7 @@ void weft__own_cleanup(const weft_client_engine *engine, client_loop *cl)
         *list = ep->next;
         e->end(ep);
         weft__ep_stats_fini(&ep->stats);
+        weft__tls_session_free(ep->tls_session);
         free(ep);
     }
 }

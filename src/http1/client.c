@@ -86,9 +86,9 @@ static void conn_end(nconn *c, int abortive)
     ep->nconns--;
     weft__client_count_conn(c->cl, &ep->base.stats, -1);
     if (abortive)
-        weft__tr_reset(&c->tcp.t);
+        weft__tr_reset(c->tr);
     else
-        weft__tr_close(&c->tcp.t);
+        weft__tr_close(c->tr);
 }
 
 void weft__h1c_conn_close(nconn *c)
@@ -147,14 +147,14 @@ static int start_request(nconn *c)
      * may end (canceled) while the write is still queued. */
     const char *rest = k->req.data + off;
     size_t len = k->req.len - off;
-    ssize_t n = weft__tr_try_write(&c->tcp.t, rest, len);
+    ssize_t n = weft__tr_try_write(c->tr, rest, len);
     if (n == (ssize_t)len)
         return 0;
     if (n < 0)
         return WEFT_ECONNRESET;
     if (weft_buf_append(&c->out, rest + n, len - (size_t)n))
         return WEFT_ENOMEM;
-    return weft__tr_write(&c->tcp.t, c->out.data, c->out.len) ? WEFT_ECONNRESET : 0;
+    return weft__tr_write(c->tr, c->out.data, c->out.len) ? WEFT_ECONNRESET : 0;
 }
 
 /* The request leaves as soon as the kernel takes it: while connecting,
@@ -162,7 +162,7 @@ static int start_request(nconn *c)
  * (tcp.c says why). What did not leave is sent once connected. */
 static void send_early(nconn *c)
 {
-    ssize_t n = weft__tr_try_write(&c->tcp.t, c->call->req.data, c->call->req.len);
+    ssize_t n = weft__tr_try_write(c->tr, c->call->req.data, c->call->req.len);
     if (n > 0)
         c->sent_early = (size_t)n;
 }
@@ -173,6 +173,12 @@ static void on_connect(weft_transport *t, int status)
     if (c->state == NC_CLOSING)
         return;
     if (status < 0) {
+        const char *tls_why = weft__tls_why(t);
+        if (tls_why[0]) {
+            weft_warn("TLS to backend %s failed: %s", c->ep->base.stats.name, tls_why);
+            weft__h1c_fail_on_conn(c, WEFT_ETLS, tls_why);
+            return;
+        }
         weft__h1c_fail_on_conn(c, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
                      status == WEFT_IO_CONNREFUSED ? "connection refused"
                                                    : weft__io_strerror(status));
@@ -212,8 +218,16 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
     c->cl = cl;
     c->state = NC_CONNECTING;
     weft__tcp_init(cl->loop, &c->tcp, &nconn_events, c);
+    c->tr = &c->tcp.t;
     ep->nconns++;
     weft__client_count_conn(cl, &ep->base.stats, 1);
+    if (ep->base.tls &&
+        !(c->tr = weft__tls_connect(ep->base.tls, cl->loop, &c->tcp.t, &nconn_events, c,
+                                    ep->base.tls_name, "http/1.1", &ep->base.tls_session))) {
+        c->tr = &c->tcp.t;
+        weft__h1c_conn_close(c);
+        return NULL; /* *sys_err says: no memory */
+    }
     if ((*sys_err = weft__tcp_connect(&c->tcp, (struct sockaddr *)&ep->base.addr))) {
         weft__h1c_conn_close(c);
         return NULL;
@@ -223,7 +237,7 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
      * on_connect cost a failed EPOLL_CTL_ADD and a MOD more per connection
      * (strace of S8's first wave: 35,000 epoll_ctl for 16,000 sockets).
      * Nothing is read before the connect has completed. */
-    if ((*sys_err = weft__tr_read_start(&c->tcp.t))) {
+    if ((*sys_err = weft__tr_read_start(c->tr))) {
         weft__h1c_conn_close(c);
         return NULL;
     }

@@ -24,6 +24,7 @@ typedef enum { NC_CONNECTING, NC_BUSY, NC_IDLE, NC_CLOSING } nc_state;
 
 struct nconn {
     weft_tcp tcp;
+    weft_transport *tr;     /* &tcp.t, or TLS over it (https://) */
     endpoint *ep;
     client_loop *cl;
     nc_state state;

@@ -88,6 +88,17 @@ static void dispatch(weft_conn *c)
     weft__request_begin(x);
 }
 
+/* Whether the connection may switch to HTTP/2: over TLS when ALPN chose
+ * h2 (the preface follows), in cleartext with --h2c (prior knowledge). */
+static int may_h2(weft_conn *c)
+{
+    if (weft__tls_is(c->tr)) {
+        const char *alpn = weft__tls_alpn(c->tr);
+        return alpn && strcmp(alpn, "h2") == 0;
+    }
+    return c->sl->app->cfg.h2c;
+}
+
 /* Returns 1 to go on with the next step, 0 to wait for input or events. */
 static int step_head(weft_conn *c)
 {
@@ -105,13 +116,18 @@ static int step_head(weft_conn *c)
     }
     if (!c->head_started)
         c->head_started = weft_loop_now(&c->sl->loop);
-    if (c->requests_seen == 0 && c->rstart == 0 && c->sl->app->cfg.h2c) {
+    if (c->requests_seen == 0 && c->rstart == 0 && may_h2(c)) {
         int p = weft__h2_is_preface(c->rbuf, c->rend);
         if (p == 0)
             return 0; /* part of the preface so far */
         if (p == 1) {
             if (weft__h2_start(c))
                 weft__conn_close(c);
+            return 0;
+        }
+        if (weft__tls_alpn(c->tr)) { /* ALPN said h2: nothing else may come */
+            weft_debug("client %s agreed to h2 but sent no preface", weft__conn_peer(c));
+            weft__conn_close(c);
             return 0;
         }
     }

@@ -30,6 +30,7 @@ typedef struct h2ep {
 
 struct h2sess {
     weft_tcp tcp;
+    weft_transport *tr;   /* &tcp.t, or TLS over it (https://, ALPN h2) */
     h2ep *ep;
     client_loop *cl;
     h2sess *next;

@@ -32,7 +32,8 @@ void weft__h2c_sess_close(h2sess *s, int err, const char *why)
 {
     if (s->closing)
         return;
-    if (s->connected && !s->spoke_h2 && err != WEFT_ECONNREFUSED && err != WEFT_ECANCELED) {
+    if (s->connected && !s->spoke_h2 && err != WEFT_ECONNREFUSED && err != WEFT_ECANCELED &&
+        err != WEFT_ETLS && !weft__tls_is(s->tr)) { /* over TLS, ALPN already said h2 */
         err = WEFT_EPROTO;
         why = "the backend does not speak HTTP/2 with prior knowledge (h2c); "
               "it needs it enabled (weft: --h2c), or drop --backend-http2";
@@ -59,7 +60,7 @@ void weft__h2c_sess_close(h2sess *s, int err, const char *why)
             weft__h2c_call_fail(k, err, why);
         }
     }
-    weft__tr_close(&s->tcp.t);
+    weft__tr_close(s->tr);
     /* Calls put back, or waiting for room this session took, may go on
      * another; not after a failed open, whose caller fails them. */
     if ((requeued || ep->base.waiting.head) && !s->failed_open)
@@ -82,7 +83,7 @@ static void on_write(weft_transport *t, int status)
 
 static void write_out(h2sess *s)
 {
-    int r = weft__tr_send(&s->tcp.t, &s->out, &s->wbuf, &s->writing);
+    int r = weft__tr_send(s->tr, &s->out, &s->wbuf, &s->writing);
     if (r < 0)
         weft__h2c_sess_close(s, WEFT_ECONNRESET, weft__io_strerror(r));
 }
@@ -146,6 +147,12 @@ static void on_connect(weft_transport *t, int status)
         return;
     if (status < 0) {
         s->connected = 1; /* what was submitted was not sent, but fail it: the backend is down */
+        const char *tls_why = weft__tls_why(t);
+        if (tls_why[0]) {
+            weft_warn("TLS to backend %s failed: %s", s->ep->base.stats.name, tls_why);
+            weft__h2c_sess_close(s, WEFT_ETLS, tls_why);
+            return;
+        }
         weft__h2c_sess_close(s, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
                    status == WEFT_IO_CONNREFUSED ? "connection refused"
                                                  : weft__io_strerror(status));
@@ -199,13 +206,20 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     s->max_streams = ASSUMED_STREAMS; /* until the server's SETTINGS say */
     s->flush.fn = send_frames;
     weft__tcp_init(cl->loop, &s->tcp, &sess_events, s);
+    s->tr = &s->tcp.t;
+    if (ep->base.tls &&
+        !(s->tr = weft__tls_connect(ep->base.tls, cl->loop, &s->tcp.t, &sess_events, s,
+                                    ep->base.tls_name, "h2", &ep->base.tls_session)))
+        s->tr = &s->tcp.t; /* out of memory: the connect below is not made */
     s->next = ep->sessions;
     ep->sessions = s;
     ep->nsessions++;
     weft__client_count_conn(cl, &ep->base.stats, 1);
-    int sys_err = weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->base.addr);
+    int sys_err = ep->base.tls && !weft__tls_is(s->tr)
+                      ? -ENOMEM
+                      : weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->base.addr);
     if (!sys_err)
-        sys_err = weft__tr_read_start(&s->tcp.t);
+        sys_err = weft__tr_read_start(s->tr);
     if (sys_err) { /* e.g. "address not available": no local port left */
         s->failed_open = 1;
         weft__h2c_sess_close(s, WEFT_EIO, open_failed(ep, weft__io_strerror(sys_err)));

@@ -1,7 +1,7 @@
 /* conn.c - a client's connection: its transport, read buffer, output
  * buffers, closing and time limits.
  *
- * Owns the connection's transport (TCP today), read buffer and output
+ * Owns the connection's transport (TCP, or TLS over it), read buffer and output
  * buffers, and the states of server.h that are not a protocol's: LINGER
  * (last answer written, FIN sent, input drained) and CLOSED. The bytes
  * read go to the protocol spoken (weft_conn_proto): HTTP/1.1
@@ -271,6 +271,9 @@ static void on_read(weft_transport *t, ssize_t nread)
         return;
     }
     if (nread < 0) {
+        const char *why = weft__tls_why(c->tr);
+        if (why[0])
+            weft_info("TLS connection from %s failed: %s", weft__conn_peer(c), why);
         conn_close(c); /* a reset or a read error: the client is gone */
         return;
     }
@@ -311,8 +314,11 @@ static void on_connection(weft_listener *l)
     c->sl = sl;
     weft__tcp_init(&sl->loop, &c->tcp, &conn_events, c);
     c->tr = &c->tcp.t;
-    if (weft__listener_accept(l, &c->tcp)) {
+    if (weft__listener_accept(l, &c->tcp) ||
+        (sl->app->tls &&
+         !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t, &conn_events, c)))) {
         c->unaccepted = 1; /* on_closed frees it */
+        c->tr = &c->tcp.t;
         weft__tr_close(c->tr);
         return;
     }
@@ -356,6 +362,12 @@ static void check_deadline(weft_conn *c, uint64_t now)
     if (c->state == CONN_LINGER) {
         if (now - c->since >= LINGER_MS)
             conn_close(c);
+        return;
+    }
+    if (c->requests_seen == 0 && weft__tls_handshaking(c->tr) &&
+        now - c->since >= (uint64_t)cfg->tls_handshake_timeout_ms) {
+        weft__conn_timed_out(c, "TLS handshake not finished in time");
+        conn_close(c);
         return;
     }
     if (c->state != CONN_CLOSED)

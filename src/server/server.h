@@ -8,6 +8,7 @@
 #include "../base/stats.h"
 #include "../loop/transport.h"
 #include "../task/task_int.h"
+#include "../tls/tls.h"
 #include "weft/pool.h"
 #include "weft/server.h"
 
@@ -292,7 +293,8 @@ struct weft_app {
     weft_loop ctl;    /* the control loop on the main thread */
     weft_post ctl_wake;          /* a loop drained, or weft_app_stop */
     _Atomic int ctl_wake_posted;
-    weft_signal_watch *sigint, *sigterm;
+    weft_signal_watch *sigint, *sigterm, *sighup;
+    weft_tls_server *tls;        /* --tls-cert: every connection speaks TLS */
     weft_timer grace;
     weft_timer trim;             /* memory back to the kernel after a burst */
     uint64_t trim_last_requests; /* requests counted at the last check */

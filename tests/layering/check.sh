@@ -50,12 +50,12 @@ check "unit tests include only their own layer's internals" "$unit_breaches"
 # Each folder and what it may include of src/ (besides itself and include/).
 declare -A below=(
     [base]="" [loop]="base" [task]="base loop" [fiber]="base loop task pool"
-    [pool]="base loop task" [http]="base"
-    [server]="base loop task fiber pool http"
-    [client]="base loop task fiber http"
-    [http1]="base loop task fiber pool http server client http2"
-    [http2]="base loop task fiber pool http server client"
-    [app]="base loop task fiber pool http server client http1 http2"
+    [pool]="base loop task" [http]="base" [tls]="base loop"
+    [server]="base loop task fiber pool http tls"
+    [client]="base loop task fiber http tls"
+    [http1]="base loop task fiber pool http tls server client http2"
+    [http2]="base loop task fiber pool http tls server client"
+    [app]="base loop task fiber pool http tls server client http1 http2"
 )
 upward=""
 for dir in src/*/; do
