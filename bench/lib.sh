@@ -66,7 +66,7 @@ start_weft() {
   STARTED_PIDS+=("$WEFT_PID")
   WEFT_PORT=""
   for _ in $(seq 100); do
-    WEFT_PORT=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | sed 's/.*://') || true
+    WEFT_PORT=$(grep -o 'listening on https\?://[^ ]*' "$log" 2>/dev/null | sed 's/.*://') || true
     [[ -n "$WEFT_PORT" ]] && break
     sleep 0.05
   done

@@ -285,7 +285,7 @@ static void stats(weft_ctx *c)
                                         (json_int_t)e->connections, "idle", (json_int_t)e->idle));
     }
     json_t *o = json_pack(
-        "{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+        "{s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
         "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:o}}",
         "server", "connections_open", (json_int_t)st->server.connections_open, "requests",
         (json_int_t)st->server.requests, "requests_inflight", (json_int_t)st->server.requests_inflight,
@@ -297,6 +297,9 @@ static void stats(weft_ctx *c)
         (json_int_t)st->server.bad_requests, "timeouts", (json_int_t)st->server.timeouts,
         "connections_accepted", (json_int_t)st->server.connections_accepted, "loop_stalls",
         (json_int_t)st->server.loop_stalls, "loop_lag_us_max", (json_int_t)st->server.loop_lag_us_max,
+        "tls_handshakes", (json_int_t)st->server.tls_handshakes, "tls_resumed",
+        (json_int_t)st->server.tls_resumed, "tls_handshake_failures",
+        (json_int_t)st->server.tls_handshake_failures,
         "pool", "threads",
         (json_int_t)st->pool.threads, "busy", (json_int_t)st->pool.busy, "queued",
         (json_int_t)st->pool.queued, "completed", (json_int_t)st->pool.completed, "rejected",

@@ -67,6 +67,9 @@ typedef struct weft_stats {
         uint64_t responses_504;  /* the request's deadline passed */
         uint64_t bad_requests;   /* 4xx/5xx answered by a protocol codec */
         uint64_t timeouts;       /* header/body/idle/write time limits hit */
+        uint64_t tls_handshakes; /* TLS handshakes done: full ones ... */
+        uint64_t tls_resumed;    /* ... and resumed ones (a ticket) */
+        uint64_t tls_handshake_failures; /* failed, timed out, or plain HTTP on the TLS port */
         uint64_t loop_stalls;    /* a loop busy past --stall-ms (the stall detector) */
         uint64_t loop_lag_us_max; /* the longest a loop took to answer the detector's ping */
         uint64_t inflight_async, inflight_sync, inflight_callback;

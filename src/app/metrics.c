@@ -132,6 +132,12 @@ static void server_metrics(weft_buf *b, const weft_stats *st)
            st->server.bad_requests);
     single(b, "weft_timeouts_total", "counter", "Header, body, idle and write time limits hit.",
            st->server.timeouts);
+    family(b, "weft_tls_handshakes_total", "counter",
+           "TLS handshakes with clients: full, resumed from a ticket, or failed (including "
+           "time-outs and plain HTTP sent to the TLS port).");
+    sample(b, "weft_tls_handshakes_total", "result", "full", st->server.tls_handshakes);
+    sample(b, "weft_tls_handshakes_total", "result", "resumed", st->server.tls_resumed);
+    sample(b, "weft_tls_handshakes_total", "result", "failed", st->server.tls_handshake_failures);
     family(b, "weft_loop_lag_seconds", "gauge",
            "How long each loop last took to answer the stall detector's ping.");
     for (size_t i = 0; i < st->server.nloops; i++) {

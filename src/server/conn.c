@@ -241,6 +241,18 @@ void weft__conn_flush(weft_conn *c)
         conn_close(c);
 }
 
+/* A TLS connection's handshake, counted once: when its first plaintext
+ * arrives (ok), or when it fails or times out. */
+static void count_tls(weft_conn *c, int ok)
+{
+    if (c->tls_counted || !weft__tls_is(c->tr))
+        return;
+    c->tls_counted = 1;
+    weft_loop_stats *st = &c->sl->stats;
+    weft__count(!ok ? &st->tls_failed : weft__tls_resumed(c->tr) ? &st->tls_resumed : &st->tls_full,
+                1);
+}
+
 static void on_read(weft_transport *t, ssize_t nread)
 {
     weft_conn *c = t->data;
@@ -272,11 +284,14 @@ static void on_read(weft_transport *t, ssize_t nread)
     }
     if (nread < 0) {
         const char *why = weft__tls_why(c->tr);
-        if (why[0])
+        if (why[0]) {
             weft_info("TLS connection from %s failed: %s", weft__conn_peer(c), why);
+            count_tls(c, 0);
+        }
         conn_close(c); /* a reset or a read error: the client is gone */
         return;
     }
+    count_tls(c, 1);
     if (c->state != CONN_LINGER)
         c->proto->read(c, (size_t)nread);
 }
@@ -367,6 +382,7 @@ static void check_deadline(weft_conn *c, uint64_t now)
     if (c->requests_seen == 0 && weft__tls_handshaking(c->tr) &&
         now - c->since >= (uint64_t)cfg->tls_handshake_timeout_ms) {
         weft__conn_timed_out(c, "TLS handshake not finished in time");
+        count_tls(c, 0);
         conn_close(c);
         return;
     }

@@ -191,6 +191,9 @@ static void collect(weft_stat_source *src, weft_stats *out)
     out->server.requests_inflight += weft__counter(&s->inflight);
     out->server.bad_requests += weft__counter(&s->bad_requests);
     out->server.timeouts += weft__counter(&s->timeouts);
+    out->server.tls_handshakes += weft__counter(&s->tls_full);
+    out->server.tls_resumed += weft__counter(&s->tls_resumed);
+    out->server.tls_handshake_failures += weft__counter(&s->tls_failed);
     for (int i = 1; i < 6; i++)
         out->server.responses[i] += weft__counter(&s->responses[i]);
     out->server.responses_499 += weft__counter(&s->r499);

@@ -218,6 +218,7 @@ struct weft_conn {
     uint8_t in_process;
     uint8_t out_paused;     /* too much unsent output: not parsing */
     uint8_t unaccepted;     /* accept failed: only the transport to close */
+    uint8_t tls_counted;    /* its handshake is in the TLS counters */
     uint8_t streaming;      /* the current answer's body is streamed: parts leave as written */
     uint8_t stream_chunked; /* ... as chunks (HTTP/1.1; HTTP/1.0 ends it with the connection) */
     unsigned requests_seen;
@@ -236,6 +237,7 @@ typedef struct weft_route_counters {
 /* A loop's server counters; only the loop writes them (base/stats.h). */
 typedef struct weft_loop_stats {
     weft_counter accepted, open, requests, inflight, bad_requests, timeouts;
+    weft_counter tls_full, tls_resumed, tls_failed; /* handshakes, by outcome */
     weft_counter responses[6], r499, r503, r504;
     weft_counter inflight_kind[3];  /* by weft_handler_kind */
     weft_route_counters *routes;    /* [app->nroutes + 1]: the last is "no route" */

@@ -152,7 +152,11 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
                 continue;
             int ok = set_hmac_key(hctx, k->hmac) == 1 &&
                      EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1;
-            rc = !ok ? -1 : i == 0 ? 1 : 2; /* 2: an older key, issue a fresh ticket */
+            /* 2: issue a fresh ticket - when an older key sealed this one,
+             * and always in TLS 1.3, whose clients use a ticket once
+             * (RFC 8446 C.4): without a new one the next connection
+             * would be a full handshake. */
+            rc = !ok ? -1 : i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
             break;
         }
     }

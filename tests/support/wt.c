@@ -95,9 +95,9 @@ void wt_start(wt_server *s, const char *bin, const char *const *args)
         FILE *f = fopen(s->log_path, "r");
         char line[512];
         while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "listening on http://");
-            if (p) {
-                const char *colon = strrchr(p + 20, ':');
+            const char *p = strstr(line, "listening on http");
+            if (p) { /* http:// or https:// */
+                const char *colon = strrchr(p + 17, ':');
                 if (colon)
                     s->port = atoi(colon + 1);
             }
