@@ -80,7 +80,8 @@ typedef struct weft_config {
     weft_strlist tls_keys;      /* --tls-key FILE...: their keys, one per --tls-cert */
     int h2;                     /* --h2 (1): HTTP/2 over TLS by ALPN; 0 = HTTP/1.1 only */
     int tls_handshake_timeout_ms; /* --tls-handshake-timeout (10000) */
-    int redirect_http_port;     /* --redirect-http PORT: a plain listener that redirects to https */
+    int redirect_http_port;     /* --redirect-http PORT: a plain listener that redirects to
+                                   https (-1 = off, 0 = any free port) */
     const char *backend_ca;     /* --backend-ca FILE: CA trusted for https:// backends
                                    (NULL: the system's) */
     int backend_tls_insecure_skip_verify; /* --backend-tls-insecure-skip-verify: tests only */

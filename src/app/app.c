@@ -145,6 +145,7 @@ static void on_stop_msg(weft_post *p)
     weft_sloop *sl = (weft_sloop *)((char *)p - offsetof(weft_sloop, stop_msg));
     atomic_store(&sl->draining, 1);
     weft__listener_close(&sl->listener);
+    weft__listener_close(&sl->redirect);
     weft__conn_drain(sl);
     if (!sl->conns && sl->busy == 0)
         weft__app_loop_drained(sl);
@@ -204,6 +205,16 @@ static int setup_loops(weft_app *app)
         int rc = bind_listener(app, sl, i == 0 ? app->cfg.port : app->bound_port);
         if (rc)
             return rc;
+        if (app->cfg.redirect_http_port >= 0) {
+            char why[160];
+            rc = weft__listener_open(&sl->loop, &sl->redirect, app->cfg.host,
+                                     i == 0 ? app->cfg.redirect_http_port : app->redirect_port,
+                                     &app->redirect_port, why, sizeof why);
+            if (rc) {
+                weft_error("--redirect-http: %s", why);
+                return rc;
+            }
+        }
     }
     return 0;
 }
@@ -431,6 +442,9 @@ static int start(weft_app *app)
             app->prog, app->tls ? "https" : "http", strchr(app->cfg.host, ':') ? "[" : "", app->cfg.host,
             strchr(app->cfg.host, ':') ? "]" : "", app->bound_port, app->nloops, app->cfg.workers,
             app->cfg.queue_length);
+    if (app->redirect_port)
+        fprintf(stderr, "%s: redirecting http://%s:%d to https\n", app->prog, app->cfg.host,
+                app->redirect_port);
     fflush(stderr);
     for (int i = 0; i < app->nloops; i++)
         if (weft__loop_start(&app->loops[i].loop, loop_started, &app->loops[i]))

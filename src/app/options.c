@@ -66,7 +66,7 @@ static const common_opt common[] = {
     {"tls-key", OPT_STRS, CFG(tls_keys), "the private key (PEM) of each --tls-cert, in the same order"},
     {"h2", OPT_INT, CFG(h2), "HTTP/2 over TLS by ALPN, 0 = HTTP/1.1 only (1)"},
     {"tls-handshake-timeout", OPT_INT, CFG(tls_handshake_timeout_ms), "ms to finish a TLS handshake (10000)"},
-    {"redirect-http", OPT_INT, CFG(redirect_http_port), "with TLS: also listen on this plain port and redirect to https (off)"},
+    {"redirect-http", OPT_INT, CFG(redirect_http_port), "with TLS: also listen on this plain port (0 = any free one) and redirect to https (off)"},
     {"backend-ca", OPT_STR, CFG(backend_ca), "HTTP client: CA file (PEM) trusted for https:// backends (the system's)"},
     {"backend-tls-insecure-skip-verify", OPT_FLAG, CFG(backend_tls_insecure_skip_verify), "HTTP client: accept any certificate from https:// backends - tests only"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
@@ -103,6 +103,7 @@ static void config_defaults(weft_config *cfg)
     cfg->h2_max_streams = 1024;
     cfg->h2 = 1;
     cfg->tls_handshake_timeout_ms = 10000;
+    cfg->redirect_http_port = -1;
     cfg->retry_after_s = 10;
     cfg->log_level = "info";
     cfg->limits = WEFT_HTTP_LIMITS_DEFAULT;
@@ -279,7 +280,7 @@ int weft__options_finish(weft_app *app)
                 app->prog, cfg->tls_certs.n, cfg->tls_keys.n);
         return 2;
     }
-    if (cfg->redirect_http_port && (!cfg->tls_certs.n || cfg->redirect_http_port > 65535)) {
+    if (cfg->redirect_http_port >= 0 && (!cfg->tls_certs.n || cfg->redirect_http_port > 65535)) {
         fprintf(stderr, "%s: --redirect-http needs --tls-cert and a port <= 65535\n", app->prog);
         return 2;
     }

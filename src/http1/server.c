@@ -92,6 +92,8 @@ static void dispatch(weft_conn *c)
  * h2 (the preface follows), in cleartext with --h2c (prior knowledge). */
 static int may_h2(weft_conn *c)
 {
+    if (c->ctx.to_https)
+        return 0; /* the --redirect-http port answers HTTP/1.x only */
     if (weft__tls_is(c->tr)) {
         const char *alpn = weft__tls_alpn(c->tr);
         return alpn && strcmp(alpn, "h2") == 0;

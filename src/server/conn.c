@@ -323,6 +323,7 @@ static const weft_transport_events conn_events = {
 static void on_connection(weft_listener *l)
 {
     weft_sloop *sl = l->data;
+    int to_https = l == &sl->redirect;
     weft_conn *c = weft__zalloc(sizeof *c);
     if (!c)
         return;
@@ -330,7 +331,7 @@ static void on_connection(weft_listener *l)
     weft__tcp_init(&sl->loop, &c->tcp, &conn_events, c);
     c->tr = &c->tcp.t;
     if (weft__listener_accept(l, &c->tcp) ||
-        (sl->app->tls &&
+        (sl->app->tls && !to_https &&
          !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t, &conn_events, c)))) {
         c->unaccepted = 1; /* on_closed frees it */
         c->tr = &c->tcp.t;
@@ -344,6 +345,7 @@ static void on_connection(weft_listener *l)
     c->since = now_of(c);
     c->proto = sl->proto;
     c->proto->start(c);
+    c->ctx.to_https = (uint8_t)to_https;
     c->next = sl->conns;
     if (sl->conns)
         sl->conns->prev = c;
@@ -357,6 +359,10 @@ void weft__conn_accept(weft_sloop *sl)
 {
     sl->listener.data = sl;
     weft__listener_start(&sl->listener, on_connection);
+    if (sl->redirect.open) {
+        sl->redirect.data = sl;
+        weft__listener_start(&sl->redirect, on_connection);
+    }
 }
 
 void weft__conn_timed_out(weft_conn *c, const char *what)

@@ -68,10 +68,40 @@ static void ctx_begin(weft_ctx *c)
     weft__count(&c->sl->stats.inflight, 1);
 }
 
+/* A request to the --redirect-http port: 308 to the same host and target
+ * over https (308, not 301: the method and body are kept). */
+static void redirect_https(weft_ctx *c)
+{
+    weft_str host = c->req.host;
+    if (!host.len)
+        host = weft_str_cstr(c->app->cfg.host);
+    size_t end = 0; /* the host without its port */
+    if (host.len && host.base[0] == '[')
+        while (end < host.len && host.base[end++] != ']')
+            ;
+    else
+        while (end < host.len && host.base[end] != ':')
+            end++;
+    char port[16] = "";
+    if (c->app->bound_port != 443)
+        snprintf(port, sizeof port, ":%d", c->app->bound_port);
+    char *loc = weft_arena_printf(weft_scope_arena(&c->scope), "https://%.*s%s%.*s", (int)end,
+                                  host.base, port, (int)c->req.target.len, c->req.target.base);
+    if (!loc || weft_add_header(c, "Location", loc)) {
+        weft_reply_error(c, 500, "out of memory");
+        return;
+    }
+    weft_replyf(c, 308, "text/plain; charset=utf-8", "This site is served over HTTPS: %s\n", loc);
+}
+
 void weft__request_begin(weft_ctx *c)
 {
     ctx_begin(c);
     weft__count(&c->sl->stats.requests, 1);
+    if (c->to_https) {
+        redirect_https(c);
+        return;
+    }
     weft__dispatch(c);
 }
 

@@ -140,6 +140,7 @@ struct weft_ctx {
     uint8_t answered_at_deadline; /* the loop sent the 504 for a worker (loop-owned) */
     uint8_t client_gone;          /* the peer left before the answer was done: log 499 */
     uint8_t gone;                 /* the codec's side is closed: nothing more is sent */
+    uint8_t to_https;             /* came to the --redirect-http port: answered 308 to https */
     int8_t kind_counted;          /* the handler kind counted in flight, or -1 */
     const char *client_addr;      /* weft_req_client, once asked (arena or the peer's) */
     const char *request_id;       /* weft_req_id, once asked (arena) */
@@ -248,6 +249,7 @@ struct weft_sloop {
     weft_loop loop;
     weft_app *app;
     weft_listener listener;
+    weft_listener redirect;  /* --redirect-http: plain, every request sent to https */
     const weft_conn_proto *proto; /* what new connections speak first */
     weft_timer tick;        /* deadlines, Date, log batches */
     weft_conn *conns;       /* all open connections */
@@ -310,6 +312,7 @@ struct weft_app {
     int forced;       /* grace ran out; connections were closed */
     int abandoned;    /* a worker never came back */
     int bound_port;
+    int redirect_port;  /* --redirect-http's, once bound */
     weft_watchdog *watchdog; /* the stall detector (src/app/watchdog.c) */
     weft_advisor *advisor;   /* the starvation advisor (src/app/advisor.c) */
 };
@@ -351,7 +354,8 @@ void weft__loop_stats_unregister(weft_sloop *sl);
 
 /* ---- connections (conn.c) ----------------------------------------------------- */
 
-/* Accepts connections on sl's listener, speaking sl->proto. */
+/* Accepts connections on sl's listener, speaking sl->proto (and on its
+ * --redirect-http listener, plain HTTP/1.1, each request redirected). */
 void weft__conn_accept(weft_sloop *sl);
 void weft__conn_close(weft_conn *c);
 /* Closes c if it was idle in the same state for idle_ms. */

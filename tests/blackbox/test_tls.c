@@ -9,8 +9,9 @@
  * expired certificate or an unknown CA is refused with the reason in the
  * log and not in the page, SIGHUP serves a new certificate while an old
  * connection keeps working, a plain HTTP request on the TLS port gets a
- * plain 400, garbage and a truncated ClientHello are closed, a stalled
- * handshake is closed at --tls-handshake-timeout. */
+ * plain 400, --redirect-http answers 308 to https, garbage and a
+ * truncated ClientHello are closed, a stalled handshake is closed at
+ * --tls-handshake-timeout. */
 #define _GNU_SOURCE /* strcasestr */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +65,7 @@ static int setup(void **state)
                                  "--tls-key", path_of("localhost.key"), "--tls-cert",
                                  path_of("other.pem"), "--tls-key", path_of("other.key"),
                                  "--tls-handshake-timeout", "1000", "--keepalive-timeout", "400",
+                                 "--redirect-http", "0",
                                  "--log-level", "debug", NULL};
     wt_start(&srv, "weft-hello", sargs);
     const char *const fargs[] = {"--loops", "1", "--backend-ca", path_of("ca.pem"), NULL};
@@ -481,6 +483,35 @@ static void plain_http_on_the_tls_port(void **state)
     assert_true(wt_wait_log(&srv, "a plain HTTP request on the TLS port", 2000));
 }
 
+static void plain_port_redirects_to_https(void **state)
+{
+    (void)state;
+    FILE *f = fopen(srv.log_path, "r");
+    assert_non_null(f);
+    char line[512];
+    int rport = 0;
+    while (!rport && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "redirecting http://");
+        if (p)
+            rport = atoi(strrchr(p, ':') + 1);
+    }
+    fclose(f);
+    assert_true(rport > 0);
+    wt_response r;
+    assert_int_equal(
+        wt_request(rport, "GET /plaintext?x=1 HTTP/1.1\r\nHost: localhost:1234\r\n\r\n", &r),
+        308);
+    char loc[128], want[128];
+    snprintf(want, sizeof want, "https://localhost:%d/plaintext?x=1", srv.port);
+    assert_string_equal(wt_header(&r, "Location", loc, sizeof loc), want);
+    wt_response_free(&r);
+    /* curl follows it to the page */
+    char cmd[512], out[128];
+    snprintf(cmd, sizeof cmd, "curl -sS -L --max-time 10 --cacert %s http://localhost:%d/plaintext",
+             path_of("ca.pem"), rport);
+    assert_string_equal(output_of(cmd, out, sizeof out), "Hello, World!");
+}
+
 /* A ClientHello made by OpenSSL through memory BIOs, as bytes to cut. */
 static size_t client_hello(unsigned char *out, size_t cap)
 {
@@ -564,6 +595,7 @@ int main(void)
         cmocka_unit_test(bad_backend_certificates_are_refused),
         cmocka_unit_test(sighup_reloads_and_old_connections_go_on),
         cmocka_unit_test(plain_http_on_the_tls_port),
+        cmocka_unit_test(plain_port_redirects_to_https),
         cmocka_unit_test(bad_handshakes_are_closed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
