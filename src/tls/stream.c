@@ -7,8 +7,12 @@
  * (one copy each way, as memory BIOs would cost, without the second copy
  * into and out of a BIO_s_mem).
  *
- * Writes: try_write encrypts everything and hands the ciphertext to the
- * inner transport; what the kernel did not take stays queued here and is
+ * Writes: try_write encrypts everything and queues the ciphertext; the
+ * queue goes to the inner transport once per loop iteration, before the
+ * poll (weft__loop_flush_later), so what one turn produces leaves in one
+ * write: the handshake's last flight with the first answer, an answer
+ * with the close_notify after it (a new connection with Connection:
+ * close costs two writes, not four). What the kernel did not take is
  * written in the background, and until it has left try_write takes
  * nothing (the owner then waits in write() for `written`), so at most one
  * buffer of ciphertext is queued beyond what the owner sees. close()
@@ -33,7 +37,7 @@
  * connection after a large answer should not keep it. */
 #define KEEP_OUT (64u * 1024u)
 
-enum { DUE_WRITTEN = 1, DUE_SHUT = 2, DUE_PUMP = 4, DUE_CONNECTED = 8 };
+enum { DUE_FLUSH = 1, DUE_SHUT = 2, DUE_PUMP = 4 };
 
 static _Thread_local char read_buf[READ_BUF];
 
@@ -138,6 +142,20 @@ void weft__tls_note_error(weft_tls *t, int err)
 
 /* ---- writing --------------------------------------------------------------------- */
 
+static void schedule(weft_tls *t, uint8_t what)
+{
+    t->due |= what;
+    weft__loop_flush_later(t->loop, &t->later);
+}
+
+/* The queued ciphertext leaves before the loop polls (unless an inner
+ * write is pending: its completion sends the rest). */
+static void flush_soon(weft_tls *t)
+{
+    if (!t->inner_writing)
+        schedule(t, DUE_FLUSH);
+}
+
 /* Hands the queued ciphertext to the inner transport: 1 all gone, 0 some
  * pending, or the error (kept: every later write fails with it). */
 static int send_out(weft_tls *t)
@@ -164,12 +182,6 @@ static int encrypt(weft_tls *t, const char *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
-}
-
-static void schedule(weft_tls *t, uint8_t what)
-{
-    t->due |= what;
-    weft__loop_flush_later(t->loop, &t->later);
 }
 
 static void inner_close(weft_tls *t)
@@ -296,10 +308,8 @@ static int handshake(weft_tls *t)
     ERR_clear_error();
     int r = SSL_do_handshake(t->ssl);
     int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(t->ssl, r);
-    if (send_out(t) < 0 && r == 1) {
-        handshake_failed(t, SSL_ERROR_SYSCALL);
-        return 1;
-    }
+    if (t->out.len)
+        flush_soon(t); /* with the first answer, when it comes in this turn */
     if (r != 1) {
         if (err == SSL_ERROR_WANT_READ && !t->in_eof)
             return 0;
@@ -373,7 +383,7 @@ static void pump(weft_tls *t)
         }
         int err = SSL_get_error(t->ssl, n);
         if (t->out.len)
-            send_out(t); /* a key update's answer */
+            flush_soon(t); /* a key update's answer */
         if (err == SSL_ERROR_WANT_READ && !t->in_eof)
             return;
         if (err == SSL_ERROR_ZERO_RETURN || t->in_eof) {
@@ -516,9 +526,9 @@ static void on_later(weft_flush *f)
     t->due = 0;
     if (t->closing)
         return;
-    if ((due & DUE_WRITTEN) && t->owner_write) {
-        t->owner_write = 0;
-        t->t.ev->written(&t->t, t->werr);
+    if ((due & DUE_FLUSH) && !t->inner_writing) {
+        if (send_out(t) != 0)
+            drained(t); /* all gone (or failed): the owner's write is done */
         if (t->closing)
             return;
     }
@@ -561,12 +571,12 @@ static ssize_t tls_try_write(weft_transport *tr, const char *p, size_t n)
     weft_tls *t = of(tr);
     if (t->werr)
         return t->werr;
-    if (t->handshaking || t->inner_writing || t->out.len || t->shut_wanted || t->plain_http)
+    if (t->handshaking || t->inner_writing || t->shut_wanted || t->plain_http)
         return 0;
     if (encrypt(t, p, n))
         return -EPROTO;
-    int r = send_out(t);
-    return r < 0 ? r : (ssize_t)n;
+    flush_soon(t);
+    return (ssize_t)n;
 }
 
 static int tls_write(weft_transport *tr, const char *p, size_t n)
@@ -578,14 +588,8 @@ static int tls_write(weft_transport *tr, const char *p, size_t n)
         return WEFT_IO_AGAIN; /* nothing is written before `connected` */
     if (encrypt(t, p, n))
         return -EPROTO;
-    t->owner_write = 1;
-    int r = send_out(t);
-    if (r < 0) {
-        t->owner_write = 0;
-        return r;
-    }
-    if (r == 1)
-        schedule(t, DUE_WRITTEN);
+    t->owner_write = 1; /* `written` once the queue has left */
+    flush_soon(t);
     return 0;
 }
 
@@ -595,16 +599,14 @@ static int tls_shutdown(weft_transport *tr)
     if (t->shut_wanted)
         return 0;
     t->shut_wanted = 1;
-    if (!t->handshaking && !t->werr) {
+    if (t->werr)
+        return t->werr;
+    if (!t->handshaking) {
         ERR_clear_error();
         SSL_shutdown(t->ssl); /* close_notify joins the queue */
         ERR_clear_error();
     }
-    int r = send_out(t);
-    if (r < 0)
-        return r;
-    if (r == 1)
-        inner_shutdown(t);
+    flush_soon(t); /* once the queue has left: the inner shutdown (drained) */
     return 0;
 }
 

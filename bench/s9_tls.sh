@@ -1,0 +1,142 @@
+# S9 HTTPS - weft's TLS against nginx's, the same certificate (ECDSA
+# P-256, made for the run by scripts/tls-certs.sh), the same machine, the
+# same run, rounds alternating:
+#  a. S1 over TLS: wrk -t2 -c256 keep-alive, HTTP/1.1 (https://.../plaintext)
+#  b. HTTP/2 over TLS: h2load -c100 -m10 for S9_SECONDS; p99 from its
+#     per-request log
+#  c. new connections: wrk -c64 with "Connection: close", each request a
+#     TLS handshake of its own (weft's /stats says whether it was full or
+#     resumed: wrk keeps no session, so they are full)
+#  d. the S3 page over HTTPS: pgw-front with --tls-cert at 4,000 clients
+#     (backend 500 ms), its ratio to the backend alone, beside the same
+#     front in plain HTTP in the same run
+# cpu_us is the server's user + system CPU over the run per request (per
+# connection in c). S9_PARTS (default abcd) picks parts. Sourced by run.sh.
+s9_tls_stats() { # weft-hello's TLS counters over https
+  curl -sk "https://127.0.0.1:$1/stats" |
+    python3 -c 'import json,sys; s=json.load(sys.stdin)["server"]; print(s["tls_handshakes"], s["tls_resumed"])'
+}
+
+h2load_rps() { awk '/^finished in/ {gsub(",", ""); print $4}' "$1"; }
+h2load_requests() { awk '/^requests:/ {print $8}' "$1"; } # succeeded
+h2load_failed() { awk '/^requests:/ {print $10 + $12}' "$1"; }
+# p99 of the per-request log's third column (µs to the end of the answer), in ms
+h2load_p99() { awk -F'\t' '{print $3}' "$1" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int(NR*0.99)]/1000}'; }
+
+s9() {
+  local rounds=${S9_ROUNDS:-3} secs=${S9_SECONDS:-10}
+  local csv="$RESULTS/s9_tls.csv"
+  echo "part,server,round,rate,p99_ms,errors,cpu_us" > "$csv"
+  local certs="$WORK/certs"
+  bash "$ROOT/scripts/tls-certs.sh" "$certs" >/dev/null
+  local tls=(--tls-cert "$certs/localhost.pem" --tls-key "$certs/localhost.key")
+  start_weft hello-tls weft-hello "${tls[@]}"
+  local wpid=$WEFT_PID wport=$WEFT_PORT
+  NGINX_TLS_CERT="$certs/localhost.pem" NGINX_TLS_KEY="$certs/localhost.key" \
+    start_nginx s9 'location = /plaintext { default_type text/plain; return 200 "Hello, World!"; }
+                    location = / { return 200 "ok"; }'
+  local full0 res0 full1 res1
+  read -r full0 res0 < <(s9_tls_stats "$wport")
+  for r in $(seq "$rounds"); do
+    for s in weft nginx; do
+      local port=$wport pids=$wpid
+      [[ $s == nginx ]] && port=$NGINX_PORT pids=$(proc_tree "$NGINX_PID")
+      local url="https://127.0.0.1:$port/plaintext" f t0 t1
+      local parts=${S9_PARTS:-abcd}
+      # a. HTTP/1.1 keep-alive
+      f="$WORK/s9a-$s-$r.txt"
+      [[ $parts == *a* ]] && {
+      # shellcheck disable=SC2086
+      t0=$(cpu_ticks $pids)
+      run_wrk "$f" -t2 -c256 -d"${secs}s" "$url"
+      # shellcheck disable=SC2086
+      t1=$(cpu_ticks $pids)
+      echo "a-h1-keepalive,$s,$r,$(wrk_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
+      settle "$port"; }
+      # b. HTTP/2, 100 connections x 10 streams
+      f="$WORK/s9b-$s-$r.txt"
+      [[ $parts == *b* ]] && {
+      # shellcheck disable=SC2086
+      t0=$(cpu_ticks $pids)
+      h2load -c100 -m10 -t2 -D "$secs" --log-file="$f.log" "$url" > "$f" 2>&1 || true
+      # shellcheck disable=SC2086
+      t1=$(cpu_ticks $pids)
+      awk -v s="$s" -v r="$r" -v rate="$(h2load_rps "$f")" -v p99="$(h2load_p99 "$f.log")" \
+          -v err="$(h2load_failed "$f")" -v t="$(( t1 - t0 ))" -v n="$(h2load_requests "$f")" \
+          'BEGIN {printf "b-h2,%s,%d,%s,%s,%d,%.2f\n", s, r, rate, p99, err, (n > 0 ? t * 10000 / n : 0)}' >> "$csv"
+      settle "$port"; }
+      # c. a handshake per request
+      f="$WORK/s9c-$s-$r.txt"
+      [[ $parts == *c* ]] && {
+      # shellcheck disable=SC2086
+      t0=$(cpu_ticks $pids)
+      run_wrk "$f" -t2 -c64 -d"${secs}s" -H 'Connection: close' "$url"
+      # shellcheck disable=SC2086
+      t1=$(cpu_ticks $pids)
+      echo "c-new-connections,$s,$r,$(wrk_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
+      settle "$port"; }
+    done
+  done
+  read -r full1 res1 < <(s9_tls_stats "$wport")
+  stop_pid "$wpid"
+  stop_pid "$NGINX_PID"
+
+  # d. the S3 page over HTTPS at 4,000 clients
+  local c=${S9_S3_CLIENTS:-4000} dur=${S9_S3_SECONDS:-15}
+  [[ ${S9_PARTS:-abcd} == *d* ]] && {
+  start_pgw_front s9-plain --max-conns-per-endpoint 20000
+  local plain_pid=$FRONT_PID plain_port=$FRONT_PORT
+  start_pgw_front s9-tls --max-conns-per-endpoint 20000 "${tls[@]}"
+  local tls_pid=$FRONT_PID tls_port=$FRONT_PORT
+  local v
+  for v in direct plain https; do
+    local url pids port
+    case $v in
+      direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$BACKEND_PID port=$BACKEND_PORT ;;
+      plain) url="http://127.0.0.1:$plain_port/gizmos-async" pids=$plain_pid port=$plain_port ;;
+      https) url="https://127.0.0.1:$tls_port/gizmos-async" pids=$tls_pid port=$tls_port ;;
+    esac
+    local f="$WORK/s9d-$v.txt" t0 t1 before
+    before=$(open_conns "$port")
+    # shellcheck disable=SC2086
+    t0=$(cpu_ticks $pids)
+    run_wrk "$f" -t2 -c"$c" -d"${dur}s" --timeout 10s "$url"
+    # shellcheck disable=SC2086
+    t1=$(cpu_ticks $pids)
+    settle "$port" "$before"
+    echo "d-s3-$c,$v,1,$(wrk_ok_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
+  done
+  stop_pid "$tls_pid"
+  stop_pid "$plain_pid"
+  stop_pid "$BACKEND_PID"
+  BACKEND_PORT=""
+  }
+
+  echo
+  echo "S9 HTTPS ($(machine_line)); ${secs}s runs, median of $rounds alternating rounds; $(openssl version)"
+  local part
+  for part in a-h1-keepalive b-h2 c-new-connections; do
+    local wr nr wp np wc nc we ne
+    wr=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $4}' "$csv" | median)
+    nr=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $4}' "$csv" | median)
+    wp=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $5}' "$csv" | median)
+    np=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $5}' "$csv" | median)
+    wc=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $7}' "$csv" | median)
+    nc=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $7}' "$csv" | median)
+    we=$(awk -F, -v p=$part '$1==p && $2=="weft" {s+=$6} END {print s+0}' "$csv")
+    ne=$(awk -F, -v p=$part '$1==p && $2=="nginx" {s+=$6} END {print s+0}' "$csv")
+    awk -v p="$part" -v wr="$wr" -v nr="$nr" -v wp="$wp" -v np="$np" -v wc="$wc" -v nc="$nc" \
+        -v we="$we" -v ne="$ne" 'BEGIN {
+      printf "  %-18s weft %9.0f/s p99 %7.2f ms cpu %6.1f us err %d | nginx %9.0f/s p99 %7.2f ms cpu %6.1f us err %d | rate %.3f, cpu %.3f\n",
+             p, wr, wp, wc, we, nr, np, nc, ne, wr / nr, wc / nc }'
+  done
+  echo "  weft's handshakes over the run: $(( full1 - full0 )) full, $(( res1 - res0 )) resumed"
+  local d p h
+  d=$(awk -F, '$1 ~ /^d-/ && $2=="direct" {print $4}' "$csv")
+  p=$(awk -F, '$1 ~ /^d-/ && $2=="plain" {print $4}' "$csv")
+  h=$(awk -F, '$1 ~ /^d-/ && $2=="https" {print $4}' "$csv")
+  awk -v d="$d" -v p="$p" -v h="$h" -v c="$c" 'BEGIN {
+    printf "  S3 /gizmos-async at %d clients: backend alone %.0f/s; plain front %.0f/s (%.4f of it); https front %.0f/s (%.4f); difference %.4f\n",
+           c, d, p, p / d, h, h / d, p / d - h / d }'
+  echo "  csv: $csv"
+}
