@@ -6,10 +6,12 @@
 #     per-request log
 #  c. new connections: wrk -c64 with "Connection: close", each request a
 #     TLS handshake of its own (weft's /stats says whether it was full or
-#     resumed: wrk keeps no session, so they are full)
+#     resumed: wrk offers its last session, so nearly all are resumed),
+#     the servers taking turns in S9_C_PAIRS short runs
 #  d. the S3 page over HTTPS: pgw-front with --tls-cert at 4,000 clients
 #     (backend 500 ms), its ratio to the backend alone, beside the same
-#     front in plain HTTP in the same run
+#     front in plain HTTP in the same run: over the whole run, and in the
+#     steady state after the first 5 s (bench/steady.lua)
 # cpu_us is the server's user + system CPU over the run per request (per
 # connection in c). S9_PARTS (default abcd) picks parts. Sourced by run.sh.
 s9_tls_stats() { # weft-hello's TLS counters over https
@@ -26,7 +28,7 @@ h2load_p99() { awk -F'\t' '{print $3}' "$1" | sort -n | awk '{a[NR]=$1} END {pri
 s9() {
   local rounds=${S9_ROUNDS:-3} secs=${S9_SECONDS:-10}
   local csv="$RESULTS/s9_tls.csv"
-  echo "part,server,round,rate,p99_ms,errors,cpu_us" > "$csv"
+  echo "part,server,round,rate,p99_ms,errors,cpu_us,steady_rate" > "$csv"
   local certs="$WORK/certs"
   bash "$ROOT/scripts/tls-certs.sh" "$certs" >/dev/null
   local tls=(--tls-cert "$certs/localhost.pem" --tls-key "$certs/localhost.key")
@@ -66,51 +68,67 @@ s9() {
           'BEGIN {printf "b-h2,%s,%d,%s,%s,%d,%.2f\n", s, r, rate, p99, err, (n > 0 ? t * 10000 / n : 0)}' >> "$csv"
       settle "$port"; }
       # c. a handshake per request
-      f="$WORK/s9c-$s-$r.txt"
-      [[ $parts == *c* ]] && {
-      # shellcheck disable=SC2086
-      t0=$(cpu_ticks $pids)
-      run_wrk "$f" -t2 -c64 -d"${secs}s" -H 'Connection: close' "$url"
-      # shellcheck disable=SC2086
-      t1=$(cpu_ticks $pids)
-      echo "c-new-connections,$s,$r,$(wrk_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
-      settle "$port"; }
     done
   done
+  # c. a handshake per request. The machine's speed drifts by a fifth over
+  # minutes (the same server, 2,100 to 3,100 connections/s from one run to
+  # the next), so the two servers take turns in short runs and the ratio
+  # is the median of each pair's.
+  if [[ ${S9_PARTS:-abcd} == *c* ]]; then
+    local pairs=${S9_C_PAIRS:-12} csecs=${S9_C_SECONDS:-4}
+    for r in $(seq "$pairs"); do
+      for s in weft nginx; do
+        local port=$wport pids=$wpid
+        [[ $s == nginx ]] && port=$NGINX_PORT pids=$(proc_tree "$NGINX_PID")
+        local f="$WORK/s9c-$s-$r.txt" t0 t1
+        # shellcheck disable=SC2086
+        t0=$(cpu_ticks $pids)
+        run_wrk "$f" -t2 -c64 -d"${csecs}s" -H 'Connection: close' "https://127.0.0.1:$port/plaintext"
+        # shellcheck disable=SC2086
+        t1=$(cpu_ticks $pids)
+        echo "c-new-connections,$s,$r,$(wrk_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
+        settle "$port"
+      done
+    done
+  fi
   read -r full1 res1 < <(s9_tls_stats "$wport")
   stop_pid "$wpid"
   stop_pid "$NGINX_PID"
 
-  # d. the S3 page over HTTPS at 4,000 clients
-  local c=${S9_S3_CLIENTS:-4000} dur=${S9_S3_SECONDS:-15}
-  [[ ${S9_PARTS:-abcd} == *d* ]] && {
-  start_pgw_front s9-plain --max-conns-per-endpoint 20000
-  local plain_pid=$FRONT_PID plain_port=$FRONT_PORT
-  start_pgw_front s9-tls --max-conns-per-endpoint 20000 "${tls[@]}"
-  local tls_pid=$FRONT_PID tls_port=$FRONT_PORT
-  local v
-  for v in direct plain https; do
-    local url pids port
-    case $v in
-      direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$BACKEND_PID port=$BACKEND_PORT ;;
-      plain) url="http://127.0.0.1:$plain_port/gizmos-async" pids=$plain_pid port=$plain_port ;;
-      https) url="https://127.0.0.1:$tls_port/gizmos-async" pids=$tls_pid port=$tls_port ;;
-    esac
-    local f="$WORK/s9d-$v.txt" t0 t1 before
-    before=$(open_conns "$port")
-    # shellcheck disable=SC2086
-    t0=$(cpu_ticks $pids)
-    run_wrk "$f" -t2 -c"$c" -d"${dur}s" --timeout 10s "$url"
-    # shellcheck disable=SC2086
-    t1=$(cpu_ticks $pids)
-    settle "$port" "$before"
-    echo "d-s3-$c,$v,1,$(wrk_ok_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f")" >> "$csv"
-  done
-  stop_pid "$tls_pid"
-  stop_pid "$plain_pid"
-  stop_pid "$BACKEND_PID"
-  BACKEND_PORT=""
-  }
+  # d. the S3 page over HTTPS at 4,000 clients: the whole run (with its
+  # first second or two of 4,000 full handshakes, wrk's and the front's,
+  # on the same two cores) and the steady state after WARM s (steady.lua)
+  local c=${S9_S3_CLIENTS:-4000} dur=${S9_S3_SECONDS:-20}
+  if [[ ${S9_PARTS:-abcd} == *d* ]]; then
+    start_pgw_front s9-plain --max-conns-per-endpoint 20000
+    local plain_pid=$FRONT_PID plain_port=$FRONT_PORT
+    start_pgw_front s9-tls --max-conns-per-endpoint 20000 "${tls[@]}"
+    local tls_pid=$FRONT_PID tls_port=$FRONT_PORT
+    local v
+    for r in $(seq "${S9_S3_ROUNDS:-2}"); do
+      for v in direct plain https; do
+        local url pids port
+        case $v in
+          direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$BACKEND_PID port=$BACKEND_PORT ;;
+          plain) url="http://127.0.0.1:$plain_port/gizmos-async" pids=$plain_pid port=$plain_port ;;
+          https) url="https://127.0.0.1:$tls_port/gizmos-async" pids=$tls_pid port=$tls_port ;;
+        esac
+        local f="$WORK/s9d-$v-$r.txt" t0 t1 before
+        before=$(open_conns "$port")
+        # shellcheck disable=SC2086
+        t0=$(cpu_ticks $pids)
+        run_wrk "$f" -t2 -c"$c" -d"${dur}s" --timeout 10s -s "$HERE/steady.lua" "$url"
+        # shellcheck disable=SC2086
+        t1=$(cpu_ticks $pids)
+        settle "$port" "$before"
+        echo "d-s3-$c,$v,$r,$(wrk_ok_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f"),$(awk '/^steady:/ {print $NF}' "$f" | tr -d '/s')" >> "$csv"
+      done
+    done
+    stop_pid "$tls_pid"
+    stop_pid "$plain_pid"
+    stop_pid "$BACKEND_PID"
+    BACKEND_PORT=""
+  fi
 
   echo
   echo "S9 HTTPS ($(machine_line)); ${secs}s runs, median of $rounds alternating rounds; $(openssl version)"
@@ -130,13 +148,22 @@ s9() {
       printf "  %-18s weft %9.0f/s p99 %7.2f ms cpu %6.1f us err %d | nginx %9.0f/s p99 %7.2f ms cpu %6.1f us err %d | rate %.3f, cpu %.3f\n",
              p, wr, wp, wc, we, nr, np, nc, ne, wr / nr, wc / nc }'
   done
+  awk -F, '$1=="c-new-connections" {v[$3","$2]=$4; c[$3","$2]=$7; n=$3}
+    END {for (r = 1; r <= n; r++) print v[r",weft"] / v[r",nginx"], c[r",weft"] / c[r",nginx"]}' "$csv" |
+    sort -g > "$WORK/s9c-pairs"
+  echo "  c, the median of the $(wc -l < "$WORK/s9c-pairs") pairs' ratios: rate $(awk '{print $1}' "$WORK/s9c-pairs" | median), cpu $(awk '{print $2}' "$WORK/s9c-pairs" | sort -g | median) (each pair's: $(awk '{printf "%.2f ", $1}' "$WORK/s9c-pairs"))"
   echo "  weft's handshakes over the run: $(( full1 - full0 )) full, $(( res1 - res0 )) resumed"
-  local d p h
-  d=$(awk -F, '$1 ~ /^d-/ && $2=="direct" {print $4}' "$csv")
-  p=$(awk -F, '$1 ~ /^d-/ && $2=="plain" {print $4}' "$csv")
-  h=$(awk -F, '$1 ~ /^d-/ && $2=="https" {print $4}' "$csv")
-  awk -v d="$d" -v p="$p" -v h="$h" -v c="$c" 'BEGIN {
-    printf "  S3 /gizmos-async at %d clients: backend alone %.0f/s; plain front %.0f/s (%.4f of it); https front %.0f/s (%.4f); difference %.4f\n",
-           c, d, p, p / d, h, h / d, p / d - h / d }'
+  if [[ ${S9_PARTS:-abcd} == *d* ]]; then
+    local col
+    for col in 4 8; do
+      local d p h
+      d=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="direct" {print $k}' "$csv" | median)
+      p=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="plain" {print $k}' "$csv" | median)
+      h=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="https" {print $k}' "$csv" | median)
+      awk -v d="$d" -v p="$p" -v h="$h" -v c="$c" -v what="$([[ $col == 4 ]] && echo "whole ${dur} s run" || echo "after the first 5 s")" 'BEGIN {
+        printf "  S3 /gizmos-async at %d clients, %s: backend alone %.0f/s; plain front %.0f/s (%.4f of it); https front %.0f/s (%.4f); difference %.4f\n",
+               c, what, d, p, p / d, h, h / d, p / d - h / d }'
+    done
+  fi
   echo "  csv: $csv"
 }

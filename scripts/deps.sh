@@ -13,7 +13,7 @@ PACKAGES=(
 )
 # Benchmarks only (bench/run.sh); installed on request: scripts/deps.sh --bench
 BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo libnginx-mod-stream
-                gnuplot-nox linux-perf
+                gnuplot-nox linux-perf testssl.sh
                 python3 procps iproute2) # free ports, timelines; pgrep for nginx workers; ss
 
 # Fuzzing only (make fuzz): the second HTTP parser the differential fuzzer
