@@ -6,7 +6,8 @@
 # comparable. Defaults: 8000 clients, /gizmos-async, 3 rounds. Loopback
 # only; stops what it started. A diagnostic, not a scenario of BENCH.md.
 # BACKEND_ARGS / FRONT_ARGS add flags to both sides (over HTTP/2:
-# BACKEND_ARGS=--h2c FRONT_ARGS=--backend-http2).
+# BACKEND_ARGS=--h2c FRONT_ARGS=--backend-http2). AB_CLOSE=1 sends
+# "Connection: close" with every request: a new connection each.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -23,7 +24,9 @@ for ((r = 1; r <= rounds; r++)); do
     BACKEND_PORT=""
     # shellcheck disable=SC2086
     start_pgw_front ab --max-conns-per-endpoint 20000 ${FRONT_ARGS:-}
-    wrk -t2 -c"$clients" -d15s --timeout 10s --latency \
+    close_hdr=()
+    [[ -n ${AB_CLOSE:-} ]] && close_hdr=(-H "Connection: close")
+    wrk -t2 -c"$clients" -d15s --timeout 10s --latency "${close_hdr[@]}" \
       "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt"
     echo "  round $r $side: $(wrk_ok_rps "$WORK/ab.txt") ok req/s, p50 $(wrk_p50 "$WORK/ab.txt") ms, p99 $(wrk_p99 "$WORK/ab.txt") ms, $(( $(wrk_non2xx "$WORK/ab.txt") + $(wrk_sockerr "$WORK/ab.txt") )) errors"
     stop_pid "$FRONT_PID"

@@ -135,8 +135,11 @@ s9() {
   local part
   for part in a-h1-keepalive b-h2 c-new-connections; do
     local wr nr wp np wc nc we ne
-    wr=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $4}' "$csv" | median)
-    nr=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $4}' "$csv" | median)
+    wr=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $4}' "$csv")
+    nr=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $4}' "$csv")
+    [[ -z $wr || -z $nr ]] && continue # a part not run (S9_PARTS)
+    wr=$(echo "$wr" | median)
+    nr=$(echo "$nr" | median)
     wp=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $5}' "$csv" | median)
     np=$(awk -F, -v p=$part '$1==p && $2=="nginx" {print $5}' "$csv" | median)
     wc=$(awk -F, -v p=$part '$1==p && $2=="weft" {print $7}' "$csv" | median)

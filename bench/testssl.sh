@@ -22,12 +22,13 @@ testssl --quiet --color 0 --warnings off --add-ca "$WORK/certs/ca.pem" --jsonfil
 stop_pid "$WEFT_PID"
 [[ -s $json ]] || { echo "testssl: no result" >&2; cat "$WORK/testssl.log" >&2; exit 1; }
 
-python3 - "$json" "$(testssl --version 2>/dev/null | grep -m1 -o 'testssl.sh *[0-9][^ ]*')" <<'PY'
+version=$(testssl --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -m1 -o 'testssl *[0-9][0-9.]*' || echo testssl)
+python3 - "$json" "$version" "$(openssl version)" <<'PY'
 import json, sys
 findings = json.load(open(sys.argv[1]))
 by_id = {f["id"]: f for f in findings}
 bad = []
-print(f"testssl against weft-hello --tls-cert ({sys.argv[2]}, OpenSSL of the server: see the machine)")
+print(f"{sys.argv[2]} against weft-hello --tls-cert (weft linked with {sys.argv[3]})")
 print("  protocols:")
 for p in ["SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3"]:
     f = by_id.get(p)
@@ -48,7 +49,7 @@ for f in findings:
     if sev in ("HIGH", "CRITICAL"):
         bad.append(f"{sev} {f['id']}: {f['finding']}")
 print("  findings by severity: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-for sev in ("MEDIUM", "LOW"):
+for sev in ("MEDIUM", "LOW", "WARN"):
     for f in findings:
         if f.get("severity") == sev:
             print(f"    {sev:6} {f['id']}: {f['finding']}")

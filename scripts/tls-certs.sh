@@ -26,7 +26,9 @@ leaf() {
     shift 2
     ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name-cert" \
         -keyout "$name.key" -out "$name.csr"
-    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' \
+    # A CRL URI on loopback, never fetched: a server certificate names
+    # where its revocation is published (testssl rates one without HIGH).
+    printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\ncrlDistributionPoints=URI:http://127.0.0.1/weft-test-ca.crl\n' \
         "$san" >"$name.ext"
     ossl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 \
         -extfile "$name.ext" -out "$name.pem" "$@"

@@ -292,6 +292,10 @@ static void h1_done(weft_ctx *x)
     c->rstart += c->head_len + c->body_len;
     c->head_len = c->body_len = 0;
     weft__conn_flush(c);
+    if (!x->req.keep_alive && c->rstart == c->rend && !c->peer_eof) {
+        weft__conn_end(c); /* the client asked to close and sent nothing more */
+        return;
+    }
     if (!keep || (c->peer_eof && c->rstart == c->rend)) {
         weft__conn_linger(c); /* nothing more will come: finish writing, close */
         return;

@@ -197,12 +197,26 @@ void weft__conn_linger(weft_conn *c)
     weft__conn_flush(c);
 }
 
+/* A client that asked to close sends nothing more (RFC 9112 9.6): with
+ * nothing of its unread, a close sends a FIN after the answer, not a
+ * reset, so the half-close and the wait for the client's FIN that
+ * lingering costs (a shutdown, an epoll change, a read and a loop turn
+ * per connection) buy nothing. */
+void weft__conn_end(weft_conn *c)
+{
+    c->close_at_once = 1;
+    c->state = CONN_LINGER;
+    c->since = now_of(c);
+    c->close_when_flushed = 1;
+    weft__conn_flush(c);
+}
+
 static void after_flush(weft_conn *c)
 {
     if (c->state == CONN_LINGER && c->close_when_flushed && c->obuf.len == 0 && !c->writing) {
         c->close_when_flushed = 0;
-        if (c->peer_eof) {
-            conn_close(c); /* the peer already closed its side */
+        if (c->peer_eof || c->close_at_once) {
+            conn_close(c); /* the peer already closed its side, or never sends more */
             return;
         }
         if (weft__tr_shutdown(c->tr))

@@ -216,6 +216,7 @@ struct weft_conn {
     uint8_t no_memory; /* the read buffer could not be allocated: close */
     uint8_t peer_eof;
     uint8_t close_when_flushed;
+    uint8_t close_at_once;  /* ... and without waiting for the peer's end (weft__conn_end) */
     uint8_t in_process;
     uint8_t out_paused;     /* too much unsent output: not parsing */
     uint8_t unaccepted;     /* accept failed: only the transport to close */
@@ -373,6 +374,12 @@ void weft__conn_unref(weft_conn *conn);
 void weft__conn_flush(weft_conn *conn);
 /* Output sent and nothing more to read: FIN, then drain input and close. */
 void weft__conn_linger(weft_conn *c);
+/* The last answer is written and the client said it sends nothing more
+ * (Connection: close, or HTTP/1.0 without keep-alive) and nothing of its
+ * is unread: close as soon as the answer is out, without the half-close
+ * and the wait for the client's end that weft__conn_linger does for a
+ * peer that may still be sending. */
+void weft__conn_end(weft_conn *c);
 /* Reading resumes (it was stopped for back-pressure or a full buffer). */
 void weft__conn_read_resume(weft_conn *c);
 void weft__conn_read_pause(weft_conn *c);
