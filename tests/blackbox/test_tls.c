@@ -33,6 +33,7 @@
 #include <openssl/x509.h>
 
 #include "wt.h"
+#include "wt_certs.h"
 
 static char dir[64];
 static wt_server srv;            /* localhost (default) and other.test (SNI) */
@@ -41,11 +42,7 @@ static SSL_CTX *cctx;            /* the test's own client, trusting the test CA 
 
 static const char *path_of(const char *name)
 {
-    static char bufs[8][128];
-    static int i;
-    char *b = bufs[i++ % 8];
-    snprintf(b, 128, "%s/%s", dir, name);
-    return b;
+    return wt_certs_path(dir, name);
 }
 
 static void run(const char *cmd)
@@ -56,11 +53,7 @@ static void run(const char *cmd)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/weft-tls-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "bash %s/scripts/tls-certs.sh %s >/dev/null", WEFT_SOURCE_DIR, dir);
-    run(cmd);
+    assert_int_equal(wt_certs_make(dir), 0);
     const char *const sargs[] = {"--loops", "2", "--tls-cert", path_of("localhost.pem"),
                                  "--tls-key", path_of("localhost.key"), "--tls-cert",
                                  path_of("other.pem"), "--tls-key", path_of("other.key"),
@@ -88,9 +81,7 @@ static int teardown(void **state)
     assert_int_equal(wt_stop(&front_h2, 15, 10000), 0);
     assert_int_equal(wt_stop(&front, 15, 10000), 0);
     assert_int_equal(wt_stop(&srv, 15, 10000), 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    run(cmd);
+    assert_int_equal(wt_certs_remove(dir), 0);
     return 0;
 }
 

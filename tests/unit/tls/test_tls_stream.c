@@ -17,6 +17,7 @@
 
 #include "../../../src/tls/tls.h"
 #include "../../support/loop_fixture.h"
+#include "../../support/wt_certs.h"
 
 /* ---- a fake inner transport: one end of an in-memory pipe ---------------------- */
 
@@ -241,21 +242,13 @@ static weft_tls_server *server_ctx;
 
 static const char *path_of(const char *name)
 {
-    static char b[4][128];
-    static int i;
-    char *p = b[i++ % 4];
-    snprintf(p, 128, "%s/%s", dir, name);
-    return p;
+    return wt_certs_path(dir, name);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/weft-tlsu-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "bash %s/scripts/tls-certs.sh %s >/dev/null", WEFT_SOURCE_DIR, dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(wt_certs_make(dir), 0);
     const char *certs[] = {path_of("localhost.pem")}, *keys[] = {path_of("localhost.key")};
     char err[256];
     server_ctx = weft__tls_server_new(certs, keys, 1, 1, err, sizeof err);
@@ -269,9 +262,7 @@ static int group_teardown(void **state)
     (void)state;
     loop_teardown();
     weft__tls_server_free(server_ctx);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return wt_certs_remove(dir);
 }
 
 typedef struct world {
