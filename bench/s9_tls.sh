@@ -104,14 +104,27 @@ s9() {
     local plain_pid=$FRONT_PID plain_port=$FRONT_PORT
     start_pgw_front s9-tls --max-conns-per-endpoint 20000 "${tls[@]}"
     local tls_pid=$FRONT_PID tls_port=$FRONT_PORT
+    # nginx as the same front, plain and HTTPS: does its HTTPS row lose as
+    # much to the handshakes at the start?
+    local proxy='location /gizmos { proxy_pass http://pgw/api/gizmos; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+    local upstream="upstream pgw { server 127.0.0.1:$BACKEND_PORT; keepalive 10000; }"
+    start_nginx s9d-plain "$proxy" "$upstream"
+    local ngx_plain_pid=$NGINX_PID ngx_plain_port=$NGINX_PORT
+    NGINX_TLS_CERT="$certs/localhost.pem" NGINX_TLS_KEY="$certs/localhost.key" \
+      start_nginx s9d-tls "$proxy" "$upstream"
+    local ngx_tls_pid=$NGINX_PID ngx_tls_port=$NGINX_PORT
     local v
     for r in $(seq "${S9_S3_ROUNDS:-2}"); do
-      for v in direct plain https; do
+      for v in direct plain https nginx-plain nginx-https; do
         local url pids port
         case $v in
           direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$BACKEND_PID port=$BACKEND_PORT ;;
           plain) url="http://127.0.0.1:$plain_port/gizmos-async" pids=$plain_pid port=$plain_port ;;
           https) url="https://127.0.0.1:$tls_port/gizmos-async" pids=$tls_pid port=$tls_port ;;
+          nginx-plain) url="http://127.0.0.1:$ngx_plain_port/gizmos" port=$ngx_plain_port
+                       pids=$(proc_tree "$ngx_plain_pid") ;;
+          nginx-https) url="https://127.0.0.1:$ngx_tls_port/gizmos" port=$ngx_tls_port
+                       pids=$(proc_tree "$ngx_tls_pid") ;;
         esac
         local f="$WORK/s9d-$v-$r.txt" t0 t1 before
         before=$(open_conns "$port")
@@ -124,6 +137,8 @@ s9() {
         echo "d-s3-$c,$v,$r,$(wrk_ok_rps "$f"),$(wrk_p99 "$f"),$(( $(wrk_non2xx "$f") + $(wrk_sockerr "$f") )),$(cpu_us_per_request $(( t1 - t0 )) "$f"),$(awk '/^steady:/ {print $NF}' "$f" | tr -d '/s')" >> "$csv"
       done
     done
+    stop_pid "$ngx_tls_pid"
+    stop_pid "$ngx_plain_pid"
     stop_pid "$tls_pid"
     stop_pid "$plain_pid"
     stop_pid "$BACKEND_PID"
@@ -159,13 +174,15 @@ s9() {
   if [[ ${S9_PARTS:-abcd} == *d* ]]; then
     local col
     for col in 4 8; do
-      local d p h
+      local d p h np nh
       d=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="direct" {print $k}' "$csv" | median)
       p=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="plain" {print $k}' "$csv" | median)
       h=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="https" {print $k}' "$csv" | median)
-      awk -v d="$d" -v p="$p" -v h="$h" -v c="$c" -v what="$([[ $col == 4 ]] && echo "whole ${dur} s run" || echo "after the first 5 s")" 'BEGIN {
-        printf "  S3 /gizmos-async at %d clients, %s: backend alone %.0f/s; plain front %.0f/s (%.4f of it); https front %.0f/s (%.4f); difference %.4f\n",
-               c, what, d, p, p / d, h, h / d, p / d - h / d }'
+      np=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="nginx-plain" {print $k}' "$csv" | median)
+      nh=$(awk -F, -v k=$col '$1 ~ /^d-/ && $2=="nginx-https" {print $k}' "$csv" | median)
+      awk -v d="$d" -v p="$p" -v h="$h" -v np="$np" -v nh="$nh" -v c="$c" -v what="$([[ $col == 4 ]] && echo "whole ${dur} s run" || echo "after the first 5 s")" 'BEGIN {
+        printf "  S3 /gizmos-async at %d clients, %s: backend alone %.0f/s; weft plain %.0f/s (%.4f of it), https %.0f/s (%.4f), difference %.4f; nginx plain %.0f/s (%.4f), https %.0f/s (%.4f), difference %.4f\n",
+               c, what, d, p, p / d, h, h / d, p / d - h / d, np, np / d, nh, nh / d, np / d - nh / d }'
     done
   fi
   echo "  csv: $csv"

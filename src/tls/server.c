@@ -54,6 +54,9 @@ struct weft_tls_server {
     int alpn_h2;
     ticket_key tickets[TICKET_KEYS]; /* [0] seals; the others still open */
     int ntickets;
+    /* Fetched once: EVP_aes_256_cbc() would be looked up by name, under
+     * the provider store's lock, on every ticket sealed or opened. */
+    EVP_CIPHER *ticket_cipher;
 };
 
 /* ---- ALPN and SNI -------------------------------------------------------------- */
@@ -139,7 +142,7 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
         rotate_if_due(s);
         ticket_key *k = &s->tickets[0];
         if (s->ntickets && RAND_bytes(iv, 16) == 1 &&
-            EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 &&
+            EVP_EncryptInit_ex(cctx, s->ticket_cipher, NULL, k->aes, iv) == 1 &&
             set_hmac_key(hctx, k->hmac) == 1) {
             memcpy(name, k->name, 16);
             rc = 1;
@@ -151,7 +154,7 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
             if (memcmp(name, k->name, 16) != 0)
                 continue;
             int ok = set_hmac_key(hctx, k->hmac) == 1 &&
-                     EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1;
+                     EVP_DecryptInit_ex(cctx, s->ticket_cipher, NULL, k->aes, iv) == 1;
             /* 2: issue a fresh ticket - when an older key sealed this one,
              * and always in TLS 1.3, whose clients use a ticket once
              * (RFC 8446 C.4): without a new one the next connection
@@ -202,8 +205,10 @@ static SSL_CTX *ctx_new(weft_tls_server *s, const char *cert, const char *key, c
     SSL_CTX_set_app_data(ctx, s);
     SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, s);
-    SSL_CTX_set_tlsext_servername_callback(ctx, select_cert);
-    SSL_CTX_set_tlsext_servername_arg(ctx, s);
+    if (s->n > 1) { /* one certificate: nothing to pick */
+        SSL_CTX_set_tlsext_servername_callback(ctx, select_cert);
+        SSL_CTX_set_tlsext_servername_arg(ctx, s);
+    }
     return ctx;
 fail:
     weft__tls_openssl_error(why, sizeof why);
@@ -278,9 +283,10 @@ weft_tls_server *weft__tls_server_new(const char *const *certs, const char *cons
         }
     }
     rotate_if_due(s);
-    if (!s->ntickets || set_load(s, &s->set, err, errcap)) {
-        if (!s->ntickets)
-            snprintf(err, errcap, "TLS: no random bytes for the ticket keys");
+    s->ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    if (!s->ntickets || !s->ticket_cipher || set_load(s, &s->set, err, errcap)) {
+        if (!s->ntickets || !s->ticket_cipher)
+            snprintf(err, errcap, "TLS: no random bytes or no AES-256-CBC for the ticket keys");
         weft__tls_server_free(s);
         return NULL;
     }
@@ -307,6 +313,7 @@ void weft__tls_server_free(weft_tls_server *s)
         return;
     set_free(&s->set);
     files_free(s);
+    EVP_CIPHER_free(s->ticket_cipher);
     OPENSSL_cleanse(s->tickets, sizeof s->tickets);
     pthread_mutex_destroy(&s->mu);
     free(s);
