@@ -171,6 +171,10 @@ static void on_release_msg(weft_post *p)
 static int bind_listener(weft_app *app, weft_sloop *sl, int port)
 {
     char why[160];
+    if (sl == &app->loops[0] && port != 0 && (weft__port_free(app->cfg.host, port, why, sizeof why))) {
+        weft_error("%s", why);
+        return WEFT_EADDRINUSE;
+    }
     int rc = weft__listener_open(&sl->loop, &sl->listener, app->cfg.host, port, &app->bound_port,
                                  why, sizeof why);
     if (rc)
@@ -207,6 +211,11 @@ static int setup_loops(weft_app *app)
             return rc;
         if (app->cfg.redirect_http_port >= 0) {
             char why[160];
+            if (i == 0 && app->cfg.redirect_http_port != 0 &&
+                weft__port_free(app->cfg.host, app->cfg.redirect_http_port, why, sizeof why)) {
+                weft_error("--redirect-http: %s", why);
+                return WEFT_EADDRINUSE;
+            }
             rc = weft__listener_open(&sl->loop, &sl->redirect, app->cfg.host,
                                      i == 0 ? app->cfg.redirect_http_port : app->redirect_port,
                                      &app->redirect_port, why, sizeof why);

@@ -70,8 +70,11 @@ weft_tls_client *weft__client_tls(const weft_tls_client_opts *o, char *err, size
     e->next = entries;
     entries = e;
     pthread_mutex_unlock(&mu);
-    weft_info("TLS client context made (CA %s%s%s)", o->ca_file ? o->ca_file : "of the system",
-              o->cert_file ? ", client certificate " : "", o->cert_file ? o->cert_file : "");
+    /* Said when it reads files someone named; the system's CAs, read by
+     * every program at start, are the default and go unsaid. */
+    weft_log(o->ca_file || o->cert_file ? WEFT_LOG_INFO : WEFT_LOG_DEBUG,
+             "TLS client context made (CA %s%s%s)", o->ca_file ? o->ca_file : "of the system",
+             o->cert_file ? ", client certificate " : "", o->cert_file ? o->cert_file : "");
     if (o->insecure_no_verify)
         weft_warn("TLS certificate verification is OFF for some backend calls "
                   "(tls_insecure_skip_verify): for tests only");

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "transport.h"
 
@@ -236,6 +237,38 @@ int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int
     uv_tcp_getsockname(&l->h, (struct sockaddr *)&addr, &len);
     *bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
                                            : ((struct sockaddr_in *)&addr)->sin_port);
+    return 0;
+}
+
+int weft__port_free(const char *host, int port, char *err, size_t errcap)
+{
+    struct sockaddr_storage addr;
+    if (weft__ip_addr(host, port, &addr)) {
+        snprintf(err, errcap, "invalid --host '%s'", host);
+        return WEFT_EINVAL;
+    }
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        return WEFT_EINVAL;
+    }
+    /* SO_REUSEADDR only: a port whose last connections linger in
+     * TIME_WAIT after a restart is free. */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+    int rc = bind(fd, (struct sockaddr *)&addr, len) ? errno : 0;
+    close(fd);
+    if (rc == EADDRINUSE) {
+        snprintf(err, errcap, "cannot listen on %s:%d: address already in use (another program "
+                              "listens there)", host, port);
+        return WEFT_EADDRINUSE;
+    }
+    if (rc) {
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(rc));
+        return WEFT_EINVAL;
+    }
     return 0;
 }
 

@@ -164,6 +164,13 @@ typedef struct weft_listener {
  * why written to err. *bound_port gets the port. */
 int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
                         int *bound_port, char *err, size_t errcap);
+/* Whether host:port is free, asked before the first listener binds it:
+ * the listeners bind with SO_REUSEPORT, which would let this program
+ * join another program's sockets on the port (same user) and split its
+ * traffic with it. A bind without SO_REUSEPORT fails on any socket bound
+ * there, whatever its options. 0, or WEFT_EADDRINUSE / WEFT_EINVAL with
+ * why written to err. */
+int weft__port_free(const char *host, int port, char *err, size_t errcap);
 /* Calls on_connection for each connection waiting (loop thread). One
  * that on_connection does not take with weft__listener_accept is closed. */
 int weft__listener_start(weft_listener *l, void (*on_connection)(weft_listener *l));
