@@ -168,17 +168,21 @@ static void on_release_msg(weft_post *p)
 
 /* ---- binding --------------------------------------------------------------- */
 
-static int bind_listener(weft_app *app, weft_sloop *sl, int port)
+/* Binds one of sl's listeners to port. The first loop's, for a port
+ * given, checks first that no other program holds it; the other loops
+ * join the port the first bound (*bound). what prefixes an error. */
+static int bind_listener(weft_app *app, weft_sloop *sl, weft_listener *l, int port, int *bound,
+                         const char *what)
 {
     char why[160];
-    if (sl == &app->loops[0] && port != 0 && (weft__port_free(app->cfg.host, port, why, sizeof why))) {
-        weft_error("%s", why);
-        return WEFT_EADDRINUSE;
-    }
-    int rc = weft__listener_open(&sl->loop, &sl->listener, app->cfg.host, port, &app->bound_port,
-                                 why, sizeof why);
+    int first = sl == &app->loops[0];
+    if (!first)
+        port = *bound;
+    int rc = first && port != 0 ? weft__port_free(app->cfg.host, port, why, sizeof why) : 0;
+    if (!rc)
+        rc = weft__listener_open(&sl->loop, l, app->cfg.host, port, bound, why, sizeof why);
     if (rc)
-        weft_error("%s", why);
+        weft_error("%s%s", what, why);
     return rc;
 }
 
@@ -206,24 +210,12 @@ static int setup_loops(weft_app *app)
         if (!sl->hdr_scratch)
             return WEFT_ENOMEM;
         sl->proto = &weft__h1_proto; /* h2c clients switch with their preface */
-        int rc = bind_listener(app, sl, i == 0 ? app->cfg.port : app->bound_port);
+        int rc = bind_listener(app, sl, &sl->listener, app->cfg.port, &app->bound_port, "");
+        if (!rc && app->cfg.redirect_http_port >= 0)
+            rc = bind_listener(app, sl, &sl->redirect, app->cfg.redirect_http_port,
+                               &app->redirect_port, "--redirect-http: ");
         if (rc)
             return rc;
-        if (app->cfg.redirect_http_port >= 0) {
-            char why[160];
-            if (i == 0 && app->cfg.redirect_http_port != 0 &&
-                weft__port_free(app->cfg.host, app->cfg.redirect_http_port, why, sizeof why)) {
-                weft_error("--redirect-http: %s", why);
-                return WEFT_EADDRINUSE;
-            }
-            rc = weft__listener_open(&sl->loop, &sl->redirect, app->cfg.host,
-                                     i == 0 ? app->cfg.redirect_http_port : app->redirect_port,
-                                     &app->redirect_port, why, sizeof why);
-            if (rc) {
-                weft_error("--redirect-http: %s", why);
-                return rc;
-            }
-        }
     }
     return 0;
 }

@@ -187,6 +187,17 @@ typedef struct own_engine {
 int weft__own_start(const weft_client_engine *e, client_loop *cl, weft_scope *s, weft_task *t,
                     const char *url, const weft_http_opts *o);
 void weft__own_cleanup(const weft_client_engine *e, client_loop *cl);
+/* What a connection of ep reads and writes through: tcp itself (set up
+ * with the connection's events), or for https TLS over it, speaking alpn
+ * and resuming ep's session. NULL when out of memory (tcp untouched). */
+weft_transport *weft__own_transport(own_endpoint *ep, weft_loop *loop, weft_tcp *tcp,
+                                    const char *alpn);
+/* A connection of ep failed to open (the transport's `connected` said
+ * status < 0): the call's error and its words - WEFT_ETLS with the TLS
+ * layer's reason (also logged, with the backend's name), else
+ * WEFT_ECONNREFUSED or WEFT_EIO. */
+int weft__own_connect_error(const own_endpoint *ep, weft_transport *t, int status,
+                            const char **detail);
 
 /* response.c: a response's value destructor, for the task. */
 void weft__response_free(void *r);

@@ -140,6 +140,31 @@ int weft__own_start(const weft_client_engine *engine, client_loop *cl, weft_scop
     return 1;
 }
 
+weft_transport *weft__own_transport(own_endpoint *ep, weft_loop *loop, weft_tcp *tcp,
+                                    const char *alpn)
+{
+    if (!ep->tls)
+        return &tcp->t;
+    return weft__tls_connect(ep->tls, loop, &tcp->t, ep->tls_name, alpn, &ep->tls_session);
+}
+
+int weft__own_connect_error(const own_endpoint *ep, weft_transport *t, int status,
+                            const char **detail)
+{
+    const char *tls_why = weft__tls_why(t);
+    if (tls_why[0]) {
+        weft_warn("TLS to backend %s failed: %s", ep->stats.name, tls_why);
+        *detail = tls_why;
+        return WEFT_ETLS;
+    }
+    if (status == WEFT_IO_CONNREFUSED) {
+        *detail = "connection refused";
+        return WEFT_ECONNREFUSED;
+    }
+    *detail = weft__io_strerror(status);
+    return WEFT_EIO;
+}
+
 void weft__own_cleanup(const weft_client_engine *engine, client_loop *cl)
 {
     const own_engine *e = engine->impl;

@@ -173,15 +173,9 @@ static void on_connect(weft_transport *t, int status)
     if (c->state == NC_CLOSING)
         return;
     if (status < 0) {
-        const char *tls_why = weft__tls_why(t);
-        if (tls_why[0]) {
-            weft_warn("TLS to backend %s failed: %s", c->ep->base.stats.name, tls_why);
-            weft__h1c_fail_on_conn(c, WEFT_ETLS, tls_why);
-            return;
-        }
-        weft__h1c_fail_on_conn(c, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
-                     status == WEFT_IO_CONNREFUSED ? "connection refused"
-                                                   : weft__io_strerror(status));
+        const char *detail;
+        int err = weft__own_connect_error(&c->ep->base, t, status, &detail);
+        weft__h1c_fail_on_conn(c, err, detail);
         return;
     }
     if (!c->call && c->sent_early) { /* a request is out with no call to read its answer */
@@ -218,12 +212,10 @@ static nconn *conn_open(endpoint *ep, client_loop *cl, int *sys_err)
     c->cl = cl;
     c->state = NC_CONNECTING;
     weft__tcp_init(cl->loop, &c->tcp, &nconn_events, c);
-    c->tr = &c->tcp.t;
+    c->tr = weft__own_transport(&ep->base, cl->loop, &c->tcp, "http/1.1");
     ep->nconns++;
     weft__client_count_conn(cl, &ep->base.stats, 1);
-    if (ep->base.tls &&
-        !(c->tr = weft__tls_connect(ep->base.tls, cl->loop, &c->tcp.t, &nconn_events, c,
-                                    ep->base.tls_name, "http/1.1", &ep->base.tls_session))) {
+    if (!c->tr) {
         c->tr = &c->tcp.t;
         weft__h1c_conn_close(c);
         return NULL; /* *sys_err says: no memory */

@@ -147,15 +147,9 @@ static void on_connect(weft_transport *t, int status)
         return;
     if (status < 0) {
         s->connected = 1; /* what was submitted was not sent, but fail it: the backend is down */
-        const char *tls_why = weft__tls_why(t);
-        if (tls_why[0]) {
-            weft_warn("TLS to backend %s failed: %s", s->ep->base.stats.name, tls_why);
-            weft__h2c_sess_close(s, WEFT_ETLS, tls_why);
-            return;
-        }
-        weft__h2c_sess_close(s, status == WEFT_IO_CONNREFUSED ? WEFT_ECONNREFUSED : WEFT_EIO,
-                   status == WEFT_IO_CONNREFUSED ? "connection refused"
-                                                 : weft__io_strerror(status));
+        const char *detail;
+        int err = weft__own_connect_error(&s->ep->base, t, status, &detail);
+        weft__h2c_sess_close(s, err, detail);
         return;
     }
     s->connected = 1;
@@ -206,18 +200,13 @@ static h2sess *sess_open(h2ep *ep, client_loop *cl)
     s->max_streams = ASSUMED_STREAMS; /* until the server's SETTINGS say */
     s->flush.fn = send_frames;
     weft__tcp_init(cl->loop, &s->tcp, &sess_events, s);
-    s->tr = &s->tcp.t;
-    if (ep->base.tls &&
-        !(s->tr = weft__tls_connect(ep->base.tls, cl->loop, &s->tcp.t, &sess_events, s,
-                                    ep->base.tls_name, "h2", &ep->base.tls_session)))
-        s->tr = &s->tcp.t; /* out of memory: the connect below is not made */
+    weft_transport *tr = weft__own_transport(&ep->base, cl->loop, &s->tcp, "h2");
+    s->tr = tr ? tr : &s->tcp.t; /* out of memory: the connect below is not made */
     s->next = ep->sessions;
     ep->sessions = s;
     ep->nsessions++;
     weft__client_count_conn(cl, &ep->base.stats, 1);
-    int sys_err = ep->base.tls && !weft__tls_is(s->tr)
-                      ? -ENOMEM
-                      : weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->base.addr);
+    int sys_err = tr ? weft__tcp_connect(&s->tcp, (struct sockaddr *)&ep->base.addr) : -ENOMEM;
     if (!sys_err)
         sys_err = weft__tr_read_start(s->tr);
     if (sys_err) { /* e.g. "address not available": no local port left */

@@ -346,7 +346,7 @@ static void on_connection(weft_listener *l)
     c->tr = &c->tcp.t;
     if (weft__listener_accept(l, &c->tcp) ||
         (sl->app->tls && !to_https &&
-         !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t, &conn_events, c)))) {
+         !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t)))) {
         c->unaccepted = 1; /* on_closed frees it */
         c->tr = &c->tcp.t;
         weft__tr_close(c->tr);

@@ -99,8 +99,7 @@ static int is_ip(const char *name)
 }
 
 weft_transport *weft__tls_connect(weft_tls_client *c, weft_loop *loop, weft_transport *inner,
-                                  const weft_transport_events *ev, void *data, const char *name,
-                                  const char *alpn, void **session)
+                                  const char *name, const char *alpn, void **session)
 {
     SSL *ssl = SSL_new(c->ctx);
     if (!ssl)
@@ -126,7 +125,7 @@ weft_transport *weft__tls_connect(weft_tls_client *c, weft_loop *loop, weft_tran
         return NULL;
     }
     SSL_set_connect_state(ssl);
-    weft_tls *t = weft__tls_new(ssl, loop, inner, ev, data);
+    weft_tls *t = weft__tls_new(ssl, loop, inner);
     if (!t)
         return NULL;
     t->is_client = 1;

@@ -319,8 +319,7 @@ void weft__tls_server_free(weft_tls_server *s)
     free(s);
 }
 
-weft_transport *weft__tls_accept(weft_tls_server *s, weft_loop *loop, weft_transport *inner,
-                                 const weft_transport_events *ev, void *data)
+weft_transport *weft__tls_accept(weft_tls_server *s, weft_loop *loop, weft_transport *inner)
 {
     pthread_mutex_lock(&s->mu);
     SSL *ssl = SSL_new(s->set.ctx[0]);
@@ -328,6 +327,6 @@ weft_transport *weft__tls_accept(weft_tls_server *s, weft_loop *loop, weft_trans
     if (!ssl)
         return NULL;
     SSL_set_accept_state(ssl);
-    weft_tls *t = weft__tls_new(ssl, loop, inner, ev, data);
+    weft_tls *t = weft__tls_new(ssl, loop, inner);
     return t ? &t->t : NULL;
 }

@@ -251,10 +251,9 @@ static void on_inner_written(weft_transport *in, int status)
 
 static void sync_inner_reading(weft_tls *t)
 {
-    int want = !t->closing && !t->in_eof && !t->plain_http &&
-               (t->handshaking || (t->reading && t->src_pos == t->src_len));
-    if (t->plain_http && !t->in_eof)
-        want = 1; /* read and drop until the client closes */
+    /* After a plain HTTP request: read and drop until the client closes. */
+    int want = !t->closing && !t->in_eof &&
+               (t->plain_http || t->handshaking || (t->reading && t->src_pos == t->src_len));
     if (want && !t->inner_reading) {
         t->inner_reading = 1;
         if (weft__tr_read_start(t->inner))
@@ -324,8 +323,7 @@ static int handshake(weft_tls *t)
         if (t->alpn_want && (len != strlen(t->alpn_want) || memcmp(p, t->alpn_want, len))) {
             snprintf(t->why, sizeof t->why, "the server did not agree to %s (ALPN)",
                      t->alpn_want);
-            t->werr = -EPROTO;
-            t->t.ev->connected(&t->t, -EPROTO);
+            handshake_failed(t, SSL_ERROR_SSL);
             return 1;
         }
         t->t.ev->connected(&t->t, 0);
@@ -353,12 +351,11 @@ static void answer_plain(weft_tls *t)
     snprintf(t->why, sizeof t->why, "a plain HTTP request on the TLS port");
     t->plain_http = 1; /* still "handshaking": the handshake timeout ends it */
     weft_debug("TLS: %s", t->why);
-    if (weft_buf_append(&t->out, plain_answer, sizeof plain_answer - 1) || send_out(t) < 0) {
-        t->t.ev->read(&t->t, -EPROTO);
+    if (weft_buf_append(&t->out, plain_answer, sizeof plain_answer - 1)) {
+        t->t.ev->read(&t->t, -ENOMEM);
         return;
     }
-    if (!t->inner_writing)
-        inner_shutdown(t);
+    flush_soon(t); /* once it has left: FIN, then wait for the client's (drained) */
 }
 
 static void pump(weft_tls *t)
@@ -658,8 +655,7 @@ static const weft_transport_ops tls_ops = {
     tls_shutdown,   tls_close,     tls_reset,     tls_peer_name,
 };
 
-weft_tls *weft__tls_new(SSL *ssl, weft_loop *loop, weft_transport *inner,
-                        const weft_transport_events *ev, void *data)
+weft_tls *weft__tls_new(SSL *ssl, weft_loop *loop, weft_transport *inner)
 {
     pthread_once(&bio_once, bio_method_make);
     weft_tls *t = ssl && bio_method ? weft__zalloc(sizeof *t) : NULL;
@@ -676,8 +672,8 @@ weft_tls *weft__tls_new(SSL *ssl, weft_loop *loop, weft_transport *inner,
     t->loop = loop;
     t->inner = inner;
     t->t.ops = &tls_ops;
-    t->t.ev = ev;
-    t->t.data = data;
+    t->t.ev = inner->ev;
+    t->t.data = inner->data;
     t->later.fn = on_later;
     t->handshaking = 1;
     inner->ev = &inner_events;

@@ -36,11 +36,10 @@ int weft__tls_server_reload(weft_tls_server *s, char *err, size_t errcap);
 void weft__tls_server_free(weft_tls_server *s);
 
 /* Starts the server side of TLS over inner, a connection just accepted;
- * from now on the owner reads and writes through the returned transport
- * (ev and data are the owner's; inner's events become the TLS layer's).
- * NULL when out of memory (inner is untouched then). */
-weft_transport *weft__tls_accept(weft_tls_server *s, weft_loop *loop, weft_transport *inner,
-                                 const weft_transport_events *ev, void *data);
+ * from now on the owner reads and writes through the returned transport,
+ * which reports to the events and data inner had (inner's become the TLS
+ * layer's). NULL when out of memory (inner is untouched then). */
+weft_transport *weft__tls_accept(weft_tls_server *s, weft_loop *loop, weft_transport *inner);
 
 /* ---- client --------------------------------------------------------------------- */
 
@@ -58,7 +57,8 @@ void weft__tls_client_free(weft_tls_client *c);
 
 /* Starts the client side of TLS over inner, which is about to connect
  * (inner's `connected` starts the handshake; the owner's `connected`
- * comes when the handshake is done, or failed). name is the server's
+ * comes when the handshake is done, or failed); the owner's events and
+ * data are those inner had, as for weft__tls_accept. name is the server's
  * name as the URL gave it: checked against the certificate (a DNS name
  * or an IP address) and sent as SNI when it is a name. alpn is one
  * protocol ("h2", "http/1.1") the server must agree to. *session, when
@@ -66,8 +66,7 @@ void weft__tls_client_free(weft_tls_client *c);
  * reads it and replaces it with newer ones; the endpoint frees it with
  * weft__tls_session_free). NULL when out of memory. */
 weft_transport *weft__tls_connect(weft_tls_client *c, weft_loop *loop, weft_transport *inner,
-                                  const weft_transport_events *ev, void *data, const char *name,
-                                  const char *alpn, void **session);
+                                  const char *name, const char *alpn, void **session);
 void weft__tls_session_free(void *session);
 
 /* ---- a connection --------------------------------------------------------------- */

@@ -38,9 +38,9 @@ struct weft_tls {
 };
 
 /* stream.c: starts a connection over inner with ssl (accept or connect
- * state set by the caller); NULL when out of memory (ssl is freed). */
-weft_tls *weft__tls_new(SSL *ssl, weft_loop *loop, weft_transport *inner,
-                        const weft_transport_events *ev, void *data);
+ * state set by the caller), taking over inner's events and data as the
+ * owner's; NULL when out of memory (ssl is freed, inner untouched). */
+weft_tls *weft__tls_new(SSL *ssl, weft_loop *loop, weft_transport *inner);
 /* Writes why the last OpenSSL call failed into t->why (once). */
 void weft__tls_note_error(weft_tls *t, int err);
 

@@ -286,10 +286,12 @@ static void world_open(world *w, const char *name, const char *alpn, const char 
     weft_tls_client_opts o = {.ca_file = ca};
     w->cctx = weft__tls_client_new(&o, err, sizeof err);
     assert_non_null(w->cctx);
-    w->s.tr = weft__tls_accept(server_ctx, fixture_loop, &w->sp.t,
-                               &owner_events, &w->s);
-    w->c.tr = weft__tls_connect(w->cctx, fixture_loop, &w->cp.t,
-                                &owner_events, &w->c, name, alpn, NULL);
+    /* the owners' events, handed on to the TLS transports that wrap the pipes */
+    w->sp.t.ev = w->cp.t.ev = &owner_events;
+    w->sp.t.data = &w->s;
+    w->cp.t.data = &w->c;
+    w->s.tr = weft__tls_accept(server_ctx, fixture_loop, &w->sp.t);
+    w->c.tr = weft__tls_connect(w->cctx, fixture_loop, &w->cp.t, name, alpn, NULL);
     assert_non_null(w->s.tr);
     assert_non_null(w->c.tr);
     weft__tr_read_start(w->s.tr);
