@@ -18,6 +18,9 @@
  *   GET /deadline?ms=N       awaits a delay of N ms under a 150 ms route timeout
  *   GET /cpu?n=N             offloads a CPU loop of N iterations with weft_run
  *   POST /echo-async/{tag}?ms=N  waits N ms, then echoes tag, a header and the body
+ *
+ * With --crash-route only (tests of --processes): GET /crash dereferences a
+ * null pointer in its handler, the bug a worker process dies of.
  *   GET /stats               the server's counters, as JSON
  *   GET /block?ms=N          the classic mistake, on purpose: a blocking
  *                            sleep inside an async handler (holds its loop;
@@ -314,9 +317,21 @@ static void stats(weft_ctx *c)
     reply_json(c, o);
 }
 
+/* The bug in a handler that --processes contains: a worker dies of it. */
+static void crash(weft_ctx *c)
+{
+    volatile int *nowhere = NULL;
+    weft_reply_str(c, 200, "text/plain", *nowhere ? "unreachable\n" : "");
+}
+
 int main(int argc, char **argv)
 {
     weft_app *app = weft_app_new(argc, argv);
+    const char *crash_route = NULL;
+    weft_app_opt_str(app, "crash-route", &crash_route,
+                     "yes: serve GET /crash, whose handler dereferences a null pointer (tests)");
+    if (crash_route && strcmp(crash_route, "yes") == 0)
+        weft_route(app, "GET /crash", crash, WEFT_CALLBACK);
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);
     weft_route(app, "GET /json", json, WEFT_CALLBACK);
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);

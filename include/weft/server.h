@@ -51,7 +51,12 @@ typedef struct weft_config {
     int loops;                  /* --loops (number of CPUs) */
     int workers;                /* --workers (64) */
     int queue_length;           /* --queue-length (1000) */
-    int max_concurrent;         /* --max-concurrent (5000 per CPU), all loops */
+    int max_concurrent;         /* --max-concurrent: requests in flight in the process
+                                   before 503 (0 = from the fd budget) */
+    int max_connections;        /* --max-connections: client sockets open in the process;
+                                   past it the listeners pause (0 = from the fd budget) */
+    int processes;              /* --processes N|auto (1): worker processes under a master
+                                   (0 = one per CPU) */
     int worker_stack_kb;        /* --worker-stack-kb (1024) */
     int header_timeout_ms;      /* --header-timeout (10000) */
     int body_timeout_ms;        /* --body-timeout (30000, between body reads) */
@@ -69,8 +74,8 @@ typedef struct weft_config {
     int retry_after_s;          /* --retry-after (10): cap on a 503's Retry-After, which is
                                    the pool queue's drain time at its measured rate */
     int quiet;                  /* --quiet: no access log, warnings only */
-    int max_conns_per_endpoint; /* --max-conns-per-endpoint (1024), HTTP client */
-    int max_conns_total;        /* --max-conns-total (0 = unlimited), HTTP client */
+    int max_conns_per_endpoint; /* --max-conns-per-endpoint, HTTP client (0 = from the fd budget) */
+    int max_conns_total;        /* --max-conns-total, HTTP client (0 = from the fd budget) */
     int backend_http2;          /* --backend-http2: HTTP/2 to backends */
     int backend_curl;           /* --backend-curl: every call through libcurl */
     int h2c;                    /* --h2c: HTTP/2 with prior knowledge on plain connections */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app_int.h"
+#include "procs.h"
 
 #define TICK_MS 250
 
@@ -48,6 +49,7 @@ weft_app *weft_app_new(int argc, char **argv)
     if (!app->argv)
         abort();
     memcpy(app->argv, argv, (size_t)argc * sizeof *argv);
+    app->orig_argv = argv;
     const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
     app->prog = argc > 0 ? (slash ? slash + 1 : argv[0]) : "weft";
     app->routes_tail = &app->routes;
@@ -109,6 +111,7 @@ static void on_tick(weft_timer *t)
     weft_sloop *sl = (weft_sloop *)((char *)t - offsetof(weft_sloop, tick));
     weft_timer_start(&sl->loop, &sl->tick, TICK_MS, on_tick);
     weft__conn_sweep(sl, weft_loop_now(&sl->loop));
+    weft__conn_accept_resume(sl); /* sockets another loop closed */
     weft_log_flush_thread();
 }
 
@@ -166,26 +169,6 @@ static void on_release_msg(weft_post *p)
     weft__loop_release(&sl->loop);
 }
 
-/* ---- binding --------------------------------------------------------------- */
-
-/* Binds one of sl's listeners to port. The first loop's, for a port
- * given, checks first that no other program holds it; the other loops
- * join the port the first bound (*bound). what prefixes an error. */
-static int bind_listener(weft_app *app, weft_sloop *sl, weft_listener *l, int port, int *bound,
-                         const char *what)
-{
-    char why[160];
-    int first = sl == &app->loops[0];
-    if (!first)
-        port = *bound;
-    int rc = first && port != 0 ? weft__port_free(app->cfg.host, port, why, sizeof why) : 0;
-    if (!rc)
-        rc = weft__listener_open(&sl->loop, l, app->cfg.host, port, bound, why, sizeof why);
-    if (rc)
-        weft_error("%s%s", what, why);
-    return rc;
-}
-
 static int setup_loops(weft_app *app)
 {
     int n = app->cfg.loops;
@@ -193,13 +176,12 @@ static int setup_loops(weft_app *app)
     if (!app->loops)
         return WEFT_ENOMEM;
     app->nloops = n;
-    uint64_t share = ((uint64_t)app->cfg.max_concurrent + (uint64_t)n - 1) / (uint64_t)n;
     for (int i = 0; i < n; i++) {
         weft_sloop *sl = &app->loops[i];
         if (weft__loop_init(&sl->loop, i))
             return WEFT_ENOMEM;
         sl->app = app;
-        sl->max_inflight = share;
+        sl->inflight_share = (uint64_t)app->cfg.max_concurrent / (uint64_t)n;
         sl->stats.routes = calloc((size_t)app->nroutes + 1, sizeof *sl->stats.routes);
         if (!sl->stats.routes)
             return WEFT_ENOMEM;
@@ -210,10 +192,11 @@ static int setup_loops(weft_app *app)
         if (!sl->hdr_scratch)
             return WEFT_ENOMEM;
         sl->proto = &weft__h1_proto; /* h2c clients switch with their preface */
-        int rc = bind_listener(app, sl, &sl->listener, app->cfg.port, &app->bound_port, "");
-        if (!rc && app->cfg.redirect_http_port >= 0)
-            rc = bind_listener(app, sl, &sl->redirect, app->cfg.redirect_http_port,
-                               &app->redirect_port, "--redirect-http: ");
+        /* The sockets weft__sockets_open bound (or inherited) */
+        int rc = weft__listener_adopt(&sl->loop, &sl->listener, weft__sockets_take(app, i, 0));
+        int redirect = weft__sockets_take(app, i, 1);
+        if (!rc && redirect >= 0)
+            rc = weft__listener_adopt(&sl->loop, &sl->redirect, redirect);
         if (rc)
             return rc;
     }
@@ -224,6 +207,7 @@ static int setup_loops(weft_app *app)
 
 static void close_ctl(weft_app *app)
 {
+    weft__worker_stop_publishing(app->worker);
     weft__advisor_stop(app->advisor);
     app->advisor = NULL;
     weft_timer_stop(&app->ctl, &app->trim);
@@ -400,10 +384,31 @@ static void app_free(weft_app *app)
         weft_buf_free(&app->loops[i].logline);
     }
     free(app->loops);
+    weft__worker_end(app->worker);
+    if (app->listen_fds)
+        weft__sockets_close(app);
+    free(app->listen_fds);
     weft__tls_server_free(app->tls);
     weft__options_free(app);
     free(app->argv);
     free(app);
+}
+
+/* Printed even with --quiet: scripts and tests read the port here. */
+static void say_listening(const weft_app *app)
+{
+    const weft_config *cfg = &app->cfg;
+    int v6 = strchr(cfg->host, ':') != NULL;
+    char procs[32] = "";
+    if (cfg->processes > 1)
+        snprintf(procs, sizeof procs, "%d processes of ", cfg->processes);
+    fprintf(stderr, "%s: listening on %s://%s%s%s:%d (%s%d loops, %d workers, queue %d)\n",
+            app->prog, cfg->tls_certs.n ? "https" : "http", v6 ? "[" : "", cfg->host,
+            v6 ? "]" : "", app->bound_port, procs, cfg->loops, cfg->workers, cfg->queue_length);
+    if (app->redirect_port)
+        fprintf(stderr, "%s: redirecting http://%s:%d to https\n", app->prog, cfg->host,
+                app->redirect_port);
+    fflush(stderr);
 }
 
 static int start(weft_app *app)
@@ -438,20 +443,15 @@ static int start(weft_app *app)
     }
     if (ctl_init(app) || setup_loops(app))
         return 1;
-    /* Printed even with --quiet: scripts and tests read the port here. */
-    fprintf(stderr, "%s: listening on %s://%s%s%s:%d (%d loops, %d workers, queue %d)\n",
-            app->prog, app->tls ? "https" : "http", strchr(app->cfg.host, ':') ? "[" : "", app->cfg.host,
-            strchr(app->cfg.host, ':') ? "]" : "", app->bound_port, app->nloops, app->cfg.workers,
-            app->cfg.queue_length);
-    if (app->redirect_port)
-        fprintf(stderr, "%s: redirecting http://%s:%d to https\n", app->prog, app->cfg.host,
-                app->redirect_port);
-    fflush(stderr);
     for (int i = 0; i < app->nloops; i++)
         if (weft__loop_start(&app->loops[i].loop, loop_started, &app->loops[i]))
             return 1;
     app->watchdog = weft__watchdog_start(app);
     app->advisor = weft__advisor_start(app);
+    if (app->worker)
+        weft__worker_ready(app->worker);
+    else
+        say_listening(app); /* the master said it for its workers */
     return 0;
 }
 
@@ -470,6 +470,22 @@ int weft_app_run(weft_app *app)
         return 2;
     }
     weft__health_routes(app);
+    weft__fd_budget(app);
+    if (weft__sockets_open(app)) {
+        weft_log_sync();
+        app_free(app);
+        return 1;
+    }
+    weft__fd_budget_print(app);
+    if (app->cfg.processes > 1) {
+        say_listening(app); /* the sockets queue connections until a worker takes them */
+        rc = weft__master_run(app);
+        if (rc >= 0) { /* the master, done */
+            app_free(app);
+            return rc;
+        }
+        app->worker = weft__worker_begin(app, app->procs, app->proc_slot); /* a worker */
+    }
     if (start(app)) {
         weft_log_sync();
         _exit(1); /* threads may be half started; nothing to drain */

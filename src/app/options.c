@@ -11,7 +11,8 @@
 
 #include "app_int.h"
 
-typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG, OPT_STRS } opt_type;
+/* OPT_CPUS: a count, or "auto" for one per CPU (stored as 0). */
+typedef enum { OPT_INT, OPT_SIZE, OPT_U64, OPT_STR, OPT_FLAG, OPT_LONG, OPT_STRS, OPT_CPUS } opt_type;
 
 struct weft_opt {
     weft_opt *next;
@@ -36,7 +37,9 @@ static const common_opt common[] = {
     {"loops", OPT_INT, CFG(loops), "event-loop threads (number of CPUs)"},
     {"workers", OPT_INT, CFG(workers), "worker threads for synchronous handlers (64)"},
     {"queue-length", OPT_INT, CFG(queue_length), "requests waiting for a worker before 503 (1000)"},
-    {"max-concurrent", OPT_INT, CFG(max_concurrent), "requests in flight before 503 (5000 per CPU)"},
+    {"processes", OPT_CPUS, CFG(processes), "worker processes under a master that binds the port and replaces a worker that dies; auto = one per CPU (1: no master)"},
+    {"max-connections", OPT_INT, CFG(max_connections), "client connections open per process; past it new ones wait in the listen queue (half the fd budget)"},
+    {"max-concurrent", OPT_INT, CFG(max_concurrent), "requests in flight per process before 503 (--max-connections)"},
     {"worker-stack-kb", OPT_INT, CFG(worker_stack_kb), "stack of each worker thread (1024)"},
     {"header-timeout", OPT_INT, CFG(header_timeout_ms), "ms to receive a request head (10000)"},
     {"body-timeout", OPT_INT, CFG(body_timeout_ms), "ms between pieces of a body (30000)"},
@@ -56,8 +59,8 @@ static const common_opt common[] = {
     {"max-headers", OPT_SIZE, CFG(limits.max_headers), "fields, else 431 (100)"},
     {"max-body", OPT_U64, CFG(limits.max_body), "bytes, else 413 (8388608)"},
     {"max-conns-per-endpoint", OPT_INT, CFG(max_conns_per_endpoint),
-     "HTTP client: connections to one backend, all loops (1024)"},
-    {"max-conns-total", OPT_INT, CFG(max_conns_total), "HTTP client: connections in all, 0 = no limit"},
+     "HTTP client: connections to one backend, all loops (--max-conns-total)"},
+    {"max-conns-total", OPT_INT, CFG(max_conns_total), "HTTP client: connections to backends in all; calls past it wait for one (half the fd budget)"},
     {"backend-http2", OPT_FLAG, CFG(backend_http2), "HTTP client: HTTP/2 to backends (h2c for http://)"},
     {"backend-curl", OPT_FLAG, CFG(backend_curl), "HTTP client: libcurl for every call, not weft's own"},
     {"h2c", OPT_FLAG, CFG(h2c), "accept HTTP/2 with prior knowledge (h2c) besides HTTP/1.1"},
@@ -89,7 +92,7 @@ static void config_defaults(weft_config *cfg)
     cfg->loops = cpu_count();
     cfg->workers = 64;
     cfg->queue_length = 1000;
-    cfg->max_concurrent = 5000 * cpu_count();
+    cfg->processes = 1;
     cfg->worker_stack_kb = 1024;
     cfg->header_timeout_ms = 10000;
     cfg->body_timeout_ms = 30000;
@@ -99,7 +102,6 @@ static void config_defaults(weft_config *cfg)
     cfg->idle_trim_s = 10;
     cfg->stall_ms = 100;
     cfg->request_timeout_ms = 30000;
-    cfg->max_conns_per_endpoint = 1024;
     cfg->h2_max_streams = 1024;
     cfg->h2 = 1;
     cfg->tls_handshake_timeout_ms = 10000;
@@ -127,6 +129,15 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
     case OPT_STR:
         *(const char **)var = val;
         return 0;
+    case OPT_CPUS:
+        if (strcmp(val, "auto") == 0) {
+            *(int *)var = 0;
+            return 0;
+        }
+        type = OPT_INT;
+        if (strcmp(val, "0") == 0)
+            die_usage(app, "--%s wants a count >= 1 or auto", name);
+        break;
     case OPT_STRS: {
         weft_strlist *l = var;
         const char **items = realloc(l->items, (size_t)(l->n + 1) * sizeof *items);
@@ -136,6 +147,10 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
         l->items = items;
         return 0;
     }
+    default:
+        break;
+    }
+    switch (type) {
     case OPT_INT:
     case OPT_LONG:
     case OPT_U64:
@@ -154,8 +169,9 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
             *(size_t *)var = (size_t)v;
         return 0;
     }
+    default:
+        return 0;
     }
-    return 0;
 }
 
 /* Finds --name / --name=value in the unclaimed arguments and claims it;
@@ -267,12 +283,17 @@ int weft__options_finish(weft_app *app)
         return 2;
     }
     weft_log_set_level(cfg->quiet && lvl < WEFT_LOG_WARN ? WEFT_LOG_WARN : (weft_log_level)lvl);
-    if (cfg->loops < 1 || cfg->loops > 256 || cfg->workers < 1 || cfg->max_concurrent < 1 ||
-        cfg->port > 65535 || cfg->limits.max_headers < 1 || cfg->h2_max_streams < 1) {
-        fprintf(stderr, "%s: --loops, --workers, --max-concurrent, --max-headers, "
-                        "--h2-max-streams must be >= 1 "
+    if (cfg->loops < 1 || cfg->loops > 256 || cfg->workers < 1 || cfg->port > 65535 ||
+        cfg->limits.max_headers < 1 || cfg->h2_max_streams < 1) {
+        fprintf(stderr, "%s: --loops, --workers, --max-headers, --h2-max-streams must be >= 1 "
                         "(loops <= 256) and --port <= 65535\n",
                 app->prog);
+        return 2;
+    }
+    if (cfg->processes == 0)
+        cfg->processes = cpu_count();
+    if (cfg->processes > 256) {
+        fprintf(stderr, "%s: --processes must be <= 256\n", app->prog);
         return 2;
     }
     if (cfg->tls_certs.n != cfg->tls_keys.n) {

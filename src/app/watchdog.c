@@ -106,9 +106,8 @@ weft_watchdog *weft__watchdog_start(weft_app *app)
     w->app = app;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals are the control loop's */
+    sigset_t old;
+    weft__block_signals_for_thread(&old); /* signals are the control loop's */
     int rc = pthread_create(&w->thread, NULL, watch, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc) {

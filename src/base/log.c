@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "weft/base.h"
 
 #define QUEUE_LIMIT (8u << 20)
@@ -38,10 +39,17 @@ static weft_buf pending[2]; /* [0] stderr, [1] stdout */
 static int writing;         /* the writer holds a batch outside the lock */
 static int flush_all;       /* weft_log_sync: write what is held, too */
 static size_t held_visible; /* how many access lines the writer holds back (under mu) */
-static pthread_once_t started = PTHREAD_ONCE_INIT;
+static int writer_running;  /* under mu: a forked child has none */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static _Atomic int level = WEFT_LOG_INFO;
 static _Atomic uint64_t dropped;
 static __thread weft_buf access_batch;
+static char tag[40]; /* "[worker 2] ", set before any thread logs */
+
+void weft__log_set_tag(const char *t)
+{
+    snprintf(tag, sizeof tag, "%s%s%s", t ? "[" : "", t ? t : "", t ? "] " : "");
+}
 
 static void write_all(int fd, const char *p, size_t n)
 {
@@ -171,8 +179,43 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* fork (src/app/master.c forks its workers): the child gets a copy of
+ * the queue but not the writer thread. Holding mu across the fork gives
+ * the child consistent buffers; it then drops what the parent will
+ * write, and starts its own writer on its first line. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&mu);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&mu);
+}
+
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&mu, NULL);
+    pthread_cond_init(&wake, NULL);
+    pthread_cond_init(&drained, NULL);
+    writer_running = writing = flush_all = 0;
+    pending[0].len = pending[1].len = 0;
+    held_lines = held_visible = 0;
+    held_bytes.len = 0;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* Under mu. */
 static void start_writer(void)
 {
+    if (writer_running)
+        return;
+    writer_running = 1;
+    pthread_once(&atfork_once, register_atfork);
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -185,8 +228,8 @@ static void start_writer(void)
 
 static void enqueue(int which, const char *data, size_t len)
 {
-    pthread_once(&started, start_writer);
     pthread_mutex_lock(&mu);
+    start_writer();
     if (pending[0].len + pending[1].len + len > QUEUE_LIMIT ||
         weft_buf_append(&pending[which], data, len)) {
         atomic_fetch_add(&dropped, 1);
@@ -225,9 +268,9 @@ void weft_log(weft_log_level lvl, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, tags[lvl & 3]);
+                     tm.tm_sec, ts.tv_nsec / 1000000, tags[lvl & 3], tag);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
@@ -269,8 +312,8 @@ void weft_log_thread_done(void)
 void weft_log_sync(void)
 {
     weft_log_flush_thread();
-    pthread_once(&started, start_writer);
     pthread_mutex_lock(&mu);
+    start_writer();
     flush_all = 1; /* lines held back for ordering go too */
     while (pending[0].len || pending[1].len || writing || held_visible) {
         pthread_cond_signal(&wake);

@@ -46,16 +46,27 @@ void weft__stats_unregister(weft_stat_source *src)
 
 _Static_assert(WEFT__ERR_COUNT <= 32, "weft_endpoint_stats.errors_by holds every error code");
 
-weft_stats *weft_stats_snapshot(void)
+static weft_stats *snapshot(int with_peers)
 {
     weft_stats *out = calloc(1, sizeof *out);
     if (!out)
         return NULL;
     pthread_mutex_lock(&mu);
     for (weft_stat_source *s = sources; s; s = s->next)
-        s->collect(s, out);
+        if (with_peers || !s->peers)
+            s->collect(s, out);
     pthread_mutex_unlock(&mu);
     return out;
+}
+
+weft_stats *weft_stats_snapshot(void)
+{
+    return snapshot(1);
+}
+
+weft_stats *weft__stats_snapshot_own(void)
+{
+    return snapshot(0);
 }
 
 void weft_stats_free(weft_stats *s)
@@ -114,4 +125,91 @@ void weft__stats_add_endpoint(weft_stats *out, const weft_endpoint_stats *e)
     for (size_t i = 0; i < sizeof t->errors_by / sizeof t->errors_by[0]; i++)
         t->errors_by[i] += e->errors_by[i];
     weft__hist_merge(&t->duration, &e->duration);
+}
+
+static void add_u64s(uint64_t *into, const uint64_t *from, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        into[i] += from[i];
+}
+
+#define ADD(field) (into->field += from->field)
+#define MAX(field) (into->field = from->field > into->field ? from->field : into->field)
+
+/* Adds route r's figures to t, if t is the same route or still empty. */
+static void merge_route(weft_route_stats *t, const weft_route_stats *r)
+{
+    if (!t->name[0] && r->name[0]) {
+        memcpy(t->name, r->name, sizeof t->name);
+        t->sync = r->sync;
+    }
+    if (strcmp(t->name, r->name) != 0)
+        return;
+    add_u64s(t->responses, r->responses, 6);
+    weft__hist_merge(&t->duration, &r->duration);
+    t->worker_us += r->worker_us;
+    t->worker_wait_us += r->worker_wait_us;
+}
+
+void weft__stats_merge(weft_stats *into, const weft_stats *from)
+{
+    ADD(server.connections_accepted);
+    ADD(server.connections_open);
+    ADD(server.requests);
+    ADD(server.requests_inflight);
+    add_u64s(into->server.responses, from->server.responses, 6);
+    ADD(server.responses_499);
+    ADD(server.responses_503);
+    ADD(server.responses_504);
+    ADD(server.bad_requests);
+    ADD(server.timeouts);
+    ADD(server.tls_handshakes);
+    ADD(server.tls_resumed);
+    ADD(server.tls_handshake_failures);
+    ADD(server.loop_stalls);
+    MAX(server.loop_lag_us_max);
+    ADD(server.inflight_async);
+    ADD(server.inflight_sync);
+    ADD(server.inflight_callback);
+    for (size_t i = 0; i < from->server.nloops && into->server.nloops < WEFT_STATS_MAX_LOOPS; i++)
+        into->server.loop_lag_us[into->server.nloops++] = from->server.loop_lag_us[i];
+    /* Routes by index, as the loops count them, the one for requests no
+     * route took after the last: the processes that share a snapshot were
+     * forked from one master, so their routes are the same list. */
+    size_t n = from->server.nroutes < WEFT_STATS_MAX_ROUTES ? from->server.nroutes
+                                                             : WEFT_STATS_MAX_ROUTES;
+    if (into->server.nroutes < n)
+        into->server.nroutes = n;
+    for (size_t i = 0; i <= n; i++)
+        merge_route(&into->server.routes[i], &from->server.routes[i]);
+
+    ADD(pool.threads);
+    ADD(pool.busy);
+    ADD(pool.queued);
+    ADD(pool.queue_capacity);
+    ADD(pool.completed);
+    ADD(pool.rejected);
+    ADD(pool.queue_wait_ns_sum);
+    MAX(pool.queue_wait_ns_max);
+    weft__hist_merge(&into->pool.queue_wait, &from->pool.queue_wait);
+
+    ADD(fibers.alive);
+    ADD(fibers.spawned);
+    ADD(fibers.finished);
+    ADD(fibers.stacks_mapped);
+    ADD(fibers.stacks_cached);
+    ADD(fibers.stack_bytes);
+
+    ADD(client.calls_started);
+    ADD(client.calls_ok);
+    ADD(client.calls_failed);
+    ADD(client.calls_canceled);
+    ADD(client.calls_active);
+    ADD(client.sockets_open);
+    ADD(client.connections_opened);
+    ADD(client.latency_us_sum);
+    MAX(client.latency_us_max);
+    ADD(client.endpoints_omitted);
+    for (size_t i = 0; i < from->client.nendpoints && i < WEFT_STATS_MAX_ENDPOINTS; i++)
+        weft__stats_add_endpoint(into, &from->client.endpoints[i]);
 }

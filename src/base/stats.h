@@ -52,7 +52,15 @@ typedef struct weft_stat_source {
     struct weft_stat_source *prev, *next;
     void (*collect)(struct weft_stat_source *src, weft_stats *out);
     int registered;
+    int peers; /* adds other processes' figures: not in weft__stats_snapshot_own */
 } weft_stat_source;
+
+/* This process's own figures, without the other worker processes' (what
+ * a worker publishes for the others: src/app/worker.c). */
+weft_stats *weft__stats_snapshot_own(void);
+/* Adds every figure of from to into: counters and gauges summed, maxima
+ * kept, routes and endpoints merged by name, loops appended. */
+void weft__stats_merge(weft_stats *into, const weft_stats *from);
 
 void weft__stats_register(weft_stat_source *src);
 void weft__stats_unregister(weft_stat_source *src);

@@ -62,6 +62,17 @@ void weft_loop_post(weft_loop *loop, weft_post *p)
     uv_async_send(&loop->wake);
 }
 
+void weft__block_signals_for_thread(sigset_t *old)
+{
+    sigset_t block;
+    sigfillset(&block);
+    sigdelset(&block, SIGSEGV);
+    sigdelset(&block, SIGBUS);
+    sigdelset(&block, SIGFPE);
+    sigdelset(&block, SIGILL);
+    pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
 int weft__loop_init(weft_loop *loop, int index)
 {
     memset(loop, 0, sizeof *loop);
@@ -107,9 +118,8 @@ int weft__loop_start(weft_loop *loop, void (*on_start)(weft_loop *, void *), voi
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 2u << 20);
     /* Signals are the control thread's business, not the loops'. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    sigset_t old;
+    weft__block_signals_for_thread(&old);
     int rc = pthread_create(&loop->thread, &attr, loop_thread, loop);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);

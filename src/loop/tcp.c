@@ -5,6 +5,8 @@
  * live in the weft_tcp: the owners never have more than one of each
  * pending. Loop thread only; never blocks. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +17,11 @@ _Static_assert(WEFT_IO_EOF == UV_EOF, "WEFT_IO_EOF must be libuv's EOF");
 _Static_assert(WEFT_IO_NOBUFS == UV_ENOBUFS, "WEFT_IO_NOBUFS must be libuv's");
 _Static_assert(WEFT_IO_AGAIN == UV_EAGAIN, "WEFT_IO_AGAIN must be libuv's");
 _Static_assert(WEFT_IO_CONNREFUSED == UV_ECONNREFUSED, "WEFT_IO_CONNREFUSED must be libuv's");
+
+/* Connections the kernel completes and queues for a listener that is not
+ * taking them (busy, or paused at its connection budget); capped by
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
 
 const char *weft__io_strerror(int status)
 {
@@ -201,42 +208,54 @@ int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out)
 
 /* ---- listeners --------------------------------------------------------------- */
 
-int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
-                        int *bound_port, char *err, size_t errcap)
+int weft__listen_socket(const char *host, int port, int *bound_port, char *err, size_t errcap)
 {
     struct sockaddr_storage addr;
-    int family = strchr(host, ':') ? AF_INET6 : AF_INET;
-    int rc = family == AF_INET6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
-                                : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
-    if (rc) {
-        snprintf(err, errcap, "invalid --host '%s': %s", host, uv_strerror(rc));
+    if (weft__ip_addr(host, port, &addr)) {
+        snprintf(err, errcap, "invalid --host '%s'", host);
         return WEFT_EINVAL;
     }
-    uv_tcp_init_ex(&loop->uv, &l->h, (unsigned)family);
-    l->open = 1;
-    uv_os_fd_t fd;
-    uv_fileno((uv_handle_t *)&l->h, &fd);
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        return WEFT_EINVAL;
+    }
     int one = 1;
     /* One listening socket per loop on the same port: the kernel balances
      * new connections across loops with no shared accept lock. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
+        close(fd);
         snprintf(err, errcap, "SO_REUSEPORT unavailable");
         return WEFT_EINVAL;
     }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     /* Linux copies TCP_NODELAY to every connection accepted from this
      * socket: one setsockopt here instead of one per connection. */
-    uv_tcp_nodelay(&l->h, 1);
-    rc = uv_tcp_bind(&l->h, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->h, 4096, NULL);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+    int rc = bind(fd, (struct sockaddr *)&addr, len) || listen(fd, LISTEN_BACKLOG) ? errno : 0;
     if (rc) {
-        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
-        return rc == UV_EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
+        close(fd);
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(rc));
+        return rc == EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
     }
-    int len = sizeof addr;
-    uv_tcp_getsockname(&l->h, (struct sockaddr *)&addr, &len);
-    *bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                           : ((struct sockaddr_in *)&addr)->sin_port);
+    len = sizeof addr;
+    getsockname(fd, (struct sockaddr *)&addr, &len);
+    *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                                   : ((struct sockaddr_in *)&addr)->sin_port);
+    return fd;
+}
+
+int weft__listener_adopt(weft_loop *loop, weft_listener *l, int fd)
+{
+    uv_tcp_init(&loop->uv, &l->h);
+    l->open = 1;
+    int rc = uv_tcp_open(&l->h, fd);
+    if (rc) {
+        weft_error("cannot use listening socket %d: %s", fd, uv_strerror(rc));
+        return WEFT_EINVAL;
+    }
     return 0;
 }
 
@@ -302,6 +321,16 @@ static void refuse(weft_listener *l)
     uv_close((uv_handle_t *)&l->spare, on_spare_closed);
 }
 
+/* Offers the connection libuv accepted to the owner: taken, refused, or
+ * left where it is while the owner has paused the listener. */
+static void offer(weft_listener *l)
+{
+    l->took = 0;
+    l->on_connection(l);
+    if (!l->took && !l->paused)
+        refuse(l);
+}
+
 static void on_connection(uv_stream_t *s, int status)
 {
     weft_listener *l = (weft_listener *)((char *)s - offsetof(weft_listener, h));
@@ -309,16 +338,26 @@ static void on_connection(uv_stream_t *s, int status)
         weft_warn("accept failed: %s", uv_strerror(status));
         return;
     }
-    l->took = 0;
-    l->on_connection(l);
-    if (!l->took)
-        refuse(l);
+    offer(l);
 }
 
 int weft__listener_start(weft_listener *l, void (*cb)(weft_listener *l))
 {
     l->on_connection = cb;
-    return uv_listen((uv_stream_t *)&l->h, 4096, on_connection);
+    return uv_listen((uv_stream_t *)&l->h, LISTEN_BACKLOG, on_connection);
+}
+
+void weft__listener_pause(weft_listener *l)
+{
+    l->paused = 1;
+}
+
+void weft__listener_resume(weft_listener *l)
+{
+    if (!l->paused || !l->open)
+        return;
+    l->paused = 0;
+    offer(l);
 }
 
 int weft__listener_accept(weft_listener *l, weft_tcp *t)

@@ -144,8 +144,10 @@ int weft__tcp_connect(weft_tcp *tcp, const struct sockaddr *addr);
 /* Fills out with ip:port (IPv4 or IPv6 literal); 0 or WEFT_EINVAL. */
 int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out);
 
-/* A listening socket of one loop. Several loops' listeners share a port
- * (SO_REUSEPORT): the kernel spreads connections with no shared lock. */
+/* A listening socket as one loop uses it. Several loops' (and several
+ * processes') listeners share a port (SO_REUSEPORT, or one socket
+ * inherited by many processes): the kernel spreads connections with no
+ * shared lock. */
 typedef struct weft_listener {
     uv_tcp_t h;
     void (*on_connection)(struct weft_listener *l);
@@ -157,25 +159,37 @@ typedef struct weft_listener {
      * once its pending connection is taken). */
     uv_tcp_t spare;
     uint8_t took, spare_busy, refuse_waiting;
+    /* The owner paused it: the one connection libuv accepted waits, and
+     * the rest wait in the kernel's backlog, until weft__listener_resume. */
+    uint8_t paused;
 } weft_listener;
 
-/* Binds and listens on host:port (0 = any free port) on the calling
- * thread, before the loop runs. 0, or WEFT_EADDRINUSE / WEFT_EINVAL with
- * why written to err. *bound_port gets the port. */
-int weft__listener_open(weft_loop *loop, weft_listener *l, const char *host, int port,
-                        int *bound_port, char *err, size_t errcap);
-/* Whether host:port is free, asked before the first listener binds it:
- * the listeners bind with SO_REUSEPORT, which would let this program
- * join another program's sockets on the port (same user) and split its
+/* A bound, listening, non-blocking socket on host:port (0 = any free
+ * port) with SO_REUSEPORT, any thread or process: the fd, or
+ * WEFT_EADDRINUSE / WEFT_EINVAL with why written to err. *bound_port gets
+ * the port. Close-on-exec (a process that passes it on clears that). */
+int weft__listen_socket(const char *host, int port, int *bound_port, char *err, size_t errcap);
+/* Whether host:port is free, asked before the first socket binds it:
+ * the sockets bind with SO_REUSEPORT, which would let this program join
+ * another program's sockets on the port (same user) and split its
  * traffic with it. A bind without SO_REUSEPORT fails on any socket bound
  * there, whatever its options. 0, or WEFT_EADDRINUSE / WEFT_EINVAL with
  * why written to err. */
 int weft__port_free(const char *host, int port, char *err, size_t errcap);
+/* Makes l use the listening socket fd (which it then owns and closes)
+ * on loop; before the loop runs or on its thread. 0 or WEFT_EINVAL. */
+int weft__listener_adopt(weft_loop *loop, weft_listener *l, int fd);
 /* Calls on_connection for each connection waiting (loop thread). One
- * that on_connection does not take with weft__listener_accept is closed. */
+ * that on_connection neither takes with weft__listener_accept nor
+ * leaves with weft__listener_pause is closed. */
 int weft__listener_start(weft_listener *l, void (*on_connection)(weft_listener *l));
 /* Takes one waiting connection into tcp (weft__tcp_init'ed); 0 or error. */
 int weft__listener_accept(weft_listener *l, weft_tcp *tcp);
+/* From on_connection: take nothing more for now; the connection stays
+ * queued (no accept failure, no reset) until weft__listener_resume, which
+ * offers it to on_connection again. Loop thread. */
+void weft__listener_pause(weft_listener *l);
+void weft__listener_resume(weft_listener *l);
 void weft__listener_close(weft_listener *l);
 
 #endif

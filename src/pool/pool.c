@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../base/stats.h"
+#include "../loop/loop.h"
 #include "weft/pool.h"
 
 struct weft_pool {
@@ -130,9 +131,8 @@ weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size
     pthread_attr_init(&attr);
     if (stack_size)
         pthread_attr_setstacksize(&attr, stack_size);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    sigset_t old;
+    weft__block_signals_for_thread(&old);
     for (unsigned i = 0; i < threads; i++) {
         if (pthread_create(&pool->threads[i], &attr, worker_main, pool))
             break;

@@ -146,6 +146,11 @@ void weft__conn_unref(weft_conn *c)
 static void on_closed(weft_transport *t)
 {
     weft_conn *c = t->data;
+    weft_sloop *sl = c->sl;
+    if (c->fd_counted) {
+        atomic_fetch_sub_explicit(&sl->app->conn_fds, 1, memory_order_relaxed);
+        weft__conn_accept_resume(sl);
+    }
     if (c->unaccepted) {
         free(c);
         return;
@@ -334,25 +339,63 @@ static const weft_transport_events conn_events = {
     .closed = on_closed,
 };
 
+/* At --max-connections (the clients' part of the fd budget) the process
+ * takes no more: the listener pauses and new clients wait in the
+ * kernel's listen queue until a connection closes, instead of being
+ * accepted into EMFILE failures (libuv then accepts and drops them) or
+ * answered with errors. Counted for the whole process: every loop's
+ * sockets come out of the one file table. */
+static int at_connection_budget(weft_sloop *sl, weft_listener *l)
+{
+    weft_app *app = sl->app;
+    if (atomic_load_explicit(&app->conn_fds, memory_order_relaxed) < app->cfg.max_connections)
+        return 0;
+    weft__listener_pause(l);
+    uint64_t now = weft_loop_now(&sl->loop);
+    if (!sl->budget_warned_ms || now - sl->budget_warned_ms >= 10000) {
+        sl->budget_warned_ms = now ? now : 1;
+        weft_warn("%d connections open (--max-connections): new ones wait in the listen queue "
+                  "until some close", app->cfg.max_connections);
+    }
+    return 1;
+}
+
+void weft__conn_accept_resume(weft_sloop *sl)
+{
+    if (!sl->listener.paused && !sl->redirect.paused)
+        return;
+    if (atomic_load_explicit(&sl->app->conn_fds, memory_order_relaxed) >=
+        sl->app->cfg.max_connections)
+        return;
+    weft__listener_resume(&sl->listener);
+    weft__listener_resume(&sl->redirect);
+}
+
 static void on_connection(weft_listener *l)
 {
     weft_sloop *sl = l->data;
     int to_https = l == &sl->redirect;
+    if (at_connection_budget(sl, l))
+        return;
     weft_conn *c = weft__zalloc(sizeof *c);
     if (!c)
         return;
     c->sl = sl;
     weft__tcp_init(&sl->loop, &c->tcp, &conn_events, c);
     c->tr = &c->tcp.t;
-    if (weft__listener_accept(l, &c->tcp) ||
-        (sl->app->tls && !to_https &&
-         !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t)))) {
+    int failed = weft__listener_accept(l, &c->tcp);
+    if (!failed) { /* its descriptor is open until on_closed */
+        c->fd_counted = 1;
+        atomic_fetch_add_explicit(&sl->app->conn_fds, 1, memory_order_relaxed);
+    }
+    if (failed || (sl->app->tls && !to_https &&
+                   !(c->tr = weft__tls_accept(sl->app->tls, &sl->loop, &c->tcp.t)))) {
         c->unaccepted = 1; /* on_closed frees it */
         c->tr = &c->tcp.t;
         weft__tr_close(c->tr);
         return;
     }
-    /* TCP_NODELAY comes from the listener (bind_listener) */
+    /* TCP_NODELAY comes from the listening socket (weft__listen_socket) */
     if (!sl->app->cfg.quiet)
         weft__conn_peer(c); /* the access log will name it: ask while it is there */
     c->refs = 1; /* the socket handle */

@@ -1,7 +1,7 @@
 /* dispatch.c - from a parsed request to its handler, and the request's
  * deadline.
  *
- * Owns admission control (the --max-concurrent share of this loop and the
+ * Owns admission control (--max-concurrent over the whole process and the
  * pool's bounded queue, both answered with 503 + Retry-After), routing
  * errors (404, 405 + Allow), the hand-off by handler kind, and the
  * deadline: at the route's timeout the server answers itself and cancels
@@ -33,8 +33,15 @@ static int retry_after(weft_ctx *c, int from_pool)
     return (int)(s < 1 ? 1 : s > (uint64_t)cap ? (uint64_t)cap : s);
 }
 
+/* A shed request's connection closes after the 503 (HTTP/1.1): a client
+ * that re-sent at once on the same keep-alive connection would be shed
+ * again at once, and at 10,000 clients such re-sends (1.05 million 503s
+ * in 6 s) left the loops no time for the requests they had admitted.
+ * Reconnecting costs the client a handshake and goes through the
+ * listener's backlog, which paces it. */
 static void reply_busy(weft_ctx *c, const char *why, int from_pool)
 {
+    c->close_after = 1;
     char secs[16];
     snprintf(secs, sizeof secs, "%d", retry_after(c, from_pool));
     weft_add_header(c, "Retry-After", secs);
@@ -147,10 +154,19 @@ static void answer_for_handler(weft_ctx *c, int on_loop)
     }
 }
 
+static __thread const char *sync_route;
+
+const char *weft__sync_route_running(void)
+{
+    return sync_route;
+}
+
 static void run_sync(weft_job *job)
 {
     weft_ctx *c = (weft_ctx *)((char *)job - offsetof(weft_ctx, job));
+    sync_route = c->match.route->name;
     c->match.route->fn(c);
+    sync_route = NULL;
     if (c->resp == RESP_STREAMING)
         weft_stream_end(c);
     else if (c->resp == RESP_NONE)
@@ -250,10 +266,32 @@ static void dispatch_async(weft_ctx *c)
 
 /* ---- entry ------------------------------------------------------------------ */
 
+/* Whether the process as a whole has more than --max-concurrent requests
+ * in flight, this one counted. A limit split into a share per loop shed
+ * while the process was under it: the kernel's SO_REUSEPORT spread is
+ * uneven, and at 10,000 clients one loop's 503s became a storm. One
+ * shared counter written twice a request cost 10 % of /plaintext's
+ * throughput (bench/ab.sh, 256 clients), so each loop counts its own and
+ * the loops only say, on a shared counter, when one of them goes past
+ * its even share (floor(max / loops)) and back. While none is past it,
+ * the total cannot be over; while one is, every loop adds up all the
+ * loops' counters before admitting. */
+static int over_capacity(const weft_sloop *sl)
+{
+    const weft_app *app = sl->app;
+    if (sl->inflight <= sl->inflight_share &&
+        !atomic_load_explicit(&app->loops_over_share, memory_order_relaxed))
+        return 0;
+    uint64_t total = 0;
+    for (int i = 0; i < app->nloops; i++)
+        total += &app->loops[i] == sl ? sl->inflight : weft__counter(&app->loops[i].stats.inflight);
+    return total > (uint64_t)app->cfg.max_concurrent;
+}
+
 void weft__dispatch(weft_ctx *c)
 {
     weft_sloop *sl = c->sl;
-    if (sl->inflight > sl->max_inflight) {
+    if (over_capacity(sl)) {
         reply_busy(c, "too many concurrent requests", 0);
         return;
     }

@@ -64,8 +64,10 @@ static void ctx_begin(weft_ctx *c)
         memcpy(h, c->req.headers, n * sizeof *h);
     c->req.headers = h;
     c->req.nheaders = h ? n : 0;
-    c->sl->inflight++;
-    weft__count(&c->sl->stats.inflight, 1);
+    weft_sloop *sl = c->sl;
+    if (++sl->inflight == sl->inflight_share + 1) /* past its share: see dispatch.c */
+        atomic_fetch_add_explicit(&c->app->loops_over_share, 1, memory_order_relaxed);
+    weft__count(&sl->stats.inflight, 1);
 }
 
 /* A request to the --redirect-http port: 308 to the same host and target
@@ -154,7 +156,8 @@ void weft__request_end(weft_ctx *c)
     c->resp_headers = NULL;
     c->nresp_headers = 0;
     c->bag = NULL;
-    sl->inflight--;
+    if (sl->inflight-- == sl->inflight_share + 1)
+        atomic_fetch_sub_explicit(&c->app->loops_over_share, 1, memory_order_relaxed);
     weft__count(&sl->stats.inflight, -1);
     c->codec->done(c);
 }

@@ -221,6 +221,7 @@ struct weft_conn {
     uint8_t out_paused;     /* too much unsent output: not parsing */
     uint8_t unaccepted;     /* accept failed: only the transport to close */
     uint8_t tls_counted;    /* its handshake is in the TLS counters */
+    uint8_t fd_counted;     /* its socket is in app->conn_fds */
     uint8_t streaming;      /* the current answer's body is streamed: parts leave as written */
     uint8_t stream_chunked; /* ... as chunks (HTTP/1.1; HTTP/1.0 ends it with the connection) */
     unsigned requests_seen;
@@ -259,10 +260,11 @@ struct weft_sloop {
     weft_h2_stream *stream_pool; /* freed HTTP/2 streams, for reuse (src/http2) */
     int stream_pool_len;
     uint64_t inflight;      /* requests dispatched and not finished */
-    uint64_t max_inflight;  /* --max-concurrent share of this loop */
+    uint64_t inflight_share; /* floor(--max-concurrent / loops): past it, say so */
     uint64_t busy;          /* requests whose handler still runs (fiber, job) */
     _Atomic int draining;   /* read by workers writing response heads */
     int drained_sent;
+    uint64_t budget_warned_ms; /* when it last said it was at --max-connections */
     weft_post stop_msg;     /* control -> loop: begin draining */
     weft_post force_msg;    /* control -> loop: grace over, close all */
     weft_post release_msg;  /* control -> loop: close the last handles */
@@ -280,11 +282,22 @@ struct weft_sloop {
 };
 
 typedef struct weft_opt weft_opt;
+typedef struct weft_procs weft_procs;
+typedef struct weft_worker weft_worker;
+
+/* The open-file limit as src/app/fd_budget.c splits it. */
+typedef struct weft_fd_budget {
+    uint64_t files;    /* RLIMIT_NOFILE, raised to the hard limit */
+    uint64_t reserve;  /* kept back: files, pipes, the loops' own, libraries */
+    uint64_t clients;  /* connections from clients */
+    uint64_t backends; /* connections to backends */
+} weft_fd_budget;
 typedef struct weft_watchdog weft_watchdog;
 typedef struct weft_advisor weft_advisor;
 
 struct weft_app {
     weft_config cfg;
+    weft_fd_budget fd_budget;
     weft__rt *routes, **routes_tail;
     int nroutes;
     int argc;
@@ -294,6 +307,12 @@ struct weft_app {
     void *user;
     weft_sloop *loops;
     int nloops;
+    /* Loops with more requests in flight than their even share of
+     * --max-concurrent (src/server/dispatch.c): written only as one
+     * crosses its share, read at every admission. */
+    _Alignas(64) _Atomic int loops_over_share;
+    /* Client sockets open in the process, held to --max-connections. */
+    _Atomic int conn_fds;
     weft_pool *pool;
     weft_loop ctl;    /* the control loop on the main thread */
     weft_post ctl_wake;          /* a loop drained, or weft_app_stop */
@@ -314,6 +333,12 @@ struct weft_app {
     int abandoned;    /* a worker never came back */
     int bound_port;
     int redirect_port;  /* --redirect-http's, once bound */
+    int *listen_fds;    /* src/app/sockets.c: [loops] the port's, [loops] --redirect-http's */
+    int nlisten;
+    char **orig_argv;   /* main's, untouched: what a master runs again on SIGUSR2 */
+    weft_procs *procs;  /* a worker under --processes: the shared slots (src/app/procs.h) */
+    int proc_slot;      /* ... and its own */
+    weft_worker *worker;
     weft_watchdog *watchdog; /* the stall detector (src/app/watchdog.c) */
     weft_advisor *advisor;   /* the starvation advisor (src/app/advisor.c) */
 };
@@ -339,6 +364,9 @@ void weft__request_abort(weft_ctx *c);
 void weft__request_end(weft_ctx *c);
 /* dispatch.c: admission, routing and the hand-off by handler kind. */
 void weft__dispatch(weft_ctx *c);
+/* The WEFT_SYNC route the calling pool thread runs, or NULL (a crash
+ * report reads it: async-signal-safe). */
+const char *weft__sync_route_running(void);
 /* A handler context ended (fiber exit, job return, deadline done). */
 void weft__ctx_release(weft_ctx *c);
 /* Claims the right to answer; 1 if the caller now owns it. */
@@ -358,6 +386,9 @@ void weft__loop_stats_unregister(weft_sloop *sl);
 /* Accepts connections on sl's listener, speaking sl->proto (and on its
  * --redirect-http listener, plain HTTP/1.1, each request redirected). */
 void weft__conn_accept(weft_sloop *sl);
+/* Listeners paused at --max-connections take connections again if the
+ * process is under it now (loop thread: on a close, on the tick). */
+void weft__conn_accept_resume(weft_sloop *sl);
 void weft__conn_close(weft_conn *c);
 /* Closes c if it was idle in the same state for idle_ms. */
 void weft__conn_close_if_idle(weft_conn *c, uint64_t now, uint64_t idle_ms);
