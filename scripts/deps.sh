@@ -9,6 +9,7 @@ PACKAGES=(
   libuv1-dev libcurl4-openssl-dev libnghttp2-dev libjansson-dev libcmocka-dev libssl-dev openssl
   python3 python3-prometheus-client   # the /metrics test parses with a real Prometheus parser
   curl
+  haproxy                       # the load-balancer test (test_haproxy): N instances behind it
   chromium nodejs               # the browser test of the sample application
 )
 # Benchmarks only (bench/run.sh); installed on request: scripts/deps.sh --bench

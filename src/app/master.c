@@ -54,6 +54,7 @@ typedef struct worker {
     int slot;      /* in the shared mapping; -1 for a previous program's */
     int gen;       /* the generation it belongs to */
     int retiring;  /* sent SIGTERM: its end is expected */
+    int announced; /* its readiness was logged */
     uint64_t started_ms;
 } worker;
 
@@ -67,6 +68,7 @@ typedef struct master {
     int reloading;    /* the generation being started (gen + 1), or 0 */
     uint64_t reload_deadline;
     int to_start;     /* replacements owed */
+    int started;      /* workers forked so far */
     int fast_deaths;  /* in a row, each within a second of its start */
     uint64_t start_at;
     int stopping;
@@ -139,6 +141,7 @@ static int spawn(master *m, int gen)
     }
     atomic_store(&s->pid, pid);
     m->w[m->nw++] = (worker){.pid = pid, .slot = slot, .gen = gen, .started_ms = now_ms()};
+    m->started++;
     return 0;
 }
 
@@ -265,6 +268,19 @@ static int start_owed(master *m)
             return 1;
     }
     return 0;
+}
+
+/* Says when a worker starts to accept, and how long it took. */
+static void announce_ready(master *m)
+{
+    for (int i = 0; i < m->nw; i++) {
+        worker *w = &m->w[i];
+        if (!w->announced && w->slot >= 0 && ready(m, w)) {
+            w->announced = 1;
+            weft_info("worker %d (pid %d) is ready (%d started) in %llu ms", w->slot + 1,
+                      (int)w->pid, m->started, (unsigned long long)(now_ms() - w->started_ms));
+        }
+    }
 }
 
 /* The new generation accepts: the old one finishes what it holds. */
@@ -438,6 +454,7 @@ int weft__master_run(weft_app *app)
         reap(&m);
         if (start_owed(&m))
             return -1;
+        announce_ready(&m);
         check_reload(&m);
     }
     weft_info("stopped");

@@ -417,9 +417,27 @@ static void h1_writable(weft_conn *c)
     }
 }
 
+/* Graceful shutdown closes a connection that has sat idle this long. A
+ * keep-alive client sends its next request a moment after the last
+ * answer; closing under it then - the request already on its way - fails
+ * that request (a worker retired by SIGHUP under load lost requests so).
+ * A connection in use gets its next answer with "Connection: close"
+ * instead, and one quiet for a second is not about to send. */
+#define DRAIN_IDLE_MS 1000
+
+static int idle_for_drain(const weft_conn *c, uint64_t now)
+{
+    return c->state == CONN_HEAD && c->rstart == c->rend && !c->writing && !c->head_started &&
+           now - c->since >= DRAIN_IDLE_MS;
+}
+
 static void h1_sweep(weft_conn *c, uint64_t now)
 {
     const weft_config *cfg = &c->sl->app->cfg;
+    if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed) && idle_for_drain(c, now)) {
+        weft__conn_close(c);
+        return;
+    }
     if (c->state == CONN_HEAD) {
         if (c->head_started && now - c->head_started >= (uint64_t)cfg->header_timeout_ms) {
             weft__conn_timed_out(c, "request head not received in time");
@@ -434,11 +452,12 @@ static void h1_sweep(weft_conn *c, uint64_t now)
     }
 }
 
-/* Graceful shutdown: an idle connection closes now; one with a request
- * closes after its answer (h1_begin says Connection: close). */
+/* Graceful shutdown: one with a request closes after its answer (h1_begin
+ * says Connection: close); an idle one once it has been idle
+ * DRAIN_IDLE_MS (now, or on a later sweep). */
 static void h1_drain(weft_conn *c)
 {
-    if (c->state == CONN_HEAD && c->rstart == c->rend && !c->writing)
+    if (idle_for_drain(c, weft_loop_now(&c->sl->loop)))
         weft__conn_close(c);
 }
 

@@ -103,6 +103,22 @@ typedef struct wt_burst_result {
     long elapsed_ms;
 } wt_burst_result;
 void wt_burst(int port, int n, const char *raw, int timeout_ms, wt_burst_result *out);
+/* wt_load.c: a steady keep-alive load on port: `clients` threads, each
+ * sending GET path on its connection, reading the answer and sending the
+ * next, reconnecting after "Connection: close". A request sent and not
+ * answered (a close, a reset, 10 s) counts as failed. */
+typedef struct wt_load wt_load;
+typedef struct wt_load_result {
+    int ok;     /* 200 */
+    int other;  /* another status */
+    int failed; /* no answer */
+} wt_load_result;
+wt_load *wt_load_start(int port, const char *path, int clients);
+/* Waits for n more 200s (fails the test after 15 s). */
+void wt_load_wait(wt_load *l, int n);
+int wt_load_failed(wt_load *l);
+/* Stops the clients, reports (and prints) what they got, frees l. */
+void wt_load_stop(wt_load *l, wt_load_result *out);
 /* Resident set size of a process in KiB (from /proc), -1 if unknown. */
 long wt_rss_kb(pid_t pid);
 
