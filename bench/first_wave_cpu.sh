@@ -19,6 +19,8 @@ source "$HERE/lib.sh"
 ulimit -n 20000 2>/dev/null || true
 clients=${1:-4000}
 path=${2:-/json/pwg-async?delay=500}
+# one backend process: the timeline reads its PID alone
+BACKEND_PROCESSES=1
 # shellcheck disable=SC2086
 start_pgw_front fwc --max-conns-per-endpoint 20000 ${FRONT_ARGS:-}
 url="http://127.0.0.1:$FRONT_PORT$path"

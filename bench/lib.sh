@@ -180,11 +180,15 @@ machine_line() {
 # pointed at it; sets BACKEND_PORT, FRONT_PID, FRONT_PORT.
 start_pgw_backend() {
   if [[ -z "${BACKEND_PORT:-}" ]]; then
-    # The backend must never be the bottleneck: S8 sends it 12,000
-    # concurrent calls, past its default --max-concurrent (5000 per CPU).
+    # The backend must never be the bottleneck: S8 sends it 15,000
+    # concurrent calls, and the fronts of earlier rows keep thousands of
+    # idle connections to it. Two processes, each with its own 20,000
+    # files; its fd budget keeps half of them for calls to backends of
+    # its own, which it makes none of: its clients get them.
     # BACKEND_ARGS adds flags (S8's HTTP/2 rows: --h2c).
     # shellcheck disable=SC2086
-    start_weft pgw-backend pgw-backend --max-concurrent 100000 ${BACKEND_ARGS:-}
+    start_weft pgw-backend pgw-backend --processes "${BACKEND_PROCESSES:-2}" --max-concurrent 100000 \
+      --max-connections 18000 ${BACKEND_ARGS:-}
     BACKEND_PORT=$WEFT_PORT
     BACKEND_PID=$WEFT_PID
   fi

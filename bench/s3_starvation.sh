@@ -13,7 +13,9 @@
 # nginx alone - the result does not depend on weft being on both sides.
 # cpu_us is the CPU time of the server wrk talks to (the backend for the
 # direct rows, all of nginx's processes for its rows) over the run, per
-# answered request. S3_LEVELS and S3_VARIANTS (the rows, in order; keep
+# answered request. json-gizmos-async-procs: the JSON page on a front
+# with --processes S3_PROCESSES (2) and no other flag (not in the default
+# rows: for 10,000 clients). S3_LEVELS and S3_VARIANTS (the rows, in order; keep
 # direct / nginx-direct first, the ratios refer to them) choose a part.
 # Sourced by run.sh.
 s3() {
@@ -47,6 +49,11 @@ s3() {
     "stream { server { listen 127.0.0.1:$tcp_port reuseport; proxy_pass 127.0.0.1:$BACKEND_PORT; } }"
   start_weft s3-ngx pgw-front --backend "http://127.0.0.1:$NGINX_PORT" --max-conns-per-endpoint 20000
   local ngx_pid=$WEFT_PID ngx_port=$WEFT_PORT
+  # --processes with every other flag at its default (the fd budget's):
+  # the row for 10,000 clients, which one process's 20,000 files cannot
+  # hold with a backend call each.
+  start_pgw_front s3-procs --processes "${S3_PROCESSES:-2}"
+  local procs_pid=$FRONT_PID procs_port=$FRONT_PORT
   start_pgw_front s3 --max-conns-per-endpoint 20000
   local c
   for c in ${S3_LEVELS:-100 1000 4000 8000}; do
@@ -59,14 +66,16 @@ s3() {
         nginx-tcp) url="http://127.0.0.1:$tcp_port/api/gizmos" pid="" ;;
         nginx-direct) url="http://127.0.0.1:$NGINX_PORT/api/gizmos" pid="" ;;
         json-gizmos-async) url="http://127.0.0.1:$FRONT_PORT/json/gizmos-async" ;;
+        json-gizmos-async-procs) url="http://127.0.0.1:$procs_port/json/gizmos-async" pid=$procs_pid ;;
         gizmos-async-h2) url="http://127.0.0.1:$h2_port/gizmos-async" pid=$h2_pid ;;
         gizmos-async-nginx) url="http://127.0.0.1:$ngx_port/gizmos-async" pid=$ngx_pid ref=nginx-direct ;;
         *) url="http://127.0.0.1:$FRONT_PORT/$v" ;;
       esac
       local f="$WORK/s3-$v-$c.txt" stats="0 0" cpu_pids
       case $v in
-        direct) cpu_pids=$BACKEND_PID ;;
+        direct) cpu_pids=$(proc_tree "$BACKEND_PID") ;;
         nginx-*) cpu_pids=$(proc_tree "$NGINX_PID") ;;
+        *-procs) cpu_pids=$(proc_tree "$procs_pid") ;;
         *) cpu_pids=$pid ;;
       esac
       local ticks0 port=${url#http://127.0.0.1:} before
@@ -91,6 +100,7 @@ s3() {
     done
   done
   stop_pid "$ngx_pid"
+  stop_pid "$procs_pid"
   stop_pid "$NGINX_PID"
   stop_pid "$h2_pid"
   stop_pid "$FRONT_PID"

@@ -9,7 +9,10 @@
 # echo_location_async) proxied to the same pgw-backend over HTTP/1.1 with
 # upstream keepalive, the three JSON answers in one array. cpu_us: the
 # front's CPU time over the run per answered request (all of nginx's
-# processes for its row). S8_PROTOCOLS and S8_LEVELS choose a part.
+# processes for its row). http1.1-procs (not a default row): pgw-front
+# with --processes S8_PROCESSES (2) and no other flag, for 5,000 clients
+# (20,000 sockets: more than one process's 20,000 files hold).
+# S8_PROTOCOLS and S8_LEVELS choose a part.
 # Sourced by run.sh.
 s8() {
   local dur=${S8_SECONDS:-15}
@@ -28,6 +31,8 @@ s8() {
             echo_location_async /api/gizmos delay=500; echo ','; echo_location_async /api/widgets delay=500; echo ']'; }" \
           "upstream pgw { server 127.0.0.1:$BACKEND_PORT; keepalive 20000; }"
         FRONT_PID=$NGINX_PID FRONT_PORT=$NGINX_PORT ;;
+      http1.1-procs) # every flag at its default (the fd budget's) but --processes
+        start_pgw_front "s8-$proto" --processes "${S8_PROCESSES:-2}" ;;
       *)
         start_pgw_front "s8-$proto" --max-conns-per-endpoint 20000 ;;
     esac

@@ -118,7 +118,7 @@ s9() {
       for v in direct plain https nginx-plain nginx-https; do
         local url pids port
         case $v in
-          direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$BACKEND_PID port=$BACKEND_PORT ;;
+          direct) url="http://127.0.0.1:$BACKEND_PORT/api/gizmos" pids=$(proc_tree "$BACKEND_PID") port=$BACKEND_PORT ;;
           plain) url="http://127.0.0.1:$plain_port/gizmos-async" pids=$plain_pid port=$plain_port ;;
           https) url="https://127.0.0.1:$tls_port/gizmos-async" pids=$tls_pid port=$tls_port ;;
           nginx-plain) url="http://127.0.0.1:$ngx_plain_port/gizmos" port=$ngx_plain_port

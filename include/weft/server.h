@@ -48,7 +48,8 @@ typedef struct weft_config {
     const char *host;           /* --host (127.0.0.1) */
     int port;                   /* --port, or $PORT (8080); 0 = any free port */
     int port_given;             /* set by --port or $PORT */
-    int loops;                  /* --loops (number of CPUs) */
+    int loops;                  /* --loops: per process (0 = the CPUs, divided among
+                                   --processes) */
     int workers;                /* --workers (64) */
     int queue_length;           /* --queue-length (1000) */
     int max_concurrent;         /* --max-concurrent: requests in flight in the process

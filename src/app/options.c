@@ -34,7 +34,7 @@ typedef struct common_opt {
 static const common_opt common[] = {
     {"host", OPT_STR, CFG(host), "address to listen on (127.0.0.1)"},
     {"port", OPT_INT, CFG(port), "port to listen on, 0 = any free one ($PORT or 8080)"},
-    {"loops", OPT_INT, CFG(loops), "event-loop threads (number of CPUs)"},
+    {"loops", OPT_INT, CFG(loops), "event-loop threads per process (the CPUs, shared among --processes)"},
     {"workers", OPT_INT, CFG(workers), "worker threads for synchronous handlers (64)"},
     {"queue-length", OPT_INT, CFG(queue_length), "requests waiting for a worker before 503 (1000)"},
     {"processes", OPT_CPUS, CFG(processes), "worker processes under a master that binds the port and replaces a worker that dies; auto = one per CPU (1: no master)"},
@@ -89,7 +89,7 @@ static void config_defaults(weft_config *cfg)
     cfg->host = "127.0.0.1";
     cfg->port = port && *port ? atoi(port) : 8080;
     cfg->port_given = port && *port;
-    cfg->loops = cpu_count();
+    cfg->loops = 0; /* the CPUs, shared among the processes: weft__options_finish */
     cfg->workers = 64;
     cfg->queue_length = 1000;
     cfg->processes = 1;
@@ -283,6 +283,14 @@ int weft__options_finish(weft_app *app)
         return 2;
     }
     weft_log_set_level(cfg->quiet && lvl < WEFT_LOG_WARN ? WEFT_LOG_WARN : (weft_log_level)lvl);
+    if (cfg->processes == 0)
+        cfg->processes = cpu_count();
+    /* Under a master each worker process gets its part of the CPUs: as
+     * many loop threads in all as there are CPUs, as nginx runs one
+     * single-threaded worker per CPU. */
+    if (cfg->loops == 0)
+        cfg->loops = cfg->processes > 1 ? (cpu_count() + cfg->processes - 1) / cfg->processes
+                                        : cpu_count();
     if (cfg->loops < 1 || cfg->loops > 256 || cfg->workers < 1 || cfg->port > 65535 ||
         cfg->limits.max_headers < 1 || cfg->h2_max_streams < 1) {
         fprintf(stderr, "%s: --loops, --workers, --max-headers, --h2-max-streams must be >= 1 "
@@ -290,8 +298,6 @@ int weft__options_finish(weft_app *app)
                 app->prog);
         return 2;
     }
-    if (cfg->processes == 0)
-        cfg->processes = cpu_count();
     if (cfg->processes > 256) {
         fprintf(stderr, "%s: --processes must be <= 256\n", app->prog);
         return 2;

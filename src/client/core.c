@@ -156,6 +156,57 @@ void weft__client_count_error(call_base *b, int err, const char *url, const char
     weft__scope_note_failure(s, err, url ? msg : detail); /* copies it */
 }
 
+static int below_total(client_loop *cl)
+{
+    return cl->total_limit <= 0 ||
+           weft__counter(&cl->st.sockets_open) < (uint64_t)cl->total_limit;
+}
+
+/* Closes one idle kept-alive connection, of any endpoint; 1 if one went. */
+static int drop_an_idle(client_loop *cl)
+{
+    for (size_t i = 0; i < cl->nengines; i++) {
+        const own_engine *e = cl->engines[i]->impl;
+        if (!e || !e->drop_idle)
+            continue;
+        for (own_endpoint *ep = cl->state[e->slot]; ep; ep = ep->next)
+            if (e->drop_idle(ep))
+                return 1;
+    }
+    return 0;
+}
+
+int weft__client_may_open(client_loop *cl)
+{
+    if (below_total(cl))
+        return 1;
+    /* At the limit, a connection kept idle for reuse gives way to a call
+     * that waits (as libcurl closes its oldest idle one): else idle
+     * connections to one backend could keep another's calls waiting
+     * until their deadlines. Its close pumps nothing meanwhile. */
+    cl->total_blocked = 0;
+    if (drop_an_idle(cl) && below_total(cl))
+        return 1;
+    cl->total_blocked = 1;
+    return 0;
+}
+
+/* Room under the total limit: the waiting calls of every endpoint but
+ * the one whose connection closed (it pumps its own as the close ends)
+ * may take it, in the order of the engines' endpoint lists. */
+static void pump_others(client_loop *cl, const client_ep_stats *closing)
+{
+    cl->total_blocked = 0;
+    for (size_t i = 0; i < cl->nengines; i++) {
+        const own_engine *e = cl->engines[i]->impl;
+        if (!e)
+            continue; /* libcurl keeps its own queue */
+        for (own_endpoint *ep = cl->state[e->slot]; ep; ep = ep->next)
+            if (&ep->stats != closing && ep->waiting.head)
+                e->pump(ep);
+    }
+}
+
 void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta)
 {
     weft__count(&cl->st.sockets_open, delta);
@@ -163,6 +214,8 @@ void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta)
         weft__count(&cl->st.connections_opened, delta);
     if (eps)
         weft__count(&eps->connections, delta);
+    if (delta < 0 && cl->total_blocked)
+        pump_others(cl, eps);
 }
 
 /* ---- the call ------------------------------------------------------------------ */

@@ -40,6 +40,7 @@ struct client_loop {
     const weft_client_config *cfg;
     long host_limit;        /* this loop's share of the per-endpoint limit (0 = none) */
     long total_limit;       /* this loop's share of the total limit (0 = none) */
+    int total_blocked;      /* a call waits because the loop is at total_limit */
     void *state[ENGINE_SLOTS];
     const weft_client_engine *const *engines; /* for cleanup */
     size_t nengines;
@@ -140,8 +141,14 @@ weft_tls_client *weft__client_tls_for(const weft_client_config *cfg, const weft_
  * when url is NULL), unless the scope already ended for a reason. */
 void weft__client_count_ok(call_base *b, double ms);
 void weft__client_count_error(call_base *b, int err, const char *url, const char *detail);
-/* A connection to an endpoint opened (+1) or closed (-1); eps may be NULL. */
+/* A connection to an endpoint opened (+1) or closed (-1); eps may be NULL.
+ * A close that makes room under the total limit gives the other
+ * endpoints' waiting calls their chance (their engines' pump). */
 void weft__client_count_conn(client_loop *cl, client_ep_stats *eps, int delta);
+/* Whether one more connection fits under this loop's share of
+ * --max-conns-total (the backends' part of the fd budget); if not, the
+ * caller's call waits and a close elsewhere pumps it. */
+int weft__client_may_open(client_loop *cl);
 /* A complete response in one malloc'd block (headers and body copied;
  * response.c); freed with weft__response_free. */
 weft_http_response *weft__response_make(int status, const weft_header *hdr, size_t n,
@@ -179,6 +186,9 @@ typedef struct own_engine {
     void (*pump)(own_endpoint *ep);
     /* Closes what ep holds as the loop ends (the endpoint then goes). */
     void (*end)(own_endpoint *ep);
+    /* Closes one of ep's idle kept-alive connections to make room under
+     * the total limit; 1 if it did (NULL: the engine keeps none). */
+    int (*drop_idle)(own_endpoint *ep);
 } own_engine;
 
 /* weft_client_engine.start and .cleanup of weft's own engines (impl is

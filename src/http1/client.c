@@ -249,7 +249,7 @@ void weft__h1c_pump(endpoint *ep)
             ep->idle = c->next_idle;
             weft__count(&ep->base.stats.idle, -1);
             c->reused = 1;
-        } else if (limit <= 0 || ep->nconns < limit) {
+        } else if ((limit <= 0 || ep->nconns < limit) && weft__client_may_open(cl)) {
             int sys_err;
             if (!(c = conn_open(ep, cl, &sys_err))) {
                 weft__call_queue_remove(&ep->base.waiting, &k->base);
@@ -261,7 +261,7 @@ void weft__h1c_pump(endpoint *ep)
             }
             c->reused = 0;
         } else {
-            return; /* at the limit: the next finished call pumps again */
+            return; /* at a limit: the next finished call (or a close) pumps again */
         }
         weft__call_queue_remove(&ep->base.waiting, &k->base);
         k->conn = c;
@@ -274,6 +274,11 @@ void weft__h1c_pump(endpoint *ep)
         if (r)
             weft__h1c_fail_on_conn(c, r, "cannot send the request");
     }
+    /* Nothing waits here: a connection kept idle gives way to another
+     * backend's calls that wait under the total limit (its close pumps
+     * them). */
+    while (ep->idle && ep->idle->cl->total_blocked)
+        weft__h1c_conn_close(ep->idle);
 }
 
 /* ---- the call ------------------------------------------------------------------ */
@@ -370,6 +375,15 @@ static void own_pump(own_endpoint *ep)
     weft__h1c_pump((endpoint *)ep);
 }
 
+static int drop_idle(own_endpoint *ep)
+{
+    endpoint *e = (endpoint *)ep;
+    if (!e->idle)
+        return 0;
+    weft__h1c_conn_close(e->idle);
+    return 1;
+}
+
 static void close_idle(own_endpoint *ep)
 {
     endpoint *e = (endpoint *)ep;
@@ -387,6 +401,7 @@ static const own_engine own = {
     .on_cancel = on_cancel,
     .pump = own_pump,
     .end = close_idle,
+    .drop_idle = drop_idle,
 };
 
 const weft_client_engine weft__engine_native = {

@@ -248,7 +248,7 @@ static h2sess *pick(h2ep *ep, client_loop *cl, int *err)
     if (unconfirmed)
         return NULL;
     long limit = cl->host_limit;
-    if (limit <= 0 || ep->nsessions < limit) {
+    if ((limit <= 0 || ep->nsessions < limit) && weft__client_may_open(cl)) {
         h2sess *s = sess_open(ep, cl);
         *err = s ? 0 : WEFT_EIO;
         return ep->cur = s;

@@ -1,6 +1,7 @@
 /* test_client.c - weft's HTTP client, driven through weft-client-app (a
  * weft server whose handlers call backends) against real backends on
  * loopback: weft-hello, and misbehaving ones on threads of this test. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -363,6 +364,55 @@ static void connection_limit_respected(void **state)
     assert_int_equal(wt_stop(&limited, 15, 5000), 0);
 }
 
+typedef struct many_call {
+    const wt_server *front;
+    int backend_port, status, all_ok;
+} many_call;
+
+static void *call_many(void *arg)
+{
+    many_call *m = arg;
+    wt_response r;
+    m->status = front_get(m->front, "/fetch-many", m->backend_port, "/delay?ms=200", "&n=8", &r);
+    if (m->status == 200) {
+        m->all_ok = strstr(r.body, "ok=8 failed=0") != NULL;
+        wt_response_free(&r);
+    }
+    return NULL;
+}
+
+/* --max-conns-total 2 holds across backends (weft's own engines): 8 calls
+ * of 200 ms to each of two backends at once all succeed, waiting for one
+ * of the 2 connections - 8 rounds, not 1 - and neither backend's idle
+ * connections keep the other's calls waiting. */
+static void total_limit_shared_by_backends(void **state)
+{
+    (void)state;
+    if (use_curl)
+        skip(); /* libcurl applies the limit per shard of its own */
+    wt_server limited, other;
+    static const char *const args[] = {"--loops", "1", "--max-conns-total", "2", NULL};
+    static const char *const oargs[] = {"--loops", "1", "--quiet", NULL};
+    wt_start(&limited, "weft-client-app", args);
+    wt_start(&other, "weft-hello", oargs);
+    many_call calls[2] = {{&limited, backend.port, 0, 0}, {&limited, other.port, 0, 0}};
+    pthread_t t[2];
+    long t0 = wt_now_ms();
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, call_many, &calls[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    long dt = wt_now_ms() - t0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(calls[i].status, 200);
+        assert_true(calls[i].all_ok);
+    }
+    assert_true(dt >= 1500); /* 16 calls over 2 connections: 8 rounds of 200 ms */
+    assert_true(dt < (wt_sanitized() ? 20000 : 5000));
+    assert_int_equal(wt_stop(&other, 15, 5000), 0);
+    assert_int_equal(wt_stop(&limited, 15, 5000), 0);
+}
+
 int main(int argc, char **argv)
 {
     use_curl = argc > 1 && strcmp(argv[1], "curl") == 0;
@@ -378,6 +428,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(deadline_shorter_than_backend),
         cmocka_unit_test(eight_thousand_concurrent_calls),
         cmocka_unit_test(connection_limit_respected),
+        cmocka_unit_test(total_limit_shared_by_backends),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
