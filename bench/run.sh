@@ -17,9 +17,10 @@ source "$HERE/s2_fanout.sh"
 source "$HERE/s4_bystanders.sh"
 source "$HERE/s8_fanout_load.sh"
 source "$HERE/s9_tls.sh"
+source "$HERE/s10_processes.sh"
 
 ulimit -n 20000 2>/dev/null || true
-SCENARIOS=(s1 s2 s3 s4 s5 s6 s7 s8 s9)
+SCENARIOS=(s1 s2 s3 s4 s5 s6 s7 s8 s9 s10)
 want=("${@:-all}")
 [[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
 for s in "${want[@]}"; do

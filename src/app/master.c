@@ -55,6 +55,7 @@ typedef struct worker {
     int gen;       /* the generation it belongs to */
     int retiring;  /* sent SIGTERM: its end is expected */
     int announced; /* its readiness was logged */
+    int replaces;  /* it took the place of one that died */
     uint64_t started_ms;
 } worker;
 
@@ -105,7 +106,7 @@ static int free_slot(master *m)
 
 /* Forks a worker of generation gen. Returns 1 in the new worker, 0 in
  * the master (a failure is logged and the start owed). */
-static int spawn(master *m, int gen)
+static int spawn(master *m, int gen, int replaces)
 {
     int slot = free_slot(m);
     if (slot < 0 || m->nw == MAX_PROCS) {
@@ -140,7 +141,8 @@ static int spawn(master *m, int gen)
         return 1;
     }
     atomic_store(&s->pid, pid);
-    m->w[m->nw++] = (worker){.pid = pid, .slot = slot, .gen = gen, .started_ms = now_ms()};
+    m->w[m->nw++] = (worker){
+        .pid = pid, .slot = slot, .gen = gen, .replaces = replaces, .started_ms = now_ms()};
     m->started++;
     return 0;
 }
@@ -264,7 +266,7 @@ static int start_owed(master *m)
 {
     while (m->to_start > 0 && !m->stopping && now_ms() >= m->start_at) {
         m->to_start--;
-        if (spawn(m, m->gen))
+        if (spawn(m, m->gen, 1))
             return 1;
     }
     return 0;
@@ -277,8 +279,11 @@ static void announce_ready(master *m)
         worker *w = &m->w[i];
         if (!w->announced && w->slot >= 0 && ready(m, w)) {
             w->announced = 1;
-            weft_info("worker %d (pid %d) is ready (%d started) in %llu ms", w->slot + 1,
-                      (int)w->pid, m->started, (unsigned long long)(now_ms() - w->started_ms));
+            /* a replacement is news even with --quiet */
+            weft_log(w->replaces ? WEFT_LOG_WARN : WEFT_LOG_INFO,
+                     "worker %d (pid %d) is ready (%d started) in %llu ms%s", w->slot + 1,
+                     (int)w->pid, m->started, (unsigned long long)(now_ms() - w->started_ms),
+                     w->replaces ? ", in place of the one that died" : "");
         }
     }
 }
@@ -314,7 +319,7 @@ static int reload(master *m, const char *why)
     m->reload_deadline = now_ms() + RELOAD_TIMEOUT_MS;
     weft_info("%s: starting %d new workers", why, m->app->cfg.processes);
     for (int i = 0; i < m->app->cfg.processes; i++)
-        if (spawn(m, m->reloading))
+        if (spawn(m, m->reloading, 0))
             return 1;
     return 0;
 }
@@ -442,7 +447,7 @@ int weft__master_run(weft_app *app)
             return -1;
     } else {
         for (int i = 0; i < nproc; i++)
-            if (spawn(&m, 0))
+            if (spawn(&m, 0, 0))
                 return -1;
     }
     while (!m.stopping || m.nw > 0) {
