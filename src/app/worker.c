@@ -109,6 +109,8 @@ static void watch_crashes(weft_proc_slot *slot)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaction(fatal[i], &sa, NULL);
+#else
+    (void)on_fatal; /* AddressSanitizer's report names the frame instead */
 #endif
 }
 

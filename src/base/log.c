@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "threads.h"
 #include "weft/base.h"
 
 #define QUEUE_LIMIT (8u << 20)
@@ -135,10 +136,14 @@ static void release(uint64_t before, weft_buf *out)
     held_bytes = rest;
 }
 
+/* The writer's own buffers. Static, not on its stack: a process forked
+ * from this one has no writer thread, and what the buffers point to must
+ * stay reachable there (a leak checker says so otherwise). */
+static weft_buf writer_in[2], writer_out;
+
 static void *writer_main(void *arg)
 {
     (void)arg;
-    weft_buf mine[2] = {{0}, {0}}, out = {0};
     pthread_mutex_lock(&mu);
     for (;;) {
         /* held_lines is this thread's own: read under the lock or not */
@@ -158,19 +163,19 @@ static void *writer_main(void *arg)
                 break;
         }
         for (int i = 0; i < 2; i++) {
-            weft_buf t = mine[i];
-            mine[i] = pending[i];
+            weft_buf t = writer_in[i];
+            writer_in[i] = pending[i];
             pending[i] = t;
             pending[i].len = 0;
         }
         int all = flush_all;
         writing = 1;
         pthread_mutex_unlock(&mu);
-        write_all(2, mine[0].data, mine[0].len);
-        hold(&mine[1]);
-        release(all ? UINT64_MAX : weft_now_ns() - HOLD_NS, &out);
-        write_all(1, out.data, out.len);
-        mine[0].len = mine[1].len = out.len = 0;
+        write_all(2, writer_in[0].data, writer_in[0].len);
+        hold(&writer_in[1]);
+        release(all ? UINT64_MAX : weft_now_ns() - HOLD_NS, &writer_out);
+        write_all(1, writer_out.data, writer_out.len);
+        writer_in[0].len = writer_in[1].len = writer_out.len = 0;
         pthread_mutex_lock(&mu);
         held_visible = held_lines;
         writing = 0;
@@ -221,8 +226,11 @@ static void start_writer(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
+    sigset_t old; /* a master's SIGHUP is its own, not this thread's to die of */
+    weft__block_signals_for_thread(&old);
     if (pthread_create(&t, &attr, writer_main, NULL) != 0)
         abort();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
 }
 

@@ -62,17 +62,6 @@ void weft_loop_post(weft_loop *loop, weft_post *p)
     uv_async_send(&loop->wake);
 }
 
-void weft__block_signals_for_thread(sigset_t *old)
-{
-    sigset_t block;
-    sigfillset(&block);
-    sigdelset(&block, SIGSEGV);
-    sigdelset(&block, SIGBUS);
-    sigdelset(&block, SIGFPE);
-    sigdelset(&block, SIGILL);
-    pthread_sigmask(SIG_BLOCK, &block, old);
-}
-
 int weft__loop_init(weft_loop *loop, int index)
 {
     memset(loop, 0, sizeof *loop);

@@ -9,9 +9,10 @@
 #define WEFT_SRC_LOOP_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <uv.h>
+
+#include "../base/threads.h"
 
 #include "weft/loop.h"
 
@@ -129,13 +130,6 @@ int weft__timers_watched(const weft_loop *loop);
 /* Initialises the loop on the calling thread; handles may be created on
  * it before its thread starts. 0 or WEFT_E*. */
 int weft__loop_init(weft_loop *loop, int index);
-/* Blocks, on the calling thread, every signal a thread it is about to
- * create should leave to the control thread (old gets the mask to put
- * back after pthread_create). Not the faults - SIGSEGV, SIGBUS, SIGFPE,
- * SIGILL: a fault on a thread that blocks its signal kills the process
- * without running any handler, and the handlers are what report a fiber's
- * stack overflow or a worker process's crash with the route it ran. */
-void weft__block_signals_for_thread(sigset_t *old);
 /* Starts the loop's thread: it calls on_start(loop, arg) and then runs the
  * loop until no handle is active. */
 int weft__loop_start(weft_loop *loop, void (*on_start)(weft_loop *, void *), void *arg);

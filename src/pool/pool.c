@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "../base/stats.h"
-#include "../loop/loop.h"
+#include "../base/threads.h"
 #include "weft/pool.h"
 
 struct weft_pool {

@@ -16,20 +16,25 @@
 
 #include "wt.h"
 
-/* Runs bin with --port port (and --loops 2) for at most secs; its exit
- * status (124: still running when the time was up), with its error output
- * copied to out. */
-static int run_on_port(const char *bin, int port, int secs, char *out, size_t cap)
+/* Runs bin with --port port (and --loops 2, and flags) for at most secs;
+ * its exit status (124: still running when the time was up), with its
+ * error output copied to out. */
+static int run_with(const char *bin, const char *flags, int port, int secs, char *out, size_t cap)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "timeout %d %s/%s --loops 2 --port %d 2>&1 >/dev/null", secs,
-             WEFT_BIN_DIR, bin, port);
+    snprintf(cmd, sizeof cmd, "timeout %d %s/%s --loops 2 %s --port %d 2>&1 >/dev/null", secs,
+             WEFT_BIN_DIR, bin, flags, port);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, cap - 1, p);
     out[n] = '\0';
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_on_port(const char *bin, int port, int secs, char *out, size_t cap)
+{
+    return run_with(bin, "", port, secs, out, cap);
 }
 
 static void a_taken_port_is_refused(void **state)
@@ -43,6 +48,9 @@ static void a_taken_port_is_refused(void **state)
     assert_int_equal(run_on_port("weft-hello", first.port, 10, out, sizeof out), 1);
     assert_non_null(strstr(out, "address already in use"));
     assert_int_equal(run_on_port("weft-client-app", first.port, 10, out, sizeof out), 1);
+    assert_non_null(strstr(out, "address already in use"));
+    /* a master binds before it forks: it fails the same way */
+    assert_int_equal(run_with("weft-hello", "--processes 2", first.port, 10, out, sizeof out), 1);
     assert_non_null(strstr(out, "address already in use"));
     /* every request reached the first program (weft-client-app has no
      * /plaintext: a 404 would be one that went astray) */
