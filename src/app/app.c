@@ -394,8 +394,9 @@ static void app_free(weft_app *app)
     free(app);
 }
 
-/* Printed even with --quiet: scripts and tests read the port here. */
-static void say_listening(const weft_app *app)
+/* Printed even with --quiet, once the loops accept (under a master, once
+ * its first workers do): scripts and tests read the port here. */
+void weft__app_say_listening(const weft_app *app)
 {
     const weft_config *cfg = &app->cfg;
     int v6 = strchr(cfg->host, ':') != NULL;
@@ -451,7 +452,7 @@ static int start(weft_app *app)
     if (app->worker)
         weft__worker_ready(app->worker);
     else
-        say_listening(app); /* the master said it for its workers */
+        weft__app_say_listening(app); /* (under a master, the master says it) */
     return 0;
 }
 
@@ -478,7 +479,6 @@ int weft_app_run(weft_app *app)
     }
     weft__fd_budget_print(app);
     if (app->cfg.processes > 1) {
-        say_listening(app); /* the sockets queue connections until a worker takes them */
         rc = weft__master_run(app);
         if (rc >= 0) { /* the master, done */
             app_free(app);

@@ -15,6 +15,9 @@ void weft__options_parse_common(weft_app *app);
 int weft__options_finish(weft_app *app);
 void weft__options_free(weft_app *app);
 
+/* app.c: "PROG: listening on http://HOST:PORT (...)" on stderr. */
+void weft__app_say_listening(const weft_app *app);
+
 /* fd_budget.c: raises the open-file limit to the hard one, splits it,
  * and fills the limits left at 0 (--max-connections, --max-concurrent,
  * --max-conns-total, --max-conns-per-endpoint); then says so. */

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "app_int.h"
 #include "procs.h"
 
@@ -70,6 +71,7 @@ typedef struct master {
     uint64_t reload_deadline;
     int to_start;     /* replacements owed */
     int started;      /* workers forked so far */
+    int said_listening;
     int fast_deaths;  /* in a row, each within a second of its start */
     uint64_t start_at;
     int stopping;
@@ -115,7 +117,7 @@ static int spawn(master *m, int gen, int replaces)
     }
     weft_proc_slot *s = &m->procs->slots[slot];
     memset(s, 0, sizeof *s); /* before the fork: the worker writes it */
-    weft_log_sync();         /* what is queued leaves once, from here */
+    weft__log_stop_writer(); /* fork with no thread but this one */
     pid_t pid = fork();
     if (pid < 0) {
         weft_error("cannot start a worker process: %s", strerror(errno));
@@ -285,6 +287,15 @@ static void announce_ready(master *m)
                      (int)w->pid, m->started, (unsigned long long)(now_ms() - w->started_ms),
                      w->replaces ? ", in place of the one that died" : "");
         }
+    }
+    /* The port is announced once the first workers all accept, so that
+     * whoever waits for the line finds the server serving. */
+    int up = 0;
+    for (int i = 0; i < m->nw; i++)
+        up += m->w[i].slot >= 0 && ready(m, &m->w[i]);
+    if (!m->said_listening && up >= m->app->cfg.processes) {
+        m->said_listening = 1;
+        weft__app_say_listening(m->app);
     }
 }
 

@@ -40,8 +40,9 @@ static weft_buf pending[2]; /* [0] stderr, [1] stdout */
 static int writing;         /* the writer holds a batch outside the lock */
 static int flush_all;       /* weft_log_sync: write what is held, too */
 static size_t held_visible; /* how many access lines the writer holds back (under mu) */
-static int writer_running;  /* under mu: a forked child has none */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int writer_running;  /* under mu */
+static int writer_exit;     /* under mu: weft__log_stop_writer asks it to end */
+static pthread_t writer_thread;
 static _Atomic int level = WEFT_LOG_INFO;
 static _Atomic uint64_t dropped;
 static __thread weft_buf access_batch;
@@ -136,9 +137,8 @@ static void release(uint64_t before, weft_buf *out)
     held_bytes = rest;
 }
 
-/* The writer's own buffers. Static, not on its stack: a process forked
- * from this one has no writer thread, and what the buffers point to must
- * stay reachable there (a leak checker says so otherwise). */
+/* The writer's own buffers. Static, not on its stack: they stay
+ * reachable (for a leak checker) whether or not the thread runs. */
 static weft_buf writer_in[2], writer_out;
 
 static void *writer_main(void *arg)
@@ -148,6 +148,10 @@ static void *writer_main(void *arg)
     for (;;) {
         /* held_lines is this thread's own: read under the lock or not */
         while (pending[0].len == 0 && pending[1].len == 0 && !(held_lines && flush_all)) {
+            if (writer_exit && !held_lines) {
+                pthread_mutex_unlock(&mu);
+                return NULL;
+            }
             if (!held_lines) {
                 pthread_cond_wait(&wake, &mu);
                 continue;
@@ -184,51 +188,18 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* fork (src/app/master.c forks its workers): the child gets a copy of
- * the queue but not the writer thread. Holding mu across the fork gives
- * the child consistent buffers; it then drops what the parent will
- * write, and starts its own writer on its first line. */
-static void before_fork(void)
-{
-    pthread_mutex_lock(&mu);
-}
-
-static void after_fork_parent(void)
-{
-    pthread_mutex_unlock(&mu);
-}
-
-static void after_fork_child(void)
-{
-    pthread_mutex_init(&mu, NULL);
-    pthread_cond_init(&wake, NULL);
-    pthread_cond_init(&drained, NULL);
-    writer_running = writing = flush_all = 0;
-    pending[0].len = pending[1].len = 0;
-    held_lines = held_visible = 0;
-    held_bytes.len = 0;
-}
-
-static void register_atfork(void)
-{
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-}
-
 /* Under mu. */
 static void start_writer(void)
 {
     if (writer_running)
         return;
     writer_running = 1;
-    pthread_once(&atfork_once, register_atfork);
-    pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     sigset_t old; /* a master's SIGHUP is its own, not this thread's to die of */
     weft__block_signals_for_thread(&old);
-    if (pthread_create(&t, &attr, writer_main, NULL) != 0)
+    if (pthread_create(&writer_thread, &attr, writer_main, NULL) != 0)
         abort();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
@@ -328,6 +299,23 @@ void weft_log_sync(void)
         pthread_cond_wait(&drained, &mu);
     }
     flush_all = 0;
+    pthread_mutex_unlock(&mu);
+}
+
+void weft__log_stop_writer(void)
+{
+    weft_log_sync();
+    pthread_mutex_lock(&mu);
+    if (!writer_running) {
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    writer_exit = 1;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&mu);
+    pthread_join(writer_thread, NULL);
+    pthread_mutex_lock(&mu);
+    writer_running = writer_exit = 0;
     pthread_mutex_unlock(&mu);
 }
 

@@ -58,18 +58,18 @@ static void crashed_worker_is_replaced(void **state)
     assert_int_equal(wt_stop(&srv, SIGTERM, 10000), 0);
 }
 
-/* SIGHUP: a new generation of workers, then the old one drains - no
- * request of the load fails, and the new workers serve. */
-static void sighup_replaces_workers_without_failures(void **state)
+/* Sends sig to the master under the load; waits for the two log lines
+ * that say the old workers were replaced and have left; then no request
+ * of the load may have failed. */
+static void workers_replaced_without_failures(int sig, const char *started, const char *left)
 {
-    (void)state;
     wt_start(&srv, "weft-hello", procs_args);
     wt_load *l = wt_load_start(srv.port, PAGE, CLIENTS);
     wt_load_wait(l, 50);
-    kill(srv.pid, SIGHUP);
-    assert_true(wt_wait_log(&srv, "2 new workers accept; the previous ones finish", 10000));
-    assert_true(wt_wait_log(&srv, ") finished", 10000)); /* an old worker drained and left */
-    wt_load_wait(l, 200);
+    kill(srv.pid, sig);
+    assert_true(wt_wait_log(&srv, started, 10000));
+    assert_true(wt_wait_log(&srv, left, 10000));
+    wt_load_wait(l, 200); /* served by the new workers */
     wt_load_result got;
     wt_load_stop(l, &got);
     assert_int_equal(got.failed, 0);
@@ -77,24 +77,22 @@ static void sighup_replaces_workers_without_failures(void **state)
     assert_int_equal(wt_stop(&srv, SIGTERM, 10000), 0);
 }
 
+/* SIGHUP: a new generation of workers, then the old one drains. */
+static void sighup_replaces_workers_without_failures(void **state)
+{
+    (void)state;
+    workers_replaced_without_failures(SIGHUP, "2 new workers accept; the previous ones finish",
+                                      ") finished");
+}
+
 /* SIGUSR2: the master runs its binary again with the sockets passed on
- * (same PID); the new program's workers take over, none of the load's
- * requests fails, and the new master still stops cleanly. */
+ * (same PID); the new program's workers take over, and the new master
+ * still stops cleanly. */
 static void sigusr2_upgrades_in_place(void **state)
 {
     (void)state;
-    wt_start(&srv, "weft-hello", procs_args);
-    wt_load *l = wt_load_start(srv.port, PAGE, CLIENTS);
-    wt_load_wait(l, 50);
-    kill(srv.pid, SIGUSR2);
-    assert_true(wt_wait_log(&srv, "SIGUSR2: executing", 5000));
-    assert_true(wt_wait_log(&srv, "the previous program's worker", 10000));
-    wt_load_wait(l, 200);
-    wt_load_result got;
-    wt_load_stop(l, &got);
-    assert_int_equal(got.failed, 0);
-    assert_int_equal(got.other, 0);
-    assert_int_equal(wt_stop(&srv, SIGTERM, 10000), 0);
+    workers_replaced_without_failures(SIGUSR2, "SIGUSR2: executing",
+                                      "the previous program's worker");
 }
 
 /* SIGTERM: a request in flight finishes; then every process exits 0. */
