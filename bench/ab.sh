@@ -5,7 +5,8 @@
 # machine whose load drifts, alternating is what makes two builds
 # comparable. Defaults: 8000 clients, /gizmos-async, 3 rounds. Loopback
 # only; stops what it started. A diagnostic, not a scenario of BENCH.md.
-# BACKEND_ARGS / FRONT_ARGS add flags to both sides (over HTTP/2:
+# Both sides call the same backend, B's build (flags it takes that an
+# older build may not). BACKEND_ARGS / FRONT_ARGS add flags (over HTTP/2:
 # BACKEND_ARGS=--h2c FRONT_ARGS=--backend-http2). AB_CLOSE=1 sends
 # "Connection: close" with every request: a new connection each.
 set -euo pipefail
@@ -14,6 +15,7 @@ source "$HERE/lib.sh"
 ulimit -n 20000 2>/dev/null || true
 [[ $# -ge 2 ]] || { echo "usage: bench/ab.sh BIN_A BIN_B [CLIENTS] [PATH] [ROUNDS]" >&2; exit 2; }
 a=$(cd "$1" && pwd) b=$(cd "$2" && pwd)
+BACKEND_BIN=$b
 clients=${3:-8000} path=${4:-/gizmos-async} rounds=${5:-3}
 echo "ab: $clients clients on $path, $rounds rounds ($(machine_line))"
 echo "  A = $a"

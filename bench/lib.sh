@@ -187,8 +187,9 @@ start_pgw_backend() {
     # its own, which it makes none of: its clients get them.
     # BACKEND_ARGS adds flags (S8's HTTP/2 rows: --h2c).
     # shellcheck disable=SC2086
-    start_weft pgw-backend pgw-backend --processes "${BACKEND_PROCESSES:-2}" --max-concurrent 100000 \
-      --max-connections 18000 ${BACKEND_ARGS:-}
+    # BACKEND_BIN: another build's directory for it (bench/ab.sh).
+    BIN=${BACKEND_BIN:-$BIN} start_weft pgw-backend pgw-backend --processes "${BACKEND_PROCESSES:-2}" \
+      --max-concurrent 100000 --max-connections 18000 ${BACKEND_ARGS:-}
     BACKEND_PORT=$WEFT_PORT
     BACKEND_PID=$WEFT_PID
   fi

@@ -72,6 +72,7 @@ typedef struct master {
     int to_start;     /* replacements owed */
     int started;      /* workers forked so far */
     int said_listening;
+    int exit_status;  /* 1 when the first workers could not start */
     int fast_deaths;  /* in a row, each within a second of its start */
     uint64_t start_at;
     int stopping;
@@ -227,6 +228,8 @@ static void abandon_reload(master *m, const char *why)
     m->reloading = 0;
 }
 
+static void stop(master *m, int sig);
+
 static void reap(master *m)
 {
     int status;
@@ -245,6 +248,13 @@ static void reap(master *m)
             weft_info("%s %s", who,
                       WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "finished" : how);
             remove_worker(m, w);
+        } else if (!m->said_listening && !ready(m, w)) {
+            /* The first workers cannot start (a certificate that does not
+             * load, a port...): restarting them would only repeat it. */
+            weft_error("%s %s before it was ready; stopping", who, how);
+            remove_worker(m, w);
+            m->exit_status = 1;
+            stop(m, SIGTERM);
         } else if (m->reloading && w->gen == m->reloading && !ready(m, w)) {
             weft_error("new %s %s before it was ready", who, how);
             remove_worker(m, w);
@@ -476,5 +486,5 @@ int weft__master_run(weft_app *app)
     weft_info("stopped");
     weft_log_sync();
     munmap(m.procs, sizeof(weft_procs) + (size_t)m.procs->nslots * sizeof(weft_proc_slot));
-    return 0;
+    return m.exit_status;
 }

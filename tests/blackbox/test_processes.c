@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -128,6 +129,27 @@ static void statistics_cover_every_worker(void **state)
     assert_int_equal(wt_stop(&srv, SIGTERM, 10000), 0);
 }
 
+/* Workers that cannot start (a certificate file that is not there) are
+ * not restarted for ever: the master says why and exits 1. */
+static void workers_that_cannot_start_stop_the_master(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 %s/weft-hello --port 0 --processes 2 --tls-cert /nonexistent/cert.pem "
+             "--tls-key /nonexistent/key.pem 2>&1 >/dev/null",
+             WEFT_BIN_DIR);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[8192];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1); /* not 124: it did not loop until killed */
+    assert_non_null(strstr(out, "before it was ready; stopping"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +158,7 @@ int main(void)
         cmocka_unit_test(sigusr2_upgrades_in_place),
         cmocka_unit_test(sigterm_drains_workers),
         cmocka_unit_test(statistics_cover_every_worker),
+        cmocka_unit_test(workers_that_cannot_start_stop_the_master),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
