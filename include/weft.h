@@ -5,6 +5,7 @@
 #include "weft/base.h"
 #include "weft/json.h"
 #include "weft/http.h"
+#include "weft/jansson.h"
 #include "weft/loop.h"
 #include "weft/pool.h"
 #include "weft/fiber.h"

@@ -2,6 +2,9 @@
  *
  *   GET /plaintext     "Hello, World!" (a callback handler: runs on the loop)
  *   GET /json          {"message":"Hello, World!"} built with jansson
+ *   POST /json-echo    {"got": <the JSON body>, "name": its "name"} (weft_body_json:
+ *                      415 for another Content-Type, 400 for bad JSON)
+ *   GET /greet/{name}  {"hello": name}, escaped as JSON needs
  *   GET /sleep?ms=N    a WEFT_SYNC handler that blocks its worker thread for
  *                      N ms: the synchronous model, to watch the pool fill
  *                      up and answer 503 + Retry-After when its queue is full
@@ -57,20 +60,29 @@ static void peer(weft_ctx *c)
 }
 
 /* Answers with o serialised (and releases it); 500 if it is NULL. */
-static void reply_json(weft_ctx *c, json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (s)
-        weft_reply_str(c, 200, "application/json", s);
-    else
-        weft_reply_error(c, 500, "cannot build JSON");
-    free(s);
-    json_decref(o);
-}
-
 static void json(weft_ctx *c)
 {
-    reply_json(c, json_pack("{s:s}", "message", "Hello, World!"));
+    weft_reply_json_new(c, 200, json_pack("{s:s}", "message", "Hello, World!"));
+}
+
+/* JSON in and out (weft/jansson.h): the body as a tree, a field read,
+ * the answer built with json_pack - strings escaped whatever they hold. */
+static void json_echo(weft_ctx *c)
+{
+    json_t *in = weft_body_json(c);
+    if (!in)
+        return; /* 400 or 415 answered */
+    const char *name = NULL;
+    if (json_unpack(in, "{s?s}", "name", &name)) {
+        weft_reply_error(c, 422, "\"name\" must be a string");
+        return;
+    }
+    weft_reply_json_new(c, 200, json_pack("{s:O, s:s?}", "got", in, "name", name));
+}
+
+static void greet(weft_ctx *c)
+{
+    weft_reply_json_new(c, 200, json_pack("{s:s}", "hello", weft_param(c, "name")));
 }
 
 static void sleep_sync(weft_ctx *c)
@@ -314,7 +326,7 @@ static void stats(weft_ctx *c)
         (json_int_t)st->client.calls_ok, "calls_failed", (json_int_t)st->client.calls_failed,
         "sockets_open", (json_int_t)st->client.sockets_open, "endpoints", endpoints);
     weft_stats_free(st);
-    reply_json(c, o);
+    weft_reply_json_new(c, 200, o);
 }
 
 /* The bug in a handler that --processes contains: a worker dies of it. */
@@ -334,6 +346,8 @@ int main(int argc, char **argv)
         weft_route(app, "GET /crash", crash, WEFT_CALLBACK);
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);
     weft_route(app, "GET /json", json, WEFT_CALLBACK);
+    weft_route(app, "POST /json-echo", json_echo, WEFT_CALLBACK);
+    weft_route(app, "GET /greet/{name}", greet, WEFT_CALLBACK);
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);

@@ -235,6 +235,11 @@ void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn);
 void weft_ops_add(weft_ctx *c, int n);
 void weft_ops_done(weft_ctx *c);
 int weft_ops_pending(const weft_ctx *c);
+/* Runs fn(arg) when the request ends - answered, and no handler holds it
+ * any more - on its loop, before its memory goes; the newest first. For
+ * what a request owns outside its arena (a parsed tree, a file). 0 or
+ * WEFT_ENOMEM. The handler's thread. */
+int weft_req_on_end(weft_ctx *c, void (*fn)(void *), void *arg);
 /* Stores value under key for this request (the key is not copied). */
 int weft_bag_set(weft_ctx *c, const char *key, void *value);
 void *weft_bag_get(const weft_ctx *c, const char *key);

@@ -71,7 +71,7 @@ void weft__ctx_release(weft_ctx *c)
 
 /* ---- the deadline ---------------------------------------------------------- */
 
-#define TIMEOUT_BODY "504 Gateway Timeout: the request did not complete in time\n"
+#define TIMEOUT_DETAIL "the request did not complete in time"
 
 static void on_deadline(weft_timer *t)
 {
@@ -82,7 +82,7 @@ static void on_deadline(weft_timer *t)
          * atomic claim is shared. The loop's answer goes straight to the
          * codec; the worker's own reply will then fail. */
         if (weft__ctx_claim(c)) {
-            weft__send_simple(c, 504, TIMEOUT_BODY);
+            weft__send_simple(c, 504, TIMEOUT_DETAIL);
             c->answered_at_deadline = 1;
         }
     } else {
@@ -93,7 +93,7 @@ static void on_deadline(weft_timer *t)
             c->close_after = 1; /* a cut-off stream cannot be framed */
             weft_stream_end(c);
         } else if (c->resp == RESP_NONE && weft__ctx_claim(c)) {
-            weft__send_simple(c, 504, TIMEOUT_BODY);
+            weft__send_simple(c, 504, TIMEOUT_DETAIL);
             c->resp = RESP_DONE;
         }
     }
@@ -197,7 +197,7 @@ static void sync_done(weft_job *job)
     }
     if (job->status == WEFT_ECANCELED && weft__ctx_claim(c)) {
         /* The pool stopped before the job ran (shutdown). */
-        weft__send_simple(c, 503, "503 Service Unavailable: shutting down\n");
+        weft__send_simple(c, 503, "shutting down");
         c->resp = RESP_DONE;
     } else if (c->answered_at_deadline) {
         c->resp = RESP_DONE; /* the loop's 504 went out; the worker's answer is dropped */

@@ -48,6 +48,8 @@ static void ctx_begin(weft_ctx *c)
     c->ops = 0;
     c->ops_complete = NULL;
     c->bag = NULL;
+    c->on_end = NULL;
+    c->body_json = NULL;
     c->match.route = NULL;
     c->kind_counted = -1;
     c->client_addr = c->request_id = NULL;
@@ -152,6 +154,9 @@ void weft__request_end(weft_ctx *c)
     count_end(c);
     if (c->resp == RESP_DONE)
         weft__access_log(c);
+    for (weft_end_fn *e = c->on_end; e; e = e->next) /* last registered first */
+        e->fn(e->arg);
+    c->on_end = NULL;
     weft__scope_end(&c->scope);
     c->resp_headers = NULL;
     c->nresp_headers = 0;
@@ -375,4 +380,14 @@ void *weft_bag_get(const weft_ctx *c, const char *key)
         if (strcmp(it->key, key) == 0)
             return it->value;
     return NULL;
+}
+
+int weft_req_on_end(weft_ctx *c, void (*fn)(void *), void *arg)
+{
+    weft_end_fn *e = weft_arena_alloc(&c->scope.arena, sizeof *e);
+    if (!e)
+        return WEFT_ENOMEM;
+    *e = (weft_end_fn){c->on_end, fn, arg};
+    c->on_end = e;
+    return 0;
 }

@@ -69,10 +69,12 @@ static void finish(weft_ctx *c)
         weft__request_end(c);
 }
 
-int weft__send_simple(weft_ctx *c, int status, const char *body)
+int weft__send_simple(weft_ctx *c, int status, const char *detail)
 {
-    size_t len = strlen(body);
-    weft_response r = {status, "text/plain; charset=utf-8", NULL, 0, (int64_t)len};
+    char body[512];
+    const char *type;
+    size_t len = weft__error_body(c, status, detail, NULL, body, sizeof body, &type);
+    weft_response r = {status, type, NULL, 0, (int64_t)len};
     c->status = status;
     c->bytes_out = c->is_head ? 0 : len;
     weft__count_answer(c, status);
@@ -153,11 +155,11 @@ int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *f
 
 int weft_reply_error(weft_ctx *c, int status, const char *detail)
 {
-    if (detail && *detail)
-        return weft_replyf(c, status, "text/plain; charset=utf-8", "%d %s: %s\n", status,
-                           weft_http_status_text(status), detail);
-    return weft_replyf(c, status, "text/plain; charset=utf-8", "%d %s\n", status,
-                       weft_http_status_text(status));
+    char body[1024];
+    const char *type;
+    size_t len = weft__error_body(c, status, detail, status >= 500 ? weft_req_id(c) : NULL, body,
+                                  sizeof body, &type);
+    return weft_reply(c, status, type, body, len);
 }
 
 /* ---- streamed answers ----------------------------------------------------------- */

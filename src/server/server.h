@@ -105,6 +105,13 @@ typedef struct weft_codec {
     void (*unref)(weft_ctx *c);
 } weft_codec;
 
+/* weft_req_on_end: run as the request ends, newest first (arena). */
+typedef struct weft_end_fn {
+    struct weft_end_fn *next;
+    void (*fn)(void *arg);
+    void *arg;
+} weft_end_fn;
+
 typedef struct weft_bag_item {
     struct weft_bag_item *next;
     const char *key;
@@ -152,6 +159,8 @@ struct weft_ctx {
     int ops;                    /* outstanding operations (callback handlers) */
     weft_handler_fn ops_complete;
     weft_bag_item *bag;
+    weft_end_fn *on_end;
+    void *body_json;            /* weft_body_json's tree, once parsed (src/server/json_io.c) */
 };
 
 /* Socket connection states. */
@@ -371,8 +380,14 @@ const char *weft__sync_route_running(void);
 void weft__ctx_release(weft_ctx *c);
 /* Claims the right to answer; 1 if the caller now owns it. */
 int weft__ctx_claim(weft_ctx *c);
-/* Sends a complete minimal text/plain answer through the codec (loop). */
-int weft__send_simple(weft_ctx *c, int status, const char *body);
+/* Sends a complete error answer through the codec (loop), worded as
+ * weft__error_body does, without touching the request's memory. */
+int weft__send_simple(weft_ctx *c, int status, const char *detail);
+/* errors.c: the body of a server-made error answer, as the client's Accept
+ * asks: problem+json or a text line. Written to out (cap bytes, NUL-ended),
+ * its length returned, *content_type set. request_id may be NULL. */
+size_t weft__error_body(const weft_ctx *c, int status, const char *detail, const char *request_id,
+                        char *out, size_t cap, const char **content_type);
 /* Frees what the context owns (its container is going away). */
 void weft__ctx_free(weft_ctx *c);
 /* Counts an answer of `status` as it leaves (the loop's counters). */
