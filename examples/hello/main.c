@@ -5,6 +5,8 @@
  *   POST /json-echo    {"got": <the JSON body>, "name": its "name"} (weft_body_json:
  *                      415 for another Content-Type, 400 for bad JSON)
  *   GET /greet/{name}  {"hello": name}, escaped as JSON needs
+ *   GET /events?n=N&ms=M&beat=B  server-sent events: N ticks M ms apart,
+ *                      numbered on from Last-Event-ID, a heartbeat after B ms
  *   GET /sleep?ms=N    a WEFT_SYNC handler that blocks its worker thread for
  *                      N ms: the synchronous model, to watch the pool fill
  *                      up and answer 503 + Retry-After when its queue is full
@@ -329,6 +331,32 @@ static void stats(weft_ctx *c)
     weft_reply_json_new(c, 200, o);
 }
 
+/* Server-sent events: n "tick" events ms apart, numbered on from the
+ * client's Last-Event-ID, two data lines each; a heartbeat comment after
+ * beat ms of silence. */
+static void events_async(weft_ctx *c)
+{
+    long n = weft_query_int(c, "n", 3), beat = weft_query_int(c, "beat", 0);
+    long ms = arg_ms(c, "ms", 100);
+    if (n < 0 || n > 10000 || ms < 0 || beat < 0 || beat > 600000) {
+        weft_reply_error(c, 400, "n, ms or beat out of range");
+        return;
+    }
+    const char *last = weft_sse_last_event_id(c);
+    long first = last ? strtol(last, NULL, 10) + 1 : 1;
+    if (weft_sse_begin(c, (unsigned)beat))
+        return;
+    for (long i = first; i < first + n; i++) {
+        if (weft_await(weft_delay(weft_ctx_scope(c), (uint64_t)ms)))
+            return; /* the client left, or the deadline passed */
+        char id[24], data[64];
+        snprintf(id, sizeof id, "%ld", i);
+        snprintf(data, sizeof data, "tick %ld\nline two", i);
+        weft_sse_send(c, "tick", id, data);
+    }
+    weft_sse_end(c);
+}
+
 /* The bug in a handler that --processes contains: a worker dies of it. */
 static void crash(weft_ctx *c)
 {
@@ -348,6 +376,7 @@ int main(int argc, char **argv)
     weft_route(app, "GET /json", json, WEFT_CALLBACK);
     weft_route(app, "POST /json-echo", json_echo, WEFT_CALLBACK);
     weft_route(app, "GET /greet/{name}", greet, WEFT_CALLBACK);
+    weft_route(app, "GET /events", events_async, WEFT_ASYNC);
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);

@@ -222,6 +222,19 @@ int weft_reply_error(weft_ctx *c, int status, const char *detail);
 int weft_stream_begin(weft_ctx *c, int status, const char *content_type);
 int weft_stream_write(weft_ctx *c, const void *data, size_t len);
 int weft_stream_end(weft_ctx *c);
+/* Server-sent events (EventSource), from an async or callback handler:
+ * weft_sse_begin answers 200 text/event-stream (no-cache) and keeps it
+ * open, sending a ":" comment whenever nothing went out for heartbeat_ms
+ * (0: none) so that idle streams survive proxies; weft_sse_send writes one
+ * event (event and id optional, one line each; data split into "data:"
+ * lines); weft_sse_end ends the stream. WEFT_ESTATE from a WEFT_SYNC
+ * handler, WEFT_EINVAL for a line break in event or id. */
+int weft_sse_begin(weft_ctx *c, unsigned heartbeat_ms);
+int weft_sse_send(weft_ctx *c, const char *event, const char *id, const char *data);
+int weft_sse_comment(weft_ctx *c, const char *text);
+/* The id a reconnecting client saw last (its Last-Event-ID), or NULL. */
+const char *weft_sse_last_event_id(weft_ctx *c);
+int weft_sse_end(weft_ctx *c);
 /* True once the request has its complete answer. */
 int weft_replied(const weft_ctx *c);
 
