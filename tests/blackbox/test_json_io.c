@@ -13,21 +13,7 @@
 
 #include "wt.h"
 
-static wt_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {"--loops", "1", NULL};
-    wt_start(&srv, "weft-hello", args);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return wt_stop(&srv, 15, 5000);
-}
+#define srv wt_hello /* wt_hello_setup starts it */
 
 /* Sends raw; returns the status with the body parsed as JSON in *out
  * (NULL if it is not JSON) and its Content-Type in type. */
@@ -162,5 +148,5 @@ int main(void)
         cmocka_unit_test(bad_bodies_are_refused),
         cmocka_unit_test(server_errors_follow_accept),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, wt_hello_setup, wt_hello_teardown);
 }

@@ -15,21 +15,7 @@
 
 #include "wt.h"
 
-static wt_server srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    static const char *const args[] = {"--loops", "1", NULL};
-    wt_start(&srv, "weft-hello", args);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return wt_stop(&srv, 15, 5000);
-}
+#define srv wt_hello /* wt_hello_setup starts it */
 
 static int count(const char *hay, const char *needle)
 {
@@ -124,5 +110,5 @@ int main(void)
         cmocka_unit_test(client_leaving_mid_stream),
         cmocka_unit_test(over_http2),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, wt_hello_setup, wt_hello_teardown);
 }

@@ -119,6 +119,12 @@ void wt_load_wait(wt_load *l, int n);
 int wt_load_failed(wt_load *l);
 /* Stops the clients, reports (and prints) what they got, frees l. */
 void wt_load_stop(wt_load *l, wt_load_result *out);
+/* cmocka group setup and teardown for tests that share one
+ * `weft-hello --loops 1`: started into wt_hello, stopped with SIGTERM
+ * (teardown fails unless it exits 0). */
+extern wt_server wt_hello;
+int wt_hello_setup(void **state);
+int wt_hello_teardown(void **state);
 /* Resident set size of a process in KiB (from /proc), -1 if unknown. */
 long wt_rss_kb(pid_t pid);
 

@@ -1,4 +1,5 @@
-/* wt_load.c - a steady keep-alive load for black-box tests (wt.h). */
+/* wt_load.c - a steady keep-alive load, and a shared weft-hello, for
+ * black-box tests (wt.h). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,4 +95,20 @@ void wt_load_stop(wt_load *l, wt_load_result *out)
     print_message("load: %d answered 200, %d another status, %d failed\n", out->ok, out->other,
                   out->failed);
     free(l);
+}
+
+wt_server wt_hello;
+
+int wt_hello_setup(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--loops", "1", NULL};
+    wt_start(&wt_hello, "weft-hello", args);
+    return 0;
+}
+
+int wt_hello_teardown(void **state)
+{
+    (void)state;
+    return wt_stop(&wt_hello, 15, 5000);
 }
