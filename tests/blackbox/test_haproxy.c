@@ -127,6 +127,27 @@ static int served(const wt_server *s, const char *path)
     return n;
 }
 
+/* What the test started outside wt_start, for the teardown to stop and
+ * remove even when an assertion ended the test early. */
+static pid_t hap = -1;
+static char hap_cfg[] = "/tmp/weft-haproxy-XXXXXX";
+static char hap_log[sizeof hap_cfg + 8];
+
+static int stop_haproxy(void **state)
+{
+    (void)state;
+    if (hap > 0) {
+        kill(hap, SIGTERM);
+        wait_exit(hap, 5000);
+        hap = -1;
+    }
+    if (hap_log[0]) {
+        unlink(hap_cfg);
+        unlink(hap_log);
+    }
+    return 0;
+}
+
 static void instance_stopped_under_load_fails_nothing(void **state)
 {
     (void)state;
@@ -143,15 +164,13 @@ static void instance_stopped_under_load_fails_nothing(void **state)
     wt_start(&w1, "pgw-front", fargs);
     wt_start(&w2, "pgw-front", fargs);
 
-    char cfg[] = "/tmp/weft-haproxy-XXXXXX";
-    int cfd = mkstemp(cfg);
+    int cfd = mkstemp(hap_cfg);
     assert_true(cfd >= 0);
     close(cfd);
-    char log[sizeof cfg + 8];
-    snprintf(log, sizeof log, "%s.log", cfg);
+    snprintf(hap_log, sizeof hap_log, "%s.log", hap_cfg);
     int port = free_port();
-    write_config(cfg, port, w1.port, w2.port);
-    pid_t hap = start_haproxy(cfg, log);
+    write_config(hap_cfg, port, w1.port, w2.port);
+    hap = start_haproxy(hap_cfg, hap_log);
 
     /* HAProxy is up once it answers through an instance */
     long until = wt_now_ms() + 10000;
@@ -175,12 +194,9 @@ static void instance_stopped_under_load_fails_nothing(void **state)
     wt_load_result got;
     wt_load_stop(load, &got);
 
-    kill(hap, SIGTERM);
-    wait_exit(hap, 5000);
+    stop_haproxy(NULL);
     assert_int_equal(wt_stop(&w2, SIGTERM, 10000), 0);
     assert_int_equal(wt_stop(&backend, SIGTERM, 10000), 0);
-    unlink(cfg);
-    unlink(log);
     assert_int_equal(got.failed, 0);
     assert_int_equal(got.other, 0);
 }
@@ -188,7 +204,7 @@ static void instance_stopped_under_load_fails_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(instance_stopped_under_load_fails_nothing),
+        cmocka_unit_test_teardown(instance_stopped_under_load_fails_nothing, stop_haproxy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
