@@ -122,6 +122,15 @@ static void die_usage(weft_app *app, const char *fmt, const char *arg)
 static int set_value(weft_app *app, const char *name, opt_type type, void *var, const char *val)
 {
     char *end;
+    if (type == OPT_CPUS) { /* "auto" (0), else a count */
+        if (strcmp(val, "auto") == 0) {
+            *(int *)var = 0;
+            return 0;
+        }
+        if (strcmp(val, "0") == 0)
+            die_usage(app, "--%s wants a count >= 1 or auto", name);
+        type = OPT_INT;
+    }
     switch (type) {
     case OPT_FLAG:
         *(int *)var = 1;
@@ -129,15 +138,6 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
     case OPT_STR:
         *(const char **)var = val;
         return 0;
-    case OPT_CPUS:
-        if (strcmp(val, "auto") == 0) {
-            *(int *)var = 0;
-            return 0;
-        }
-        type = OPT_INT;
-        if (strcmp(val, "0") == 0)
-            die_usage(app, "--%s wants a count >= 1 or auto", name);
-        break;
     case OPT_STRS: {
         weft_strlist *l = var;
         const char **items = realloc(l->items, (size_t)(l->n + 1) * sizeof *items);
@@ -147,10 +147,6 @@ static int set_value(weft_app *app, const char *name, opt_type type, void *var, 
         l->items = items;
         return 0;
     }
-    default:
-        break;
-    }
-    switch (type) {
     case OPT_INT:
     case OPT_LONG:
     case OPT_U64:

@@ -59,7 +59,8 @@ typedef struct weft_stat_source {
  * a worker publishes for the others: src/app/worker.c). */
 weft_stats *weft__stats_snapshot_own(void);
 /* Adds every figure of from to into: counters and gauges summed, maxima
- * kept, routes and endpoints merged by name, loops appended. */
+ * kept, routes merged by index (the processes share one route list),
+ * endpoints by name, loops appended. */
 void weft__stats_merge(weft_stats *into, const weft_stats *from);
 
 void weft__stats_register(weft_stat_source *src);

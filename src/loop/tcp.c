@@ -208,39 +208,60 @@ int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out)
 
 /* ---- listeners --------------------------------------------------------------- */
 
-int weft__listen_socket(const char *host, int port, int *bound_port, char *err, size_t errcap)
+/* A TCP socket bound to host:port, with SO_REUSEPORT or not: the fd, or
+ * an error with why in err (in_use: how to word EADDRINUSE). */
+static int bound_socket(const char *host, int port, int reuseport, int flags, const char *in_use,
+                        char *err, size_t errcap)
 {
     struct sockaddr_storage addr;
     if (weft__ip_addr(host, port, &addr)) {
         snprintf(err, errcap, "invalid --host '%s'", host);
         return WEFT_EINVAL;
     }
-    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
     if (fd < 0) {
         snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(errno));
         return WEFT_EINVAL;
     }
     int one = 1;
-    /* One listening socket per loop on the same port: the kernel balances
-     * new connections across loops with no shared accept lock. */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) {
         close(fd);
         snprintf(err, errcap, "SO_REUSEPORT unavailable");
         return WEFT_EINVAL;
     }
+    /* a port whose last connections linger in TIME_WAIT after a restart is free */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    /* Linux copies TCP_NODELAY to every connection accepted from this
-     * socket: one setsockopt here instead of one per connection. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                 : sizeof(struct sockaddr_in);
-    int rc = bind(fd, (struct sockaddr *)&addr, len) || listen(fd, LISTEN_BACKLOG) ? errno : 0;
+    int rc = bind(fd, (struct sockaddr *)&addr, len) ? errno : 0;
     if (rc) {
         close(fd);
-        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(rc));
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port,
+                 rc == EADDRINUSE ? in_use : strerror(rc));
         return rc == EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
     }
-    len = sizeof addr;
+    return fd;
+}
+
+int weft__listen_socket(const char *host, int port, int *bound_port, char *err, size_t errcap)
+{
+    /* One listening socket per loop on the same port: the kernel balances
+     * new connections across loops with no shared accept lock. */
+    int fd = bound_socket(host, port, 1, SOCK_NONBLOCK, strerror(EADDRINUSE), err, errcap);
+    if (fd < 0)
+        return fd;
+    /* Linux copies TCP_NODELAY to every connection accepted from this
+     * socket: one setsockopt here instead of one per connection. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (listen(fd, LISTEN_BACKLOG)) {
+        int e = errno;
+        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(e));
+        close(fd);
+        return e == EADDRINUSE ? WEFT_EADDRINUSE : WEFT_EINVAL;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
     getsockname(fd, (struct sockaddr *)&addr, &len);
     *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
                                                    : ((struct sockaddr_in *)&addr)->sin_port);
@@ -261,33 +282,12 @@ int weft__listener_adopt(weft_loop *loop, weft_listener *l, int fd)
 
 int weft__port_free(const char *host, int port, char *err, size_t errcap)
 {
-    struct sockaddr_storage addr;
-    if (weft__ip_addr(host, port, &addr)) {
-        snprintf(err, errcap, "invalid --host '%s'", host);
-        return WEFT_EINVAL;
-    }
-    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-        return WEFT_EINVAL;
-    }
-    /* SO_REUSEADDR only: a port whose last connections linger in
-     * TIME_WAIT after a restart is free. */
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                : sizeof(struct sockaddr_in);
-    int rc = bind(fd, (struct sockaddr *)&addr, len) ? errno : 0;
+    /* Without SO_REUSEPORT: fails on any socket bound there. */
+    int fd = bound_socket(host, port, 0, 0, "address already in use (another program listens there)",
+                          err, errcap);
+    if (fd < 0)
+        return fd;
     close(fd);
-    if (rc == EADDRINUSE) {
-        snprintf(err, errcap, "cannot listen on %s:%d: address already in use (another program "
-                              "listens there)", host, port);
-        return WEFT_EADDRINUSE;
-    }
-    if (rc) {
-        snprintf(err, errcap, "cannot listen on %s:%d: %s", host, port, strerror(rc));
-        return WEFT_EINVAL;
-    }
     return 0;
 }
 
