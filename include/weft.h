@@ -13,6 +13,7 @@
 #include "weft/cancel.h"
 #include "weft/client.h"
 #include "weft/server.h"
+#include "weft/middleware.h"
 #include "weft/stats.h"
 
 #endif

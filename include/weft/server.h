@@ -75,6 +75,8 @@ typedef struct weft_config {
     int retry_after_s;          /* --retry-after (10): cap on a 503's Retry-After, which is
                                    the pool queue's drain time at its measured rate */
     int quiet;                  /* --quiet: no access log, warnings only */
+    int dev;                    /* --dev: error answers name what failed inside (backend
+                                   addresses, errors); for development only */
     int max_conns_per_endpoint; /* --max-conns-per-endpoint, HTTP client (0 = from the fd budget) */
     int max_conns_total;        /* --max-conns-total, HTTP client (0 = from the fd budget) */
     int backend_http2;          /* --backend-http2: HTTP/2 to backends */
@@ -127,8 +129,9 @@ typedef struct weft_route_opts {
      * still running, then cancels the request's scope (WEFT_ETIMEDOUT). */
     int timeout_ms;
     /* Writes the timeout answer (the TimeoutErrorPage); runs on the loop.
-     * Not used for WEFT_SYNC routes, whose worker may still hold the
-     * request: those get the plain 504. */
+     * For a WEFT_SYNC route, whose worker still owns the request, it gets
+     * a context of its own: the same request (method, path, headers,
+     * parameters, id) with a fresh arena, an empty bag and no body. */
     weft_handler_fn on_timeout;
     /* WEFT_ASYNC: the fiber's stack (0 = 64 KiB, pooled). */
     size_t stack_size;
@@ -216,7 +219,9 @@ int weft_reply(weft_ctx *c, int status, const char *content_type, const void *bo
 int weft_reply_str(weft_ctx *c, int status, const char *content_type, const char *body);
 int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A short text/plain error answer: "404 Not Found: <detail>". */
+/* An error answer: application/problem+json (RFC 9457) when the request's
+ * Accept asks for JSON, else the text line "404 Not Found: <detail>". A
+ * 5xx names the request id. */
 int weft_reply_error(weft_ctx *c, int status, const char *detail);
 /* Chunked streaming (close-delimited for HTTP/1.0 clients). */
 int weft_stream_begin(weft_ctx *c, int status, const char *content_type);

@@ -77,9 +77,11 @@ void *weft_app_user(const weft_app *app)
     return app->user;
 }
 
-int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
-                const weft_route_opts *opts)
+int weft__route_add(weft_app *app, weft_group *group, const char *pattern, weft_handler_fn fn,
+                    weft_handler_kind kind, const weft_route_opts *opts)
 {
+    if (app->running)
+        return WEFT_ESTATE;
     weft__rt *r = calloc(1, sizeof *r);
     if (!r)
         return WEFT_ENOMEM;
@@ -91,12 +93,20 @@ int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_han
     }
     r->fn = fn;
     r->kind = kind;
+    r->group = group;
+    r->chain = &weft__no_chain;
     r->index = app->nroutes++;
     if (opts)
         r->opts = *opts;
     *app->routes_tail = r;
     app->routes_tail = &r->next;
     return 0;
+}
+
+int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
+                const weft_route_opts *opts)
+{
+    return weft__route_add(app, NULL, pattern, fn, kind, opts);
 }
 
 int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind)
@@ -376,6 +386,7 @@ static void app_free(weft_app *app)
         weft__route_free(app->routes);
         app->routes = next;
     }
+    weft__mw_free(app);
     for (int i = 0; i < app->nloops; i++) {
         weft__loop_stats_unregister(&app->loops[i]);
         free(app->loops[i].stats.routes);
@@ -471,6 +482,11 @@ int weft_app_run(weft_app *app)
         return 2;
     }
     weft__health_routes(app);
+    if (weft__mw_resolve(app)) {
+        weft_error("out of memory");
+        app_free(app);
+        return 1;
+    }
     weft__fd_budget(app);
     if (weft__sockets_open(app)) {
         weft_log_sync();

@@ -74,6 +74,7 @@ static const common_opt common[] = {
     {"backend-tls-insecure-skip-verify", OPT_FLAG, CFG(backend_tls_insecure_skip_verify), "HTTP client: accept any certificate from https:// backends - tests only"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
+    {"dev", OPT_FLAG, CFG(dev), "development: error answers show what failed inside (backend addresses, errors); never in production"},
 };
 
 static int cpu_count(void)

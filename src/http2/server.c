@@ -306,16 +306,17 @@ static int h2_begin(weft_ctx *c, const weft_response *r)
     weft_h2_stream *st = of_ctx(c);
     if (!st->h2)
         return 0; /* closed on the wire: nobody reads this */
-    nghttp2_nv *nv = weft_arena_alloc(&c->scope.arena,
-                                      weft__h2_response_nfields(r) * sizeof *nv);
+    weft_arena *scratch = &st->h2->scratch;
+    nghttp2_nv *nv = weft_arena_alloc(scratch, weft__h2_response_nfields(r) * sizeof *nv);
     char status[4], clen[24], date[30];
-    size_t n = nv ? weft__h2_response_fields(r, nv, &c->scope.arena, status, clen, date) : 0;
+    size_t n = nv ? weft__h2_response_fields(r, nv, scratch, status, clen, date) : 0;
     int s = r->status;
     int bodyless = c->is_head || r->content_length == 0 || s < 200 || s == 204 || s == 304;
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_data};
     /* nghttp2 copies the fields: the scratch arrays may go after this. */
     int e = n ? nghttp2_submit_response(st->h2->ng, st->id, nv, n, bodyless ? NULL : &prd)
               : NGHTTP2_ERR_NOMEM;
+    weft_arena_reset(scratch);
     if (e) {
         weft_warn("HTTP/2 stream %d: cannot send the answer: %s", (int)st->id,
                   nghttp2_strerror(e));

@@ -14,6 +14,10 @@ struct weft_h2 {
     size_t nstreams;
     int dead;             /* the socket is closing: no more frames */
     int goaway;           /* draining: GOAWAY sent, no new streams */
+    /* A response head's fields until nghttp2 has copied them: not the
+     * request's arena, which a worker may be using when the loop answers
+     * a deadline for it. */
+    weft_arena scratch;
 };
 
 /* Where a field's bytes are in a stream's field buffer (which may move

@@ -86,6 +86,7 @@ int weft__h2_start(weft_conn *c)
     }
     h2->conn = c;
     h2->flush.fn = send_frames;
+    weft_arena_init(&h2->scratch, 1024);
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)cfg->h2_max_streams},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
@@ -158,6 +159,7 @@ static void h2_release(weft_conn *c)
     if (!c->h2)
         return;
     nghttp2_session_del(c->h2->ng);
+    weft_arena_free(&c->h2->scratch);
     free(c->h2);
     c->h2 = NULL;
 }

@@ -73,20 +73,57 @@ void weft__ctx_release(weft_ctx *c)
 
 #define TIMEOUT_DETAIL "the request did not complete in time"
 
+static void send_kept_answer(weft_ctx *c, const weft_response *r, const weft_buf *body);
+
+/* A WEFT_SYNC route's on_timeout, while its worker still owns the request:
+ * the page is made in a context of its own - the same request, read
+ * only, with a fresh arena - kept as a worker's answer is, and sent for
+ * the real one. The route's after-steps see it; its before-steps ran, if
+ * at all, on the worker, so the bag is empty. 0 if it answered. */
+static int timeout_page_for_worker(weft_ctx *c)
+{
+    weft_ctx *t = calloc(1, sizeof *t);
+    if (!t)
+        return WEFT_ENOMEM;
+    weft__ctx_init(t, c->codec, c->sl);
+    t->req = c->req;
+    t->match = c->match;
+    t->chain = c->chain;
+    t->mw_ran = c->chain->n;
+    t->is_head = c->is_head;
+    t->request_id = c->request_id; /* made before the job was queued */
+    t->on_worker = 1;              /* keep the answer: it is sent below */
+    t->in_request = 1;
+    t->kind_counted = -1;
+    weft__scope_begin(&t->scope, NULL);
+    c->match.route->opts.on_timeout(t);
+    int rc = WEFT_ESTATE;
+    if (t->resp != RESP_NONE) {
+        send_kept_answer(c, &t->sync_resp, &t->sync_body);
+        c->bytes_out = c->is_head ? 0 : t->sync_body.len;
+        rc = 0;
+    }
+    weft__scope_end(&t->scope);
+    weft__ctx_free(t);
+    free(t);
+    return rc;
+}
+
 static void on_deadline(weft_timer *t)
 {
     weft_ctx *c = (weft_ctx *)((char *)t - offsetof(weft_ctx, deadline));
     hold(c); /* nothing ends the request while we answer for it */
+    const weft__rt *r = c->match.route;
     if (c->on_worker) {
         /* A worker owns the request's arena and its kept answer: only the
          * atomic claim is shared. The loop's answer goes straight to the
          * codec; the worker's own reply will then fail. */
         if (weft__ctx_claim(c)) {
-            weft__send_simple(c, 504, TIMEOUT_DETAIL);
+            if (!r->opts.on_timeout || timeout_page_for_worker(c))
+                weft__send_simple(c, 504, TIMEOUT_DETAIL);
             c->answered_at_deadline = 1;
         }
     } else {
-        const weft__rt *r = c->match.route;
         if (r->opts.on_timeout && c->resp == RESP_NONE)
             r->opts.on_timeout(c);
         if (c->resp == RESP_STREAMING) {
@@ -127,8 +164,8 @@ static int64_t deadline_of(weft_ctx *c)
  * failed, that is the answer: 504 for a time-out, else 502. The call's
  * message names the backend's address and what went wrong: it goes to
  * the log with the request id, and the client gets the kind of failure
- * and the id - what a client sees never shows the inside. Otherwise the
- * handler has a bug: 500. */
+ * and the id - what a client sees never shows the inside, unless --dev.
+ * Otherwise the handler has a bug: 500. */
 static void answer_for_handler(weft_ctx *c, int on_loop)
 {
     const char *detail;
@@ -142,12 +179,14 @@ static void answer_for_handler(weft_ctx *c, int on_loop)
         int status = weft_http_gateway_status(failure);
         const char *id = weft_req_id(c);
         weft_warn("request %s: answered %d: %s", id, status, detail && *detail ? detail : "");
-        char say[128];
-        if (status == 504)
+        char say[512];
+        if (c->app->cfg.dev)
+            snprintf(say, sizeof say, "a backend call failed: %s (request %s)",
+                     detail && *detail ? detail : weft_strerror(failure), id);
+        else if (status == 504)
             snprintf(say, sizeof say, "a backend did not answer in time (request %s)", id);
         else
-            snprintf(say, sizeof say, "a backend call failed: %s (request %s)",
-                     weft_strerror(failure), id);
+            snprintf(say, sizeof say, "a backend call failed (request %s)", id);
         weft_reply_error(c, status, say);
     } else {
         weft_reply_error(c, 500, "the handler returned without an answer");
@@ -165,7 +204,8 @@ static void run_sync(weft_job *job)
 {
     weft_ctx *c = (weft_ctx *)((char *)job - offsetof(weft_ctx, job));
     sync_route = c->match.route->name;
-    c->match.route->fn(c);
+    if (weft__mw_before(c))
+        c->match.route->fn(c);
     sync_route = NULL;
     if (c->resp == RESP_STREAMING)
         weft_stream_end(c);
@@ -173,14 +213,16 @@ static void run_sync(weft_job *job)
         answer_for_handler(c, 0);
 }
 
-/* Hands what the worker answered to the codec (loop thread). */
-static void send_kept_answer(weft_ctx *c)
+/* Hands a kept answer (a worker's, or a timeout page made for one) to the
+ * codec (loop thread). */
+static void send_kept_answer(weft_ctx *c, const weft_response *r, const weft_buf *body)
 {
     const weft_codec *k = c->codec;
-    weft__count_answer(c, c->sync_resp.status);
-    int rc = k->begin(c, &c->sync_resp);
-    if (rc == 0 && c->sync_body.len && !c->is_head)
-        rc = k->write(c, c->sync_body.data, c->sync_body.len);
+    c->status = r->status;
+    weft__count_answer(c, r->status);
+    int rc = k->begin(c, r);
+    if (rc == 0 && body->len && !c->is_head)
+        rc = k->write(c, body->data, body->len);
     if (rc)
         c->close_after = 1;
     k->end(c);
@@ -202,7 +244,7 @@ static void sync_done(weft_job *job)
     } else if (c->answered_at_deadline) {
         c->resp = RESP_DONE; /* the loop's 504 went out; the worker's answer is dropped */
     } else if (c->resp != RESP_NONE && !c->gone) {
-        send_kept_answer(c);
+        send_kept_answer(c, &c->sync_resp, &c->sync_body);
     }
     c->sync_body.len = 0;
     weft__ctx_release(c);
@@ -212,6 +254,8 @@ static void dispatch_sync(weft_ctx *c)
 {
     c->job.work = run_sync;
     c->job.done = sync_done;
+    if (c->match.route->opts.on_timeout)
+        weft_req_id(c); /* now, for a timeout page the loop may make while the worker runs */
     c->on_worker = 1;
     hold(c);
     arm_deadline(c); /* before the worker can touch anything */
@@ -230,7 +274,8 @@ static void dispatch_sync(weft_ctx *c)
 static void run_async(void *arg)
 {
     weft_ctx *c = arg;
-    c->match.route->fn(c);
+    if (weft__mw_before(c))
+        c->match.route->fn(c);
     if (c->resp == RESP_STREAMING)
         weft_stream_end(c);
     else if (c->resp == RESP_NONE)
@@ -301,9 +346,13 @@ void weft__dispatch(weft_ctx *c)
     if (r == WEFT_EMETHOD)
         weft_add_header(c, "Allow", allow);
     if (r) {
-        weft_reply_error(c, weft_http_status_of(r), NULL);
+        /* No handler, but the middleware there is (a CORS preflight). */
+        c->chain = weft__mw_chain_for_path(c->app, c->req.path);
+        if (weft__mw_before(c))
+            weft_reply_error(c, weft_http_status_of(r), NULL);
         return;
     }
+    c->chain = c->match.route->chain;
     /* Composing deadlines: calls made in the scope see the request's. */
     c->scope.cancel.deadline = deadline_of(c);
     c->kind_counted = (int8_t)c->match.route->kind;
@@ -311,7 +360,8 @@ void weft__dispatch(weft_ctx *c)
     switch (c->match.route->kind) {
     case WEFT_CALLBACK:
         weft__loop_mark(&sl->loop, c->match.route->name);
-        c->match.route->fn(c);
+        if (weft__mw_before(c))
+            c->match.route->fn(c);
         weft__loop_mark(&sl->loop, NULL);
         if (c->in_request && c->resp != RESP_DONE)
             arm_deadline(c);

@@ -51,6 +51,8 @@ static void ctx_begin(weft_ctx *c)
     c->on_end = NULL;
     c->body_json = NULL;
     c->match.route = NULL;
+    c->chain = &weft__no_chain;
+    c->mw_ran = 0;
     c->kind_counted = -1;
     c->client_addr = c->request_id = NULL;
     c->started_ms = weft_loop_now(&c->sl->loop);
@@ -134,7 +136,6 @@ static void count_end(weft_ctx *c)
     if (c->kind_counted >= 0)
         weft__count(&st->inflight_kind[c->kind_counted], -1);
     c->kind_counted = -1;
-    c->client_addr = c->request_id = NULL;
     if (c->resp != RESP_DONE || !st->routes)
         return;
     weft_route_counters *r = &st->routes[c->match.route ? c->match.route->index : c->app->nroutes];
@@ -158,6 +159,7 @@ void weft__request_end(weft_ctx *c)
         e->fn(e->arg);
     c->on_end = NULL;
     weft__scope_end(&c->scope);
+    c->client_addr = c->request_id = NULL; /* (in the arena; the log has named them) */
     c->resp_headers = NULL;
     c->nresp_headers = 0;
     c->bag = NULL;

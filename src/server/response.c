@@ -112,10 +112,38 @@ int weft_add_header(weft_ctx *c, const char *name, const char *value)
     return 0;
 }
 
+const char *weft_resp_header(const weft_ctx *c, const char *name)
+{
+    for (size_t i = c->nresp_headers; i-- > 0;)
+        if (weft_str_ieq(c->resp_headers[i].name, weft_str_cstr(name)))
+            return c->resp_headers[i].value.base; /* weft_add_header's copies end in NUL */
+    return NULL;
+}
+
+int weft_remove_header(weft_ctx *c, const char *name)
+{
+    if (c->resp != RESP_NONE)
+        return WEFT_ESTATE;
+    size_t kept = 0;
+    for (size_t i = 0; i < c->nresp_headers; i++)
+        if (!weft_str_ieq(c->resp_headers[i].name, weft_str_cstr(name)))
+            c->resp_headers[kept++] = c->resp_headers[i];
+    c->nresp_headers = kept;
+    return 0;
+}
+
 int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len)
 {
     if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
+    if (c->mw_ran) {
+        weft_out o = {status, content_type, body, len, 0};
+        weft__mw_after(c, &o);
+        status = o.status;
+        content_type = o.content_type;
+        body = o.body;
+        len = o.len;
+    }
     if (status < 200 || status > 999)
         status = 500;
     if (!has_body_status(status))
@@ -168,6 +196,12 @@ int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
 {
     if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
+    if (c->mw_ran) {
+        weft_out o = {status, content_type, NULL, 0, 1};
+        weft__mw_after(c, &o);
+        status = o.status;
+        content_type = o.content_type;
+    }
     weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, -1};
     int rc = send_begin(c, &r);
     c->resp = RESP_STREAMING;

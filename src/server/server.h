@@ -9,6 +9,7 @@
 #include "../loop/transport.h"
 #include "../task/task_int.h"
 #include "../tls/tls.h"
+#include "weft/middleware.h"
 #include "weft/pool.h"
 #include "weft/server.h"
 
@@ -17,6 +18,25 @@
  * beyond it, pipelined requests are not processed (HTTP/1.1) and no more
  * frames are taken from the session (HTTP/2). Memory stays bounded. */
 #define WEFT_OUT_HIGH_WATER (512u * 1024u)
+
+/* A resolved middleware chain: the app's steps, then each enclosing
+ * group's, outermost first (src/server/middleware.c). */
+typedef struct weft__chain {
+    weft_middleware *items;
+    int n;
+} weft__chain;
+
+/* weft_group_new: a path prefix with its own steps. */
+struct weft_group {
+    struct weft_group *next; /* the app's list */
+    struct weft_group *parent;
+    weft_app *app;
+    char *prefix;            /* "/api/v1": the parents' prefixes included */
+    size_t prefix_len;
+    weft_middleware *mws;    /* its own steps */
+    int nmws;
+    weft__chain chain;       /* resolved as the app starts */
+};
 
 typedef struct weft__rt {
     struct weft__rt *next;
@@ -29,6 +49,8 @@ typedef struct weft__rt {
     weft_handler_fn fn;
     weft_handler_kind kind;
     weft_route_opts opts;
+    weft_group *group;     /* weft_group_route's, or NULL */
+    const weft__chain *chain; /* its middleware, resolved as the app starts */
 } weft__rt;
 
 typedef struct weft_route_match {
@@ -44,6 +66,9 @@ typedef struct weft_route_match {
 int weft__route_match(const weft__rt *routes, weft_str method, weft_str path,
                       weft_route_match *m, char *allow, size_t allow_cap);
 int weft__route_parse(weft__rt *r, const char *pattern);
+/* Adds a route (in a group, or NULL). Before the app runs. */
+int weft__route_add(weft_app *app, weft_group *group, const char *pattern, weft_handler_fn fn,
+                    weft_handler_kind kind, const weft_route_opts *opts);
 void weft__route_free(weft__rt *r);
 
 /* Percent-decodes src into dst (room for src.len + 1); '+' becomes a space
@@ -128,6 +153,8 @@ struct weft_ctx {
     weft_http_req req;          /* method, target, path, query, host, headers */
     weft_str body;
     weft_route_match match;
+    const weft__chain *chain;   /* the middleware around this request */
+    int mw_ran;                 /* steps whose before let it through */
     weft_scope scope;           /* arena, cancellation, task references */
     weft_header *resp_headers;  /* extra headers, in the arena */
     size_t nresp_headers, resp_headers_cap;
@@ -309,6 +336,11 @@ struct weft_app {
     weft_fd_budget fd_budget;
     weft__rt *routes, **routes_tail;
     int nroutes;
+    weft_middleware *mws;  /* weft_use's steps */
+    int nmws;
+    weft__chain chain;     /* ... resolved: what routes outside any group get */
+    weft_group *groups;
+    int running;           /* weft_app_run has begun: no more routes or steps */
     int argc;
     char **argv;      /* unclaimed arguments; claimed ones become NULL */
     const char *prog;
@@ -395,6 +427,21 @@ void weft__count_answer(weft_ctx *c, int status);
 /* Registers sl's counters with the snapshot (and takes them off). */
 void weft__loop_stats_register(weft_sloop *sl);
 void weft__loop_stats_unregister(weft_sloop *sl);
+
+/* ---- middleware (middleware.c) ---------------------------------------------- */
+
+/* Resolves every route's and group's chain. 0 or WEFT_ENOMEM. */
+int weft__mw_resolve(weft_app *app);
+void weft__mw_free(weft_app *app);
+/* The chain for a path no route takes: the innermost group's it is under,
+ * else the app's. */
+const weft__chain *weft__mw_chain_for_path(const weft_app *app, weft_str path);
+/* Runs the request's before-steps not run yet; 1 if the handler is to
+ * run, 0 if a step answered. The handler's context. */
+int weft__mw_before(weft_ctx *c);
+/* Runs the after-steps of those that let it through, innermost first. */
+void weft__mw_after(weft_ctx *c, weft_out *out);
+extern const weft__chain weft__no_chain;
 
 /* ---- connections (conn.c) ----------------------------------------------------- */
 

@@ -52,6 +52,7 @@ declare -A below=(
     [base]="" [loop]="base" [task]="base loop" [fiber]="base loop task pool"
     [pool]="base loop task" [http]="base" [tls]="base loop"
     [server]="base loop task fiber pool http tls"
+    [middleware]="base loop task fiber pool http tls server"
     [client]="base loop task fiber http tls"
     [http1]="base loop task fiber pool http tls server client http2"
     [http2]="base loop task fiber pool http tls server client"
