@@ -135,7 +135,32 @@ typedef struct weft_route_opts {
     weft_handler_fn on_timeout;
     /* WEFT_ASYNC: the fiber's stack (0 = 64 KiB, pooled). */
     size_t stack_size;
+    /* Whatever the handler needs of its own (weft_route_arg). */
+    void *arg;
 } weft_route_opts;
+
+/* The route's opts.arg, for the handler it runs. */
+void *weft_route_arg(const weft_ctx *c);
+
+/* ---- static files -----------------------------------------------------------
+ * weft_static(app, "/assets", "/srv/www", &opts) serves GET and HEAD
+ * /assets/<path> from the files under /srv/www: sendfile over plain
+ * HTTP/1.1, read in parts and written with back-pressure otherwise (TLS,
+ * HTTP/2) - opening, reading and sendfile all on the worker pool, never
+ * on the loop. ETag and Last-Modified with 304 for If-None-Match and
+ * If-Modified-Since, one byte range (Range, If-Range) with 206 or 416,
+ * Content-Type by extension. A path never leaves the root: "..",
+ * symbolic links that point out, and encoded slashes, backslashes or
+ * NULs are 404 (resolved by the kernel: openat2 RESOLVE_BENEATH). No
+ * request timeout (a large file to a slow client takes what it takes);
+ * a client that stops reading for --write-timeout is cut off. */
+typedef struct weft_static_opts {
+    const char *index;  /* a directory's file ("index.html"); NULL: a directory is 404 */
+    int max_age_s;      /* Cache-Control: public, max-age=N; 0: no-cache (revalidate) */
+} weft_static_opts;
+/* prefix "/" serves the whole path space. 0, WEFT_EINVAL (no such
+ * directory: said in the log) or WEFT_ENOMEM. Before weft_app_run. */
+int weft_static(weft_app *app, const char *prefix, const char *root, const weft_static_opts *opts);
 
 /* Adds a route. pattern is "METHOD /path/{param}/..."; a last segment
  * "{name*}" matches the rest of the path. Returns 0 or WEFT_EINVAL. */
@@ -227,6 +252,15 @@ int weft_reply_error(weft_ctx *c, int status, const char *detail);
 int weft_stream_begin(weft_ctx *c, int status, const char *content_type);
 int weft_stream_write(weft_ctx *c, const void *data, size_t len);
 int weft_stream_end(weft_ctx *c);
+/* A streamed answer whose length is known (Content-Length, no chunks):
+ * exactly `length` bytes follow in weft_stream_write calls. */
+int weft_stream_begin_sized(weft_ctx *c, int status, const char *content_type, uint64_t length);
+/* Back-pressure for a loop handler (WEFT_ASYNC: weft_await it): completes
+ * once less than 256 KiB of the answer is waiting for the client, at once
+ * if that is so now. A handler writing more than it has memory for awaits
+ * it between writes. Fails with the request's reason if the client
+ * leaves. NULL (WEFT_ENOMEM) or a task in the request's scope. */
+weft_task *weft_stream_drained(weft_ctx *c);
 /* Server-sent events (EventSource), from an async or callback handler:
  * weft_sse_begin answers 200 text/event-stream (no-cache) and keeps it
  * open, sending a ":" comment whenever nothing went out for heartbeat_ms

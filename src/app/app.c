@@ -109,6 +109,18 @@ int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_han
     return weft__route_add(app, NULL, pattern, fn, kind, opts);
 }
 
+int weft__app_own(weft_app *app, void *arg, void (*fn)(void *))
+{
+    weft_end_fn *o = malloc(sizeof *o);
+    if (!o) {
+        fn(arg);
+        return WEFT_ENOMEM;
+    }
+    *o = (weft_end_fn){app->owned, fn, arg};
+    app->owned = o;
+    return 0;
+}
+
 int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind)
 {
     return weft__route(app, pattern, fn, kind, NULL);
@@ -387,6 +399,12 @@ static void app_free(weft_app *app)
         app->routes = next;
     }
     weft__mw_free(app);
+    while (app->owned) {
+        weft_end_fn *o = app->owned;
+        app->owned = o->next;
+        o->fn(o->arg);
+        free(o);
+    }
     for (int i = 0; i < app->nloops; i++) {
         weft__loop_stats_unregister(&app->loops[i]);
         free(app->loops[i].stats.routes);

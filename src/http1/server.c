@@ -244,11 +244,12 @@ static int h1_begin(weft_ctx *c, const weft_response *r)
     int keep = c->req.keep_alive && !c->close_after;
     if (!keep)
         c->close_after = 1;
-    conn->streaming = r->content_length < 0;
-    conn->stream_chunked = conn->streaming && c->req.minor == 1;
-    size_t body = r->content_length > 0 && !c->is_head ? (size_t)r->content_length : 0;
+    conn->streaming = r->content_length < 0 || r->in_parts;
+    conn->stream_chunked = r->content_length < 0 && c->req.minor == 1;
+    /* Room for a whole body that comes with the head; parts come later. */
+    size_t body = r->content_length > 0 && !c->is_head && !r->in_parts ? (size_t)r->content_length : 0;
     int rc = weft__h1_write_head(&conn->obuf, r, c->req.minor, keep, conn->stream_chunked, body);
-    if (r->content_length < 0)
+    if (conn->streaming)
         weft__conn_flush(conn); /* a stream's head leaves now */
     return rc;
 }
@@ -342,6 +343,20 @@ static void h1_park(weft_ctx *x)
     c->head_len = c->body_len = 0;
 }
 
+static size_t h1_unsent(weft_ctx *x)
+{
+    weft_conn *c = conn_of(x);
+    return c->obuf.len + (c->writing ? c->wbuf.len : 0);
+}
+
+static int h1_socket_dup(weft_ctx *x)
+{
+    weft_conn *c = conn_of(x);
+    if (c->tr != &c->tcp.t || c->writing || c->obuf.len || c->state != CONN_HANDLING)
+        return -1; /* TLS, or bytes of ours still ahead of the file's */
+    return weft__tcp_dup_fd(&c->tcp);
+}
+
 static void h1_ref(weft_ctx *c)
 {
     weft__conn_ref(conn_of(c));
@@ -362,6 +377,8 @@ const weft_codec weft__h1_codec = {
     .park = h1_park,
     .ref = h1_ref,
     .unref = h1_unref,
+    .unsent = h1_unsent,
+    .socket_dup = h1_socket_dup,
 };
 
 /* ---- the connection's protocol ---------------------------------------------------- */
@@ -410,6 +427,8 @@ static void h1_eof(weft_conn *c)
 
 static void h1_writable(weft_conn *c)
 {
+    if (c->ctx.drain_wait)
+        weft__ctx_out_progress(&c->ctx);
     if (c->out_paused && !c->writing && c->state == CONN_HEAD) {
         c->out_paused = 0;
         weft__conn_read_resume(c);

@@ -280,6 +280,8 @@ static ssize_t read_data(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     if (n)
         memcpy(buf, st->out.data + st->out_off, n);
     st->out_off += n;
+    if (st->ctx.drain_wait)
+        weft__ctx_out_progress(&st->ctx);
     if (st->out_off == st->out.len) {
         st->out.len = st->out_off = 0;
         if (st->eof) {
@@ -392,6 +394,19 @@ static void h2_unref(weft_ctx *c)
     stream_unref(of_ctx(c));
 }
 
+static size_t h2_unsent(weft_ctx *c)
+{
+    weft_h2_stream *st = of_ctx(c);
+    return st->h2 ? st->out.len - st->out_off : 0;
+}
+
+/* Frames carry the body: nothing goes on the socket directly. */
+static int h2_socket_dup(weft_ctx *c)
+{
+    (void)c;
+    return -1;
+}
+
 static const weft_codec h2_codec = {
     .proto = h2_proto_name,
     .peer = h2_peer,
@@ -402,6 +417,8 @@ static const weft_codec h2_codec = {
     .park = h2_park,
     .ref = h2_ref,
     .unref = h2_unref,
+    .unsent = h2_unsent,
+    .socket_dup = h2_socket_dup,
 };
 
 void weft__h2_stream_callbacks(nghttp2_session_callbacks *cb)

@@ -6,6 +6,7 @@
  * pending. Loop thread only; never blocks. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,14 @@ static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
          * socket's pending error, so libuv would read none - keep it. */
         t->early_err = uv_translate_sys_error(errno);
     return 0;
+}
+
+int weft__tcp_dup_fd(weft_tcp *t)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&t->h, &fd))
+        return -1;
+    return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 static ssize_t tcp_try_write(weft_transport *tr, const char *p, size_t n)

@@ -140,6 +140,12 @@ void weft__tcp_init(weft_loop *loop, weft_tcp *tcp, const weft_transport_events 
  * close it). While connecting, try_write sends what the kernel already
  * takes: on loopback the handshake is done inside connect(). */
 int weft__tcp_connect(weft_tcp *tcp, const struct sockaddr *addr);
+/* A new descriptor for tcp's socket (dup), or -1: for work done on the
+ * socket outside the loop (sendfile on a pool thread) and for watching it
+ * apart from the transport. The caller closes it; the socket stays open
+ * for as long as the copy does, so its number cannot be reused under a
+ * thread still writing to it. */
+int weft__tcp_dup_fd(weft_tcp *tcp);
 
 /* Fills out with ip:port (IPv4 or IPv6 literal); 0 or WEFT_EINVAL. */
 int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out);

@@ -50,6 +50,7 @@ static void ctx_begin(weft_ctx *c)
     c->bag = NULL;
     c->on_end = NULL;
     c->body_json = NULL;
+    c->drain_wait = NULL;
     c->match.route = NULL;
     c->chain = &weft__no_chain;
     c->mw_ran = 0;
@@ -158,6 +159,7 @@ void weft__request_end(weft_ctx *c)
     for (weft_end_fn *e = c->on_end; e; e = e->next) /* last registered first */
         e->fn(e->arg);
     c->on_end = NULL;
+    c->drain_wait = NULL; /* (the scope's: canceled with it) */
     weft__scope_end(&c->scope);
     c->client_addr = c->request_id = NULL; /* (in the arena; the log has named them) */
     c->resp_headers = NULL;
@@ -374,6 +376,11 @@ int weft_bag_set(weft_ctx *c, const char *key, void *value)
     *it = (weft_bag_item){c->bag, key, value};
     c->bag = it;
     return 0;
+}
+
+void *weft_route_arg(const weft_ctx *c)
+{
+    return c->match.route ? c->match.route->opts.arg : NULL;
 }
 
 void *weft_bag_get(const weft_ctx *c, const char *key)

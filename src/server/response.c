@@ -74,7 +74,7 @@ int weft__send_simple(weft_ctx *c, int status, const char *detail)
     char body[512];
     const char *type;
     size_t len = weft__error_body(c, status, detail, NULL, body, sizeof body, &type);
-    weft_response r = {status, type, NULL, 0, (int64_t)len};
+    weft_response r = {status, type, NULL, 0, (int64_t)len, 0};
     c->status = status;
     c->bytes_out = c->is_head ? 0 : len;
     weft__count_answer(c, status);
@@ -148,7 +148,7 @@ int weft_reply(weft_ctx *c, int status, const char *content_type, const void *bo
         status = 500;
     if (!has_body_status(status))
         len = 0;
-    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, (int64_t)len};
+    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, (int64_t)len, 0};
     int rc = send_begin(c, &r);
     if (rc == 0 && !c->is_head && len)
         rc = send_write(c, body, len);
@@ -192,7 +192,7 @@ int weft_reply_error(weft_ctx *c, int status, const char *detail)
 
 /* ---- streamed answers ----------------------------------------------------------- */
 
-int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
+static int stream_begin(weft_ctx *c, int status, const char *content_type, int64_t length)
 {
     if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
@@ -202,12 +202,59 @@ int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
         status = o.status;
         content_type = o.content_type;
     }
-    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, -1};
+    weft_response r = {status,         content_type, c->resp_headers, c->nresp_headers,
+                       length,         length >= 0};
     int rc = send_begin(c, &r);
     c->resp = RESP_STREAMING;
     if (rc)
         c->close_after = 1;
     return rc;
+}
+
+int weft_stream_begin(weft_ctx *c, int status, const char *content_type)
+{
+    return stream_begin(c, status, content_type, -1);
+}
+
+int weft_stream_begin_sized(weft_ctx *c, int status, const char *content_type, uint64_t length)
+{
+    if (length > INT64_MAX)
+        return WEFT_EINVAL;
+    return stream_begin(c, status, content_type, (int64_t)length);
+}
+
+/* Below this much unsent, a writer waiting in weft_stream_drained goes on:
+ * half of what a connection may hold before it stops reading. */
+#define DRAINED_BELOW (WEFT_OUT_HIGH_WATER / 2)
+
+void weft__ctx_out_progress(weft_ctx *c)
+{
+    weft_task *t = c->drain_wait;
+    if (t && c->codec->unsent(c) < c->drain_below) {
+        c->drain_wait = NULL;
+        weft_task_resolve(t, NULL, NULL);
+    }
+}
+
+weft_task *weft__stream_drained_below(weft_ctx *c, size_t below)
+{
+    weft_task *t = weft_task_new(&c->scope);
+    if (!t)
+        return NULL;
+    if (c->on_worker || c->gone || c->codec->unsent(c) < below) {
+        weft_task_resolve(t, NULL, NULL); /* a worker's answer is kept whole anyway */
+        return t;
+    }
+    if (c->drain_wait) /* one waiter at a time: the older one goes on */
+        weft_task_resolve(c->drain_wait, NULL, NULL);
+    c->drain_wait = t;
+    c->drain_below = below;
+    return t;
+}
+
+weft_task *weft_stream_drained(weft_ctx *c)
+{
+    return weft__stream_drained_below(c, DRAINED_BELOW);
 }
 
 int weft_stream_write(weft_ctx *c, const void *data, size_t len)

@@ -101,6 +101,8 @@ typedef struct weft_response {
     const weft_header *headers; /* the handler's own (weft_add_header) */
     size_t nheaders;
     int64_t content_length;     /* -1: streamed, the length is not known */
+    uint8_t in_parts;           /* a known length whose body comes in parts over time
+                                   (weft_stream_begin_sized): each part leaves as written */
 } weft_response;
 
 /* The protocol side of one request: what the request path needs of the
@@ -124,6 +126,15 @@ typedef struct weft_codec {
     void (*done)(weft_ctx *c);
     /* The handler is parked waiting: give back what memory can go. */
     void (*park)(weft_ctx *c);
+    /* Bytes of this request's answer written but not yet taken by the
+     * socket (HTTP/1.1) or by the session (HTTP/2, within its flow
+     * control windows): what weft_stream_drained waits on. The codec
+     * calls weft__ctx_out_progress as it goes down. */
+    size_t (*unsent)(weft_ctx *c);
+    /* A copy of the plain socket this request's answer goes to, when body
+     * bytes may be put on it directly (sendfile): HTTP/1.1 without TLS,
+     * nothing unsent. -1 otherwise. The caller closes it. */
+    int (*socket_dup)(weft_ctx *c);
     /* Keep the request's container (connection, stream) alive while a
      * handler context holds it. */
     void (*ref)(weft_ctx *c);
@@ -188,6 +199,8 @@ struct weft_ctx {
     weft_bag_item *bag;
     weft_end_fn *on_end;
     void *body_json;            /* weft_body_json's tree, once parsed (src/server/json_io.c) */
+    weft_task *drain_wait;      /* weft_stream_drained's, until the output is low */
+    size_t drain_below;         /* ... below this many unsent bytes */
 };
 
 /* Socket connection states. */
@@ -341,6 +354,7 @@ struct weft_app {
     weft__chain chain;     /* ... resolved: what routes outside any group get */
     weft_group *groups;
     int running;           /* weft_app_run has begun: no more routes or steps */
+    weft_end_fn *owned;    /* weft__app_own: freed with the app, newest first */
     int argc;
     char **argv;      /* unclaimed arguments; claimed ones become NULL */
     const char *prog;
@@ -420,6 +434,15 @@ int weft__send_simple(weft_ctx *c, int status, const char *detail);
  * its length returned, *content_type set. request_id may be NULL. */
 size_t weft__error_body(const weft_ctx *c, int status, const char *detail, const char *request_id,
                         char *out, size_t cap, const char **content_type);
+/* The codec sent some of the answer: a weft_stream_drained waiting may
+ * complete. Loop thread. */
+void weft__ctx_out_progress(weft_ctx *c);
+/* weft_stream_drained with a mark of one's own (1: all sent). */
+weft_task *weft__stream_drained_below(weft_ctx *c, size_t below);
+/* file_send.c: from a fiber, after weft_stream_begin_sized: len bytes of
+ * fd from off, then the stream's end. 0, or why it stopped (the
+ * connection then closes after what was sent). fd stays the caller's. */
+int weft__send_file(weft_ctx *c, int fd, uint64_t off, uint64_t len);
 /* Frees what the context owns (its container is going away). */
 void weft__ctx_free(weft_ctx *c);
 /* Counts an answer of `status` as it leaves (the loop's counters). */
@@ -427,6 +450,9 @@ void weft__count_answer(weft_ctx *c, int status);
 /* Registers sl's counters with the snapshot (and takes them off). */
 void weft__loop_stats_register(weft_sloop *sl);
 void weft__loop_stats_unregister(weft_sloop *sl);
+
+/* src/app/app.c: fn(arg) when the app is freed (what a route's arg owns). */
+int weft__app_own(weft_app *app, void *arg, void (*fn)(void *));
 
 /* ---- middleware (middleware.c) ---------------------------------------------- */
 

@@ -223,7 +223,8 @@ static void http1_only_backend_is_a_502(void **state)
     /* and a refused connection is a 502 too */
     assert_int_equal(wt_stop(&plain, 15, 10000), 0);
     assert_int_equal(wt_get_via(front.port, "/fetch", plain.port, "/plaintext", NULL, &r), 502);
-    assert_non_null(strstr(r.body, "refused"));
+    assert_non_null(strstr(r.body, "a backend call failed (request "));
+    assert_true(wt_wait_log(&front, "connection refused", 3000)); /* the why: in the log */
     wt_response_free(&r);
 }
 

@@ -149,7 +149,7 @@ static void one_response_both_codecs(void **state)
     (void)state;
     const weft_header extra[] = {F("Cache-Control", "no-store"), F("X-Request-Id", "r-17"),
                                  F("Connection", "close")};
-    weft_response r = {201, "application/json", extra, 3, 42};
+    weft_response r = {201, "application/json", extra, 3, 42, 0};
 
     weft_buf text = {0};
     assert_int_equal(weft__h1_write_head(&text, &r, 1, 1, 0, 0), 0);
@@ -191,7 +191,7 @@ static void one_response_both_codecs(void **state)
     assert_int_equal(n - 1, expected);
 
     /* a streamed answer: chunked in HTTP/1.1, no length in either */
-    weft_response s = {200, "text/plain", NULL, 0, -1};
+    weft_response s = {200, "text/plain", NULL, 0, -1, 0};
     text.len = 0;
     assert_int_equal(weft__h1_write_head(&text, &s, 1, 1, 1, 0), 0);
     assert_true(contains(&text, "Transfer-Encoding: chunked\r\n"));
@@ -199,7 +199,7 @@ static void one_response_both_codecs(void **state)
     for (size_t i = 0; i < n; i++)
         assert_false(nv[i].namelen == 14 && memcmp(nv[i].name, "content-length", 14) == 0);
     /* 204 has no body: no length in either */
-    weft_response empty = {204, NULL, NULL, 0, 0};
+    weft_response empty = {204, NULL, NULL, 0, 0, 0};
     text.len = 0;
     assert_int_equal(weft__h1_write_head(&text, &empty, 1, 0, 0, 0), 0);
     assert_false(contains(&text, "Content-Length"));
