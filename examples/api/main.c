@@ -6,6 +6,7 @@
  *   GET  /items?n=N         a list of N items (JSON; gzipped past 1 KiB)
  *   GET  /items/{id}        one item
  *   POST /items             {"name": "..."} -> 201 with the item
+ *   POST /upload            any size, read as it arrives -> {"bytes", "crc32"}
  *   GET  /slow-async?ms=N   waits N ms in a fiber; 200 ms deadline, own page
  *   GET  /slow-sync?ms=N    sleeps N ms on a worker; 200 ms deadline, own page
  *   /admin group:           Bearer --admin-token
@@ -20,10 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "weft.h"
 
 static const char *admin_token = "s3cret";
 static const char *cors_origin = "*";
+static long max_upload_mb = 4096;
 
 static void items(weft_ctx *c)
 {
@@ -63,6 +67,28 @@ static void create_item(weft_ctx *c)
     }
     weft_add_header(c, "Location", "/items/42");
     weft_reply_json_new(c, 201, json_pack("{s:i, s:s}", "id", 42, "name", name));
+}
+
+/* An upload of any size: read as it arrives, in a window of memory. */
+static void upload(weft_ctx *c)
+{
+    uint64_t bytes = 0;
+    uLong crc = crc32(0, NULL, 0);
+    weft_str piece;
+    int r;
+    while ((r = weft_body_read(c, &piece)) == 1) {
+        bytes += piece.len;
+        crc = crc32(crc, (const Bytef *)piece.base, (uInt)piece.len);
+    }
+    if (r < 0) {
+        int status = r == WEFT_ETOOBIG ? 413 : r == WEFT_ETIMEDOUT ? 408 : 400;
+        if (r == WEFT_ETOOBIG || r == WEFT_ETIMEDOUT || r == WEFT_EBADMSG)
+            weft_reply_error(c, status, weft_strerror(r));
+        return; /* else the client left: nobody to answer */
+    }
+    char hex[16];
+    snprintf(hex, sizeof hex, "%08lx", crc);
+    weft_reply_json_new(c, 200, json_pack("{s:I, s:s}", "bytes", (json_int_t)bytes, "crc32", hex));
 }
 
 static void slow_async(weft_ctx *c)
@@ -138,6 +164,7 @@ int main(int argc, char **argv)
     weft_app_opt_str(app, "ann-password", &ann_password, "the password of ann at /account (open sesame)");
     weft_app_opt_str(app, "cors-origin", &cors_origin,
                      "origins allowed cross-origin: * or a comma-separated list (*)");
+    weft_app_opt_int(app, "max-upload-mb", &max_upload_mb, "POST /upload: most MiB taken (4096)");
     weft_use(app, weft_mw_request_id());
     weft_use(app, weft_mw_timing());
     weft_use(app, weft_mw_cors(&(weft_cors_opts){.origins = cors_origin,
@@ -147,6 +174,8 @@ int main(int argc, char **argv)
     weft_route(app, "GET /items", items, WEFT_CALLBACK);
     weft_route(app, "GET /items/{id}", item, WEFT_CALLBACK);
     weft_route(app, "POST /items", create_item, WEFT_CALLBACK);
+    weft_route_opt(app, "POST /upload", upload, WEFT_ASYNC, .stream_body = 1,
+                   .max_body = (uint64_t)max_upload_mb << 20, .timeout_ms = WEFT_NO_TIMEOUT);
     weft_route_opt(app, "GET /slow-async", slow_async, WEFT_ASYNC, .timeout_ms = 200,
                    .on_timeout = too_slow);
     weft_route_opt(app, "GET /slow-sync", slow_sync, WEFT_SYNC, .timeout_ms = 200,

@@ -137,6 +137,12 @@ typedef struct weft_route_opts {
     size_t stack_size;
     /* Whatever the handler needs of its own (weft_route_arg). */
     void *arg;
+    /* The handler reads the body as it arrives (weft_body_read) instead
+     * of getting it whole: an upload of any size in bounded memory, the
+     * client held back while the handler is busy. --max-body does not
+     * apply; max_body does (0: no limit). */
+    int stream_body;
+    uint64_t max_body;
 } weft_route_opts;
 
 /* The route's opts.arg, for the handler it runs. */
@@ -201,6 +207,14 @@ weft_str weft_req_path(const weft_ctx *c); /* percent-encoded, as sent */
 weft_str weft_req_target(const weft_ctx *c);
 weft_str weft_req_header(const weft_ctx *c, const char *name);
 weft_str weft_req_body(const weft_ctx *c);
+/* The next piece of the body, as it arrives (WEFT_ASYNC: it awaits; on a
+ * route with .stream_body, else the whole body as one piece): 1 with
+ * *piece (valid until the next call), 0 at the end, or WEFT_ETOOBIG (past
+ * the route's max_body: answer 413), WEFT_EBADMSG (malformed chunks: 400),
+ * WEFT_ETIMEDOUT (nothing for --body-timeout: 408), or the request's
+ * reason (the client left). Answering before the body is read to its end
+ * closes the connection after the answer. */
+int weft_body_read(weft_ctx *c, weft_str *piece);
 int weft_req_http_minor(const weft_ctx *c);
 /* Route parameter {name}, percent-decoded, NUL-terminated; NULL if none. */
 const char *weft_param(weft_ctx *c, const char *name);

@@ -24,8 +24,12 @@ static weft_conn *conn_of(const weft_ctx *c)
 static int parse_head(weft_conn *c)
 {
     const weft_config *cfg = &c->sl->app->cfg;
+    /* A body's limit depends on its route (a streamed one has its own):
+     * step_head holds a declared length to it. */
+    weft_http_limits lim = cfg->limits;
+    lim.max_body = UINT64_MAX;
     return weft_http_parse_request(c->rbuf + c->rstart, c->rend - c->rstart, &c->ctx.req,
-                                   c->sl->hdr_scratch, cfg->limits.max_headers, &cfg->limits);
+                                   c->sl->hdr_scratch, cfg->limits.max_headers, &lim);
 }
 
 /* Reads the body of the current request. 1 complete, 0 need more, or a
@@ -101,6 +105,103 @@ static int may_h2(weft_conn *c)
     return c->sl->app->cfg.h2c;
 }
 
+/* ---- streamed bodies (weft_body_read) ------------------------------------------ */
+
+/* Room for this much of a streamed body after the head: while the handler
+ * has not taken it, reading stops and the client waits. */
+#define BODY_WINDOW (256u * 1024u)
+
+/* The route reads the body as it comes: the request goes to its handler
+ * now, with a window of room after the head. */
+static int begin_streamed_body(weft_conn *c, uint64_t max_body)
+{
+    weft_http_req *req = &c->ctx.req;
+    if (max_body && req->has_content_length && (uint64_t)req->content_length > max_body) {
+        weft__h1_reject(c, 413, "request body too large");
+        return 0;
+    }
+    if (weft__conn_rbuf_room(c, c->head_len + BODY_WINDOW)) {
+        weft__h1_reject(c, 503, "out of memory");
+        return 0;
+    }
+    parse_head(c); /* the buffer may have moved under the head's slices */
+    memset(&c->chunk, 0, sizeof c->chunk);
+    c->body_pending = 1;
+    c->body_err = 0;
+    c->piece = 0;
+    c->body_left = req->chunked ? 0 : (uint64_t)req->content_length;
+    c->body_seen = 0;
+    c->body_max = max_body;
+    c->since = weft_loop_now(&c->sl->loop);
+    send_continue(c);
+    c->ctx.body_streamed = 1;
+    dispatch(c);
+    return 1; /* answered already (a pipelined request may follow), or the handler's */
+}
+
+/* Gives the handler's last piece back: what follows moves up behind the
+ * head, and a read stopped for want of room goes on. */
+static void take_back_piece(weft_conn *c)
+{
+    if (!c->piece)
+        return;
+    char *b = c->rbuf + c->rstart + c->head_len;
+    memmove(b, b + c->piece, (size_t)(c->rbuf + c->rend - (b + c->piece)));
+    c->rend -= c->piece;
+    c->piece = 0;
+    weft__conn_read_resume(c);
+}
+
+static int h1_body_read(weft_ctx *x, weft_str *piece)
+{
+    weft_conn *c = conn_of(x);
+    take_back_piece(c);
+    if (c->body_err)
+        return c->body_err;
+    if (!c->body_pending)
+        return 0;
+    char *b = c->rbuf + c->rstart + c->head_len;
+    size_t have = (size_t)(c->rbuf + c->rend - b), n = 0;
+    int done = 0;
+    if (!x->req.chunked) {
+        n = have < c->body_left ? have : (size_t)c->body_left;
+        c->body_left -= n;
+        done = c->body_left == 0;
+    } else if (have) {
+        size_t used, made;
+        const weft_config *cfg = &c->sl->app->cfg;
+        int r = weft_chunked_decode(&c->chunk, b, b, have, &used, &made, UINT64_MAX,
+                                    cfg->limits.max_header_bytes);
+        if (r < 0) {
+            c->body_pending = 0;
+            return c->body_err = r == WEFT_EFIELDS ? WEFT_ETOOBIG : WEFT_EBADMSG;
+        }
+        memmove(b + made, b + used, have - used); /* the chunk framing goes */
+        c->rend -= used - made;
+        n = made;
+        done = r == 1;
+    }
+    c->body_seen += n;
+    if (c->body_max && c->body_seen > c->body_max) {
+        c->body_pending = 0;
+        return c->body_err = WEFT_ETOOBIG;
+    }
+    if (done)
+        c->body_pending = 0;
+    if (n) {
+        c->piece = n;
+        *piece = weft_str_make(b, n);
+        return 1;
+    }
+    if (done)
+        return 0;
+    if (c->peer_eof) {
+        c->body_pending = 0;
+        return c->body_err = WEFT_ECONNRESET; /* it ended inside the body */
+    }
+    return WEFT_EAGAIN;
+}
+
 /* Returns 1 to go on with the next step, 0 to wait for input or events. */
 static int step_head(weft_conn *c)
 {
@@ -154,6 +255,14 @@ static int step_head(weft_conn *c)
     }
     c->head_len = (size_t)r;
     c->body_len = 0;
+    uint64_t max_body;
+    if ((c->ctx.req.chunked || c->ctx.req.content_length > 0) &&
+        weft__route_streams_body(&c->ctx, &max_body))
+        return begin_streamed_body(c, max_body);
+    if (c->ctx.req.has_content_length && (uint64_t)c->ctx.req.content_length > cfg->limits.max_body) {
+        weft__h1_reject(c, 413, "request body too large");
+        return 0;
+    }
     if (c->ctx.req.chunked || c->ctx.req.content_length > 0) {
         memset(&c->chunk, 0, sizeof c->chunk);
         c->state = CONN_BODY;
@@ -241,6 +350,8 @@ static int h1_begin(weft_ctx *c, const weft_response *r)
     if (atomic_load_explicit(&c->sl->draining, memory_order_relaxed) ||
         atomic_load_explicit(&c->app->shutting_down, memory_order_relaxed))
         c->close_after = 1;
+    if (conn->body_pending || conn->body_err)
+        c->close_after = 1; /* the rest of the body would be read as the next request */
     int keep = c->req.keep_alive && !c->close_after;
     if (!keep)
         c->close_after = 1;
@@ -290,6 +401,10 @@ static void h1_done(weft_ctx *x)
     int keep = x->req.keep_alive && !x->close_after;
     if (c->state == CONN_CLOSED)
         return;
+    take_back_piece(c); /* a streamed body's bytes are gone; the next request follows the head */
+    x->body_streamed = 0;
+    c->body_pending = 0;
+    c->body_err = 0;
     c->rstart += c->head_len + c->body_len;
     c->head_len = c->body_len = 0;
     weft__conn_flush(c);
@@ -326,8 +441,8 @@ static void h1_park(weft_ctx *x)
     if (!c->writing && c->wbuf.len == 0)
         weft_buf_free(&c->wbuf);
     size_t len = c->head_len + c->body_len;
-    if (!c->rbuf || c->rend != c->rstart + len || c->state != CONN_HANDLING)
-        return;
+    if (!c->rbuf || c->rend != c->rstart + len || c->state != CONN_HANDLING || x->body_streamed)
+        return; /* (a streamed body still arrives behind the head) */
     char *copy = weft_arena_alloc(&x->scope.arena, len);
     if (!copy)
         return;
@@ -379,6 +494,7 @@ const weft_codec weft__h1_codec = {
     .unref = h1_unref,
     .unsent = h1_unsent,
     .socket_dup = h1_socket_dup,
+    .body_read = h1_body_read,
 };
 
 /* ---- the connection's protocol ---------------------------------------------------- */
@@ -393,7 +509,9 @@ static int h1_room(weft_conn *c)
 {
     if (c->state == CONN_HANDLING)
         /* Only the free tail: the request points into the buffer - unless
-         * it moved out (a parked request), then a fresh one is fine. */
+         * it moved out (a parked request), then a fresh one is fine. A
+         * streamed body fills the tail; when it is full, reading stops
+         * until the handler takes a piece. */
         return c->rbuf ? 0 : weft__conn_rbuf_room(c, 0);
     size_t need = 0;
     if (c->state == CONN_BODY && c->ctx.req.has_content_length)
@@ -404,8 +522,12 @@ static int h1_room(weft_conn *c)
 static void h1_read(weft_conn *c, size_t n)
 {
     c->rend += n;
-    if (c->state == CONN_BODY)
+    if (c->state == CONN_BODY || c->body_pending)
         c->since = weft_loop_now(&c->sl->loop);
+    if (c->body_pending) {
+        weft__ctx_body_progress(&c->ctx);
+        return;
+    }
     if (c->state == CONN_HEAD || c->state == CONN_BODY)
         weft__h1_process(c);
 }
@@ -421,6 +543,8 @@ static void h1_read(weft_conn *c, size_t n)
  * (h1_closed). */
 static void h1_eof(weft_conn *c)
 {
+    if (c->body_pending)
+        weft__ctx_body_progress(&c->ctx); /* the reader learns the body ended short */
     if (c->state == CONN_HEAD || c->state == CONN_BODY)
         weft__h1_process(c);
 }
@@ -468,6 +592,12 @@ static void h1_sweep(weft_conn *c, uint64_t now)
     } else if (c->state == CONN_BODY && now - c->since >= (uint64_t)cfg->body_timeout_ms) {
         weft__conn_timed_out(c, "request body stalled");
         weft__h1_reject(c, 408, "request body not received in time");
+    } else if (c->body_pending && c->ctx.body_wait &&
+               now - c->since >= (uint64_t)cfg->body_timeout_ms) {
+        weft__conn_timed_out(c, "streamed request body stalled");
+        c->body_pending = 0;
+        c->body_err = WEFT_ETIMEDOUT;
+        weft__ctx_body_progress(&c->ctx);
     }
 }
 

@@ -30,6 +30,11 @@ int weft__h2_session_new(nghttp2_session **ng, int server, const nghttp2_session
     if (r)
         return r;
     nghttp2_option_set_no_closed_streams(opt, 1);
+    /* A server hands DATA back to the window itself (nghttp2_session_consume):
+     * at once for buffered bodies, as the handler takes them for streamed
+     * ones - which is what holds an uploading client back. */
+    if (server)
+        nghttp2_option_set_no_auto_window_update(opt, 1);
     r = server ? nghttp2_session_server_new2(ng, cb, ud, opt)
                : nghttp2_session_client_new2(ng, cb, ud, opt);
     nghttp2_option_del(opt);

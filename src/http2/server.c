@@ -88,6 +88,12 @@ static void stream_unlink(weft_h2_stream *st)
  * flight without its whole answer lost its client. */
 void weft__h2_stream_closed(weft_h2_stream *st, const char *how)
 {
+    /* DATA a streamed body had not handed out still counts against the
+     * connection's window: give it back. */
+    if (st->streamed && st->body.len && st->h2 && !st->h2->dead)
+        nghttp2_session_consume_connection(st->h2->ng, st->body.len);
+    st->body.len = 0;
+    st->piece = 0;
     st->refs++; /* through the request's end */
     stream_unlink(st);
     if (st->begun && !st->ended) {
@@ -121,25 +127,16 @@ static weft_h2_stream *stream_new(weft_h2 *h2, int32_t id)
     return st;
 }
 
-/* The request is whole: its fields become the request object, and it
- * takes the one request path. */
-static void request_complete(weft_h2_stream *st)
+/* The fields become the request object; 0, or it was rejected. */
+static int fill_request(weft_h2_stream *st)
 {
     weft_ctx *c = &st->ctx;
     weft_sloop *sl = c->sl;
-    st->begun = 1;
-    st->refs++; /* dropped when the request is over (h2_done) */
-    if (st->too_big || st->head_too_big) {
-        weft__request_reject(c, st->too_big ? 413 : 431,
-                             st->too_big ? "request body too large"
-                                         : "request header fields too large");
-        return;
-    }
     const weft_config *cfg = &sl->app->cfg;
     weft_header *fields = malloc((st->nat ? st->nat : 1) * sizeof *fields);
     if (!fields) {
         weft__request_reject(c, 503, "out of memory");
-        return;
+        return -1;
     }
     for (size_t i = 0; i < st->nat; i++)
         fields[i] = (weft_header){weft_str_make(st->fields.data + st->at[i].name, st->at[i].name_len),
@@ -151,10 +148,94 @@ static void request_complete(weft_h2_stream *st)
     free(fields);
     if (r < 0) {
         weft__request_reject(c, weft_http_status_of(r), why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The request is whole: it takes the one request path. */
+static void request_complete(weft_h2_stream *st)
+{
+    weft_ctx *c = &st->ctx;
+    if (st->begun) { /* a streamed body has ended */
+        st->body_done = 1;
+        weft__ctx_body_progress(c);
         return;
     }
+    st->begun = 1;
+    st->refs++; /* dropped when the request is over (h2_done) */
+    if (st->too_big || st->head_too_big) {
+        weft__request_reject(c, st->too_big ? 413 : 431,
+                             st->too_big ? "request body too large"
+                                         : "request header fields too large");
+        return;
+    }
+    if (fill_request(st))
+        return;
     c->body = st->body.len ? weft_str_make(st->body.data, st->body.len) : WEFT_STR_NULL;
     weft__request_begin(c);
+}
+
+/* A head with a body to follow: a route that reads its body as it comes
+ * gets the request now. Room for a whole window of DATA is made at once,
+ * so a piece handed out never moves. */
+#define STREAM_BODY_ROOM (128u * 1024u)
+
+static void request_head(weft_h2_stream *st)
+{
+    weft_ctx *c = &st->ctx;
+    uint64_t max;
+    if (st->too_big || st->head_too_big || st->begun)
+        return;
+    /* What the route is: from the fields, without rejecting anything yet
+     * (the whole request is checked again at its end if it is not
+     * streamed). */
+    weft_header *fields = malloc((st->nat ? st->nat : 1) * sizeof *fields);
+    if (!fields)
+        return;
+    for (size_t i = 0; i < st->nat; i++)
+        fields[i] = (weft_header){weft_str_make(st->fields.data + st->at[i].name, st->at[i].name_len),
+                                  weft_str_make(st->fields.data + st->at[i].value, st->at[i].value_len)};
+    const weft_config *cfg = &c->sl->app->cfg;
+    const char *why;
+    int r = weft__h2_request_fill(&c->req, fields, st->nat, 0, st->clen, c->sl->hdr_scratch,
+                                  cfg->limits.max_headers + WEFT_H2_ADDED_FIELDS, &cfg->limits, &why);
+    free(fields);
+    if (r < 0 || !weft__route_streams_body(c, &max))
+        return;
+    if (weft_buf_reserve(&st->body, STREAM_BODY_ROOM))
+        return; /* then buffered, as any other */
+    st->begun = 1;
+    st->refs++;
+    st->streamed = 1;
+    st->body_max = max;
+    c->body = WEFT_STR_NULL;
+    c->body_streamed = 1;
+    weft__request_begin(c);
+}
+
+static int h2_body_read(weft_ctx *c, weft_str *piece)
+{
+    weft_h2_stream *st = of_ctx(c);
+    if (st->piece) { /* taken: its bytes open the window again */
+        if (st->h2 && !st->h2->dead) {
+            nghttp2_session_consume(st->h2->ng, st->id, st->piece);
+            weft__h2_schedule(st->h2);
+        }
+        memmove(st->body.data, st->body.data + st->piece, st->body.len - st->piece);
+        st->body.len -= st->piece;
+        st->piece = 0;
+    }
+    if (st->body_err)
+        return st->body_err;
+    if (st->body.len) {
+        st->piece = st->body.len;
+        *piece = weft_str_make(st->body.data, st->body.len);
+        return 1;
+    }
+    if (st->body_done)
+        return 0;
+    return st->h2 ? WEFT_EAGAIN : WEFT_ECONNRESET;
 }
 
 /* ---- nghttp2 callbacks ------------------------------------------------------- */
@@ -228,6 +309,24 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     (void)flags;
     (void)ud;
     weft_h2_stream *st = stream_of(ng, id);
+    if (st && st->streamed) {
+        st->body_seen += len;
+        /* Past the route's limit the handler hears so (and answers 413);
+         * the rest is taken and dropped, so the answer is not cut off by a
+         * reset. */
+        if (st->body_max && st->body_seen > st->body_max && !st->body_err)
+            st->body_err = WEFT_ETOOBIG;
+        if (st->body_err || st->body.len + len > st->body.cap) {
+            nghttp2_session_consume(ng, id, len);
+            st->body_err = st->body_err ? st->body_err : WEFT_EBADMSG;
+        } else {
+            memcpy(st->body.data + st->body.len, data, len);
+            st->body.len += len;
+        }
+        weft__ctx_body_progress(&st->ctx);
+        return 0;
+    }
+    nghttp2_session_consume(ng, id, len); /* buffered, or dropped: the window is open again */
     if (!st || st->begun)
         return 0;
     if (st->too_big || st->body.len + len > st->ctx.app->cfg.limits.max_body) {
@@ -242,11 +341,15 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
     (void)ud;
-    if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-        !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
         return 0;
     weft_h2_stream *st = stream_of(ng, f->hd.stream_id);
-    if (st && !st->begun)
+    if (st && !(f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        if (f->hd.type == NGHTTP2_HEADERS)
+            request_head(st);
+        return 0;
+    }
+    if (st && (!st->begun || st->streamed))
         request_complete(st);
     return 0;
 }
@@ -419,6 +522,7 @@ static const weft_codec h2_codec = {
     .unref = h2_unref,
     .unsent = h2_unsent,
     .socket_dup = h2_socket_dup,
+    .body_read = h2_body_read,
 };
 
 void weft__h2_stream_callbacks(nghttp2_session_callbacks *cb)

@@ -43,6 +43,13 @@ struct weft_h2_stream {
     uint8_t head_too_big; /* 431: the fields passed the head limits */
     uint8_t begun;        /* the request went to the request path */
     uint8_t ended;        /* ... and is over */
+    /* a body the handler reads as it arrives (weft_body_read): DATA
+     * collects in `body` and is consumed (flow control) as it is taken */
+    uint8_t streamed;
+    uint8_t body_done;    /* END_STREAM came */
+    int body_err;         /* WEFT_ETOOBIG past body_max, or 0 */
+    size_t piece;         /* bytes handed out last, taken back at the next read */
+    uint64_t body_seen, body_max;
     /* the answer */
     weft_buf out;         /* DATA bytes not framed yet */
     size_t out_off;

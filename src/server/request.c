@@ -51,6 +51,8 @@ static void ctx_begin(weft_ctx *c)
     c->on_end = NULL;
     c->body_json = NULL;
     c->drain_wait = NULL;
+    c->body_wait = NULL;
+    c->body_given = 0;
     c->match.route = NULL;
     c->chain = &weft__no_chain;
     c->mw_ran = 0;

@@ -135,6 +135,11 @@ typedef struct weft_codec {
      * bytes may be put on it directly (sendfile): HTTP/1.1 without TLS,
      * nothing unsent. -1 otherwise. The caller closes it. */
     int (*socket_dup)(weft_ctx *c);
+    /* A streamed body (weft__route_streams_body said so): the next piece,
+     * as weft_body_read, or WEFT_EAGAIN - the codec then calls
+     * weft__ctx_body_progress when more arrives or the body fails. The
+     * piece before is taken back first. */
+    int (*body_read)(weft_ctx *c, weft_str *piece);
     /* Keep the request's container (connection, stream) alive while a
      * handler context holds it. */
     void (*ref)(weft_ctx *c);
@@ -200,6 +205,9 @@ struct weft_ctx {
     weft_end_fn *on_end;
     void *body_json;            /* weft_body_json's tree, once parsed (src/server/json_io.c) */
     weft_task *drain_wait;      /* weft_stream_drained's, until the output is low */
+    weft_task *body_wait;       /* weft_body_read's, until a piece arrives */
+    uint8_t body_streamed;      /* the body comes through codec->body_read */
+    uint8_t body_given;         /* a whole body was handed out by weft_body_read */
     size_t drain_below;         /* ... below this many unsent bytes */
 };
 
@@ -273,6 +281,14 @@ struct weft_conn {
     uint8_t fd_counted;     /* its socket is in app->conn_fds */
     uint8_t streaming;      /* the current answer's body is streamed: parts leave as written */
     uint8_t stream_chunked; /* ... as chunks (HTTP/1.1; HTTP/1.0 ends it with the connection) */
+    /* A request body the handler reads as it arrives (weft_body_read):
+     * its bytes sit after the head in rbuf, at most a window of them. */
+    uint8_t body_pending;   /* more of it is to come */
+    int body_err;           /* why it cannot be read on (WEFT_E*), or 0 */
+    size_t piece;           /* bytes handed out last: taken back at the next read */
+    uint64_t body_left;     /* Content-Length bytes not yet handed out */
+    uint64_t body_seen;     /* decoded bytes so far, against body_max */
+    uint64_t body_max;      /* the route's max_body (0: none) */
     unsigned requests_seen;
     char peer[48];          /* "" until asked: weft__conn_peer */
     weft_h2 *h2;            /* CONN_H2: the HTTP/2 session on this socket */
@@ -437,6 +453,11 @@ size_t weft__error_body(const weft_ctx *c, int status, const char *detail, const
 /* The codec sent some of the answer: a weft_stream_drained waiting may
  * complete. Loop thread. */
 void weft__ctx_out_progress(weft_ctx *c);
+/* Whether the request's route reads its body as it arrives (the codec
+ * asks once the head is in); *max_body gets the route's limit. */
+int weft__route_streams_body(weft_ctx *c, uint64_t *max_body);
+/* A piece of a streamed body arrived, or it failed: a reader may go on. */
+void weft__ctx_body_progress(weft_ctx *c);
 /* weft_stream_drained with a mark of one's own (1: all sent). */
 weft_task *weft__stream_drained_below(weft_ctx *c, size_t below);
 /* file_send.c: from a fiber, after weft_stream_begin_sized: len bytes of
