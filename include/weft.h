@@ -14,6 +14,7 @@
 #include "weft/client.h"
 #include "weft/server.h"
 #include "weft/middleware.h"
+#include "weft/websocket.h"
 #include "weft/stats.h"
 
 #endif

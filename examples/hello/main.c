@@ -23,6 +23,7 @@
  *   GET /deadline?ms=N       awaits a delay of N ms under a 150 ms route timeout
  *   GET /cpu?n=N             offloads a CPU loop of N iterations with weft_run
  *   POST /echo-async/{tag}?ms=N  waits N ms, then echoes tag, a header and the body
+ *   GET /ws-echo             a WebSocket that sends back each message (64 KiB at most)
  *
  * With --crash-route only (tests of --processes): GET /crash dereferences a
  * null pointer in its handler, the bug a worker process dies of.
@@ -357,6 +358,19 @@ static void events_async(weft_ctx *c)
     weft_sse_end(c);
 }
 
+/* A WebSocket that sends back what it gets (messages up to 64 KiB). */
+static void ws_echo(weft_ctx *c)
+{
+    weft_ws *ws = weft_ws_accept(c, &(weft_ws_opts){.max_message = 64 * 1024, .protocol = "echo"});
+    if (!ws)
+        return;
+    weft_ws_type type;
+    weft_str msg;
+    while (weft_ws_recv(ws, &type, &msg) == 1)
+        if (weft_ws_send(ws, type, msg.base, msg.len))
+            break;
+}
+
 /* The bug in a handler that --processes contains: a worker dies of it. */
 static void crash(weft_ctx *c)
 {
@@ -377,6 +391,7 @@ int main(int argc, char **argv)
     weft_route(app, "POST /json-echo", json_echo, WEFT_CALLBACK);
     weft_route(app, "GET /greet/{name}", greet, WEFT_CALLBACK);
     weft_route(app, "GET /events", events_async, WEFT_ASYNC);
+    weft_route(app, "GET /ws-echo", ws_echo, WEFT_ASYNC);
     weft_route(app, "GET /sleep", sleep_sync, WEFT_SYNC);
     weft_route(app, "POST /echo", echo, WEFT_CALLBACK);
     weft_route(app, "GET /stream", stream, WEFT_CALLBACK);

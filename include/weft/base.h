@@ -149,6 +149,10 @@ int weft_buf_printf(weft_buf *b, const char *fmt, ...) __attribute__((format(pri
 int weft_buf_vprintf(weft_buf *b, const char *fmt, va_list ap);
 void weft_buf_free(weft_buf *b);
 
+/* Whether data is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). */
+int weft_utf8_valid(const void *data, size_t len);
+
 /* ---- clocks --------------------------------------------------------------- */
 /* Monotonic time in milliseconds / nanoseconds (arbitrary origin). */
 uint64_t weft_now_ms(void);

@@ -94,6 +94,22 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+int weft_utf8_valid(const void *data, size_t len)
+{
+    const unsigned char *p = data, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_len(p, end);
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
 /* Bytes that need no look inside a string: printable ASCII but the
  * quote and the backslash. */
 static const uint8_t plain[256] = {

@@ -292,6 +292,7 @@ struct weft_conn {
     unsigned requests_seen;
     char peer[48];          /* "" until asked: weft__conn_peer */
     weft_h2 *h2;            /* CONN_H2: the HTTP/2 session on this socket */
+    struct weft_ws *ws;     /* upgraded to a WebSocket (src/http1/websocket.c) */
     weft_ctx ctx;           /* HTTP/1.1: the request being served */
 };
 

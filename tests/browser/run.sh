@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser test of the sample application (CTest entry "browser_pgw"):
+# Browser test of the sample application and the chat example (CTest entry "browser_pgw"):
 # starts pgw-backend and pgw-front on free loopback ports, drives them with
 # headless chromium (pgw.test.mjs: the pages; status.test.mjs: the live
 # status page under scripted load), stops both by PID.
@@ -40,3 +40,10 @@ if [[ ! -d "$HERE/node_modules/playwright-core" ]]; then
 fi
 node "$HERE/pgw.test.mjs" "http://127.0.0.1:$FPORT" "$SHOTS"
 node "$HERE/status.test.mjs" "http://127.0.0.1:$FPORT" "$SHOTS"
+
+# The chat example: two pages talk over WebSockets (two loops, so the
+# pages' sockets may sit on different ones).
+"$BIN/weft-chat" --port 0 --quiet --loops 2 2>"$WORK/chat.log" >/dev/null &
+pids+=($!)
+CPORT=$(port_of "$WORK/chat.log")
+node "$HERE/chat.test.mjs" "http://127.0.0.1:$CPORT" "$SHOTS"
