@@ -18,9 +18,10 @@ source "$HERE/s4_bystanders.sh"
 source "$HERE/s8_fanout_load.sh"
 source "$HERE/s9_tls.sh"
 source "$HERE/s10_processes.sh"
+source "$HERE/s11_services.sh"
 
 ulimit -n 20000 2>/dev/null || true
-SCENARIOS=(s1 s2 s3 s4 s5 s6 s7 s8 s9 s10)
+SCENARIOS=(s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11)
 want=("${@:-all}")
 [[ "${want[0]}" == all ]] && want=("${SCENARIOS[@]}")
 for s in "${want[@]}"; do

@@ -386,6 +386,14 @@ int main(int argc, char **argv)
                      "yes: serve GET /crash, whose handler dereferences a null pointer (tests)");
     if (crash_route && strcmp(crash_route, "yes") == 0)
         weft_route(app, "GET /crash", crash, WEFT_CALLBACK);
+    const char *middleware = NULL;
+    weft_app_opt_str(app, "middleware", &middleware,
+                     "yes: request id, Server-Timing and CORS on every answer (bench S11)");
+    if (middleware && strcmp(middleware, "yes") == 0) {
+        weft_use(app, weft_mw_request_id());
+        weft_use(app, weft_mw_timing());
+        weft_use(app, weft_mw_cors(&(weft_cors_opts){.origins = "*"}));
+    }
     weft_route(app, "GET /plaintext", plaintext, WEFT_CALLBACK);
     weft_route(app, "GET /json", json, WEFT_CALLBACK);
     weft_route(app, "POST /json-echo", json_echo, WEFT_CALLBACK);

@@ -131,7 +131,8 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
     q->next = NULL;
     q->type = m->opcode == WSLAY_TEXT_FRAME ? WEFT_WS_TEXT : WEFT_WS_BINARY;
     q->len = m->msg_length;
-    memcpy(q->data, m->msg, m->msg_length);
+    if (m->msg_length) /* (an empty message has no buffer) */
+        memcpy(q->data, m->msg, m->msg_length);
     q->data[m->msg_length] = '\0'; /* text can be used as a C string */
     if (ws->tail)
         ws->tail->next = q;
