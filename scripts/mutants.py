@@ -25,8 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (name, file, original text (must occur exactly once), mutated text, what the bug is)
 MUTANTS = [
-    ("cl-limit-inclusive", "src/http/parser.c",
-     "if (n > lim->max_body)", "if (n >= lim->max_body)",
+    ("cl-limit-inclusive", "src/http1/server.c",
+     "(uint64_t)c->ctx.req.content_length > cfg->limits.max_body", "(uint64_t)c->ctx.req.content_length >= cfg->limits.max_body",
      "a declared body exactly at --max-body refused with 413"),
     ("chunked-limit-inclusive", "src/http/chunked.c",
      "if (d->total + d->remaining > max_body) {", "if (d->total + d->remaining >= max_body) {",
@@ -75,8 +75,8 @@ MUTANTS = [
      "        if (st->te_chunked > 1)", "        if (st->te_chunked > 2)",
      "Transfer-Encoding: chunked, chunked accepted"),
     ("half-close-cancels", "src/http1/server.c",
-     "static void h1_eof(weft_conn *c)\n{\n    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);",
-     "static void h1_eof(weft_conn *c)\n{\n    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);\n    else if (c->state == CONN_HANDLING)\n        weft__request_client_gone(&c->ctx, \"went away\");",
+     "    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);\n}\n\nstatic void h1_writable",
+     "    if (c->state == CONN_HEAD || c->state == CONN_BODY)\n        weft__h1_process(c);\n    else if (c->state == CONN_HANDLING)\n        weft__request_client_gone(&c->ctx, \"went away\");\n}\n\nstatic void h1_writable",
      "a client's FIN after its request cancels the request (RFC 9112 9.6)"),
     ("disconnect-no-cancel", "src/server/request.c",
      "    weft_scope_cancel(&c->scope, WEFT_ECANCELED);\n}",
@@ -110,12 +110,23 @@ MUTANTS = [
      "if (c->head.has_content_length && c->head.content_length > k->base.max_body) {",
      "if (c->head.has_content_length && c->head.content_length > k->base.max_body + 1000000) {",
      "the client's response body limit is not enforced on a declared length"),
+    ("static-follows-links-out", "src/server/static_files.c",
+     ".resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,", ".resolve = 0,",
+     "a static root no longer confines: a symbolic link out of it is followed"),
+    ("ws-text-utf8-unchecked", "src/http1/websocket.c",
+     "if (m->opcode == WSLAY_TEXT_FRAME && !weft_utf8_valid(m->msg, m->msg_length)) {",
+     "if (0) {", "a WebSocket text message that is not UTF-8 is taken (RFC 6455 8.1: close 1007)"),
+    ("cors-any-origin", "src/middleware/cors.c",
+     "    if (!k->any && !listed(k->o.origins, origin))\n        return NULL;",
+     "    (void)listed;", "CORS allows every origin, listed or not"),
 ]
 
 
 # The tests expected to catch each mutant, tried first (a regex for
 # ctest -R); when they do not fail, the whole suite runs.
 FIRST = {
+    "static-follows-links-out": "test_static", "ws-text-utf8-unchecked": "test_websocket",
+    "cors-any-origin": "test_middleware",
     "cl-limit-inclusive": "http_errors", "chunked-limit-inclusive": "http_errors|chunked",
     "deadline-no-cancel": "test_async", "grace-timer-never-started": "shutdown",
     "duplicate-cl-accepted": "parser|conformance", "cl-and-te-accepted": "parser|conformance",

@@ -188,7 +188,7 @@ static int send_by_parts(weft_ctx *c, int fd, uint64_t off, uint64_t len)
         if (s)
             weft_scope_free(s);
         if (!rc && len)
-            rc = weft_await(weft_stream_drained(c));
+            rc = weft__await_drained(c, READ_PART);
     }
     return rc;
 }
@@ -197,7 +197,7 @@ static int send_by_parts(weft_ctx *c, int fd, uint64_t off, uint64_t len)
  * goes on the socket directly). */
 static int await_all_sent(weft_ctx *c)
 {
-    return weft_await(weft__stream_drained_below(c, 1));
+    return weft__await_drained(c, 1);
 }
 
 int weft__send_file(weft_ctx *c, int fd, uint64_t off, uint64_t len)

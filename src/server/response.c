@@ -236,25 +236,39 @@ void weft__ctx_out_progress(weft_ctx *c)
     }
 }
 
-weft_task *weft__stream_drained_below(weft_ctx *c, size_t below)
+weft_task *weft_stream_drained(weft_ctx *c)
 {
     weft_task *t = weft_task_new(&c->scope);
     if (!t)
         return NULL;
-    if (c->on_worker || c->gone || c->codec->unsent(c) < below) {
+    if (c->on_worker || c->gone || c->codec->unsent(c) < DRAINED_BELOW) {
         weft_task_resolve(t, NULL, NULL); /* a worker's answer is kept whole anyway */
         return t;
     }
     if (c->drain_wait) /* one waiter at a time: the older one goes on */
         weft_task_resolve(c->drain_wait, NULL, NULL);
     c->drain_wait = t;
-    c->drain_below = below;
+    c->drain_below = DRAINED_BELOW;
     return t;
 }
 
-weft_task *weft_stream_drained(weft_ctx *c)
+int weft__await_drained(weft_ctx *c, size_t below)
 {
-    return weft__stream_drained_below(c, DRAINED_BELOW);
+    if (c->on_worker || c->gone || c->codec->unsent(c) < below)
+        return 0;
+    /* Not in the scope: a long stream waits thousands of times. */
+    weft_task *t = weft_task_new(NULL);
+    if (!t)
+        return WEFT_ENOMEM;
+    if (c->drain_wait)
+        weft_task_resolve(c->drain_wait, NULL, NULL);
+    c->drain_wait = t;
+    c->drain_below = below;
+    int rc = weft_await(t);
+    if (c->drain_wait == t)
+        c->drain_wait = NULL;
+    weft_task_unref(t);
+    return rc;
 }
 
 int weft_stream_write(weft_ctx *c, const void *data, size_t len)

@@ -459,8 +459,10 @@ void weft__ctx_out_progress(weft_ctx *c);
 int weft__route_streams_body(weft_ctx *c, uint64_t *max_body);
 /* A piece of a streamed body arrived, or it failed: a reader may go on. */
 void weft__ctx_body_progress(weft_ctx *c);
-/* weft_stream_drained with a mark of one's own (1: all sent). */
-weft_task *weft__stream_drained_below(weft_ctx *c, size_t below);
+/* weft_stream_drained's wait, from a fiber, with a mark of one's own (1:
+ * all sent) and a task outside the scope (for loops that wait many
+ * times). 0 or why not. */
+int weft__await_drained(weft_ctx *c, size_t below);
 /* file_send.c: from a fiber, after weft_stream_begin_sized: len bytes of
  * fd from off, then the stream's end. 0, or why it stopped (the
  * connection then closes after what was sent). fd stays the caller's. */

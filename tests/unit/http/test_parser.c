@@ -239,6 +239,8 @@ static void custom_limits(void **state)
     weft_http_req req;
     const char *s = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n";
     assert_int_equal(weft_http_parse_request(s, strlen(s), &req, hdrs, 128, &lim), WEFT_ETOOBIG);
+    s = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n"; /* exactly at it */
+    assert_true(weft_http_parse_request(s, strlen(s), &req, hdrs, 128, &lim) > 0);
     s = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
     assert_int_equal(weft_http_parse_request(s, strlen(s), &req, hdrs, 128, &lim), WEFT_EFIELDS);
 }
