@@ -50,11 +50,7 @@ static weft_conn *conn_of(weft_ctx *x)
 
 static void wake(weft_ws *ws)
 {
-    weft_task *t = ws->wait;
-    if (t) {
-        ws->wait = NULL;
-        weft_task_resolve(t, NULL, NULL);
-    }
+    weft__wake_slot(&ws->wait);
 }
 
 /* ---- wslay's callbacks ---------------------------------------------------------- */
@@ -433,14 +429,7 @@ int weft_ws_recv(weft_ws *ws, weft_ws_type *type, weft_str *msg)
             return 0;
         if (ws->lost)
             return WEFT_ECONNRESET;
-        weft_task *t = weft_task_new(NULL);
-        if (!t)
-            return WEFT_ENOMEM;
-        ws->wait = t;
-        int rc = weft_await(t);
-        if (ws->wait == t)
-            ws->wait = NULL;
-        weft_task_unref(t);
+        int rc = weft__wait_in(&ws->wait);
         if (rc)
             return rc;
     }

@@ -19,13 +19,32 @@ int weft__route_streams_body(weft_ctx *c, uint64_t *max_body)
     return 1;
 }
 
-void weft__ctx_body_progress(weft_ctx *c)
+int weft__wait_in(weft_task **slot)
 {
-    weft_task *t = c->body_wait;
+    weft_task *t = weft_task_new(NULL);
+    if (!t)
+        return WEFT_ENOMEM;
+    weft__wake_slot(slot); /* one waiter at a time: an older one goes on */
+    *slot = t;
+    int rc = weft_await(t);
+    if (*slot == t)
+        *slot = NULL;
+    weft_task_unref(t);
+    return rc;
+}
+
+void weft__wake_slot(weft_task **slot)
+{
+    weft_task *t = *slot;
     if (t) {
-        c->body_wait = NULL;
+        *slot = NULL;
         weft_task_resolve(t, NULL, NULL);
     }
+}
+
+void weft__ctx_body_progress(weft_ctx *c)
+{
+    weft__wake_slot(&c->body_wait);
 }
 
 int weft_body_read(weft_ctx *c, weft_str *piece)
@@ -42,16 +61,7 @@ int weft_body_read(weft_ctx *c, weft_str *piece)
         int r = c->codec->body_read(c, piece);
         if (r != WEFT_EAGAIN)
             return r;
-        /* Not in the scope: a long upload waits thousands of times, and
-         * each task goes as soon as it has been waited for. */
-        weft_task *t = weft_task_new(NULL);
-        if (!t)
-            return WEFT_ENOMEM;
-        c->body_wait = t;
-        int rc = weft_await(t);
-        if (c->body_wait == t)
-            c->body_wait = NULL;
-        weft_task_unref(t);
+        int rc = weft__wait_in(&c->body_wait);
         if (rc)
             return rc;
     }

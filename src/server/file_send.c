@@ -65,11 +65,7 @@ static void on_writable(weft_io_watch *w, int events, void *arg)
 {
     writable_wait *ww = arg;
     weft__io_watch_set(w, 0);
-    if (ww->task) {
-        weft_task *t = ww->task;
-        ww->task = NULL;
-        weft_task_resolve(t, NULL, NULL);
-    }
+    weft__wake_slot(&ww->task);
     (void)events;
 }
 
@@ -96,6 +92,20 @@ static int await_writable(weft_ctx *c, writable_wait *ww, int sock)
     return rc;
 }
 
+/* Runs fn(job) on the pool in a scope of its own, which the caller frees
+ * after reading the job (the job's dtor runs then, or once a worker still
+ * holding it is done). 0, or why not - when the job never ran, it is
+ * freed here. */
+static int run_job(weft_ctx *c, weft_scope **s, void *(*fn)(void *), void *job, weft_dtor dtor)
+{
+    *s = weft_scope_new(weft_ctx_scope(c), -1);
+    weft_task *t = *s ? weft_run(*s, fn, job, dtor) : NULL;
+    int rc = t ? weft_await(t) : WEFT_ENOMEM;
+    if (rc == WEFT_EBUSY || !t)
+        dtor(job);
+    return rc;
+}
+
 static int send_by_sendfile(weft_ctx *c, int sock, int fd, uint64_t off, uint64_t len)
 {
     writable_wait ww = {0};
@@ -112,11 +122,8 @@ static int send_by_sendfile(weft_ctx *c, int sock, int fd, uint64_t off, uint64_
             sf_job_free(j);
             return WEFT_EIO;
         }
-        weft_scope *s = weft_scope_new(weft_ctx_scope(c), -1);
-        weft_task *t = s ? weft_run(s, sendfile_round, j, sf_job_free) : NULL;
-        rc = t ? weft_await(t) : WEFT_ENOMEM;
-        if (rc == WEFT_EBUSY || !t)
-            sf_job_free(j); /* it never ran */
+        weft_scope *s;
+        rc = run_job(c, &s, sendfile_round, j, sf_job_free);
         if (!rc) {
             off += j->sent;
             len -= j->sent;
@@ -173,11 +180,8 @@ static int send_by_parts(weft_ctx *c, int fd, uint64_t off, uint64_t len)
             free(j);
             return WEFT_EIO;
         }
-        weft_scope *s = weft_scope_new(weft_ctx_scope(c), -1);
-        weft_task *t = s ? weft_run(s, read_part, j, read_job_free) : NULL;
-        rc = t ? weft_await(t) : WEFT_ENOMEM;
-        if (rc == WEFT_EBUSY || !t)
-            read_job_free(j);
+        weft_scope *s;
+        rc = run_job(c, &s, read_part, j, read_job_free);
         if (!rc && j->err)
             rc = WEFT_EIO;
         if (!rc) {

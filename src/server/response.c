@@ -229,11 +229,8 @@ int weft_stream_begin_sized(weft_ctx *c, int status, const char *content_type, u
 
 void weft__ctx_out_progress(weft_ctx *c)
 {
-    weft_task *t = c->drain_wait;
-    if (t && c->codec->unsent(c) < c->drain_below) {
-        c->drain_wait = NULL;
-        weft_task_resolve(t, NULL, NULL);
-    }
+    if (c->drain_wait && c->codec->unsent(c) < c->drain_below)
+        weft__wake_slot(&c->drain_wait);
 }
 
 weft_task *weft_stream_drained(weft_ctx *c)
@@ -245,8 +242,7 @@ weft_task *weft_stream_drained(weft_ctx *c)
         weft_task_resolve(t, NULL, NULL); /* a worker's answer is kept whole anyway */
         return t;
     }
-    if (c->drain_wait) /* one waiter at a time: the older one goes on */
-        weft_task_resolve(c->drain_wait, NULL, NULL);
+    weft__wake_slot(&c->drain_wait); /* one waiter at a time: the older one goes on */
     c->drain_wait = t;
     c->drain_below = DRAINED_BELOW;
     return t;
@@ -256,19 +252,8 @@ int weft__await_drained(weft_ctx *c, size_t below)
 {
     if (c->on_worker || c->gone || c->codec->unsent(c) < below)
         return 0;
-    /* Not in the scope: a long stream waits thousands of times. */
-    weft_task *t = weft_task_new(NULL);
-    if (!t)
-        return WEFT_ENOMEM;
-    if (c->drain_wait)
-        weft_task_resolve(c->drain_wait, NULL, NULL);
-    c->drain_wait = t;
     c->drain_below = below;
-    int rc = weft_await(t);
-    if (c->drain_wait == t)
-        c->drain_wait = NULL;
-    weft_task_unref(t);
-    return rc;
+    return weft__wait_in(&c->drain_wait);
 }
 
 int weft_stream_write(weft_ctx *c, const void *data, size_t len)

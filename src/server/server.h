@@ -451,6 +451,13 @@ int weft__send_simple(weft_ctx *c, int status, const char *detail);
  * its length returned, *content_type set. request_id may be NULL. */
 size_t weft__error_body(const weft_ctx *c, int status, const char *detail, const char *request_id,
                         char *out, size_t cap, const char **content_type);
+/* A fiber's wait for "something happened" (a body piece, drained output, a
+ * WebSocket message): weft__wait_in puts a fresh task, outside any scope
+ * (waited thousands of times in a long stream, each goes at once), in
+ * *slot and awaits it; weft__wake_slot completes the one there, if any.
+ * 0 or the fiber's reason. Loop thread. */
+int weft__wait_in(weft_task **slot);
+void weft__wake_slot(weft_task **slot);
 /* The codec sent some of the answer: a weft_stream_drained waiting may
  * complete. Loop thread. */
 void weft__ctx_out_progress(weft_ctx *c);

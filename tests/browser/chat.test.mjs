@@ -3,21 +3,13 @@
 // messages, in order, over its WebSocket; a page opened later gets the
 // history. A message with markup in it shows as text. Usage:
 // node chat.test.mjs CHAT_URL SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { check, finish, launch } from './harness.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [chat, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) { passed++; } else { failed++; console.log(`FAIL: ${what}`); }
-}
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const open = async (name) => {
     const page = await (await browser.newContext()).newPage({ viewport: { width: 800, height: 600 } });
@@ -58,5 +50,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

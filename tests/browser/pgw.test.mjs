@@ -2,21 +2,13 @@
 // a person would: the index, then every page through its link; checks the
 // tables, the elapsed times and the cancellation demo; saves a screenshot
 // of each page. Usage: node pgw.test.mjs FRONT_URL SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { check, finish, launch } from './harness.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [front, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) { passed++; } else { failed++; console.log(`FAIL: ${what}`); }
-}
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const elapsed = async () => parseInt((await page.textContent('#elapsed')) || '-1', 10);
@@ -72,5 +64,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -3,17 +3,12 @@
 // seeds say while load is scripted against the front (loopback, bounded):
 // sync requests fill the pool and its queue; async requests are in flight
 // with no pool thread busy. Usage: node status.test.mjs FRONT_URL SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { check, finish, launch } from './harness.mjs';
 import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 
 const [front, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-let passed = 0, failed = 0;
-function check(ok, what) {
-  if (ok) { passed++; } else { failed++; console.log(`FAIL: ${what}`); }
-  console.log(`${ok ? 'ok' : 'FAIL'}: ${what}`);
-}
 
 // n clients, each requesting path again as soon as it has its answer,
 // until ms have passed; resolves when all are done.
@@ -32,11 +27,7 @@ function load(path, n, ms) {
 }
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const num = async id => parseFloat((await page.textContent(`#${id}`)) || 'NaN');
@@ -102,5 +93,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
