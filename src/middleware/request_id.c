@@ -10,7 +10,7 @@ static void add_id(weft_ctx *c, weft_out *out, void *arg)
 {
     (void)out;
     (void)arg;
-    weft_add_header(c, "X-Request-Id", weft_req_id(c));
+    weft__add_header_kept(c, "X-Request-Id", weft_req_id(c)); /* the id is the arena's */
 }
 
 weft_middleware weft_mw_request_id(void)

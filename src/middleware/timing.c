@@ -3,8 +3,6 @@
  * The time from this step's before to the answer's head, with
  * microsecond resolution: what a browser's developer tools show next to
  * the network time, so a slow page says whether the server was slow. */
-#include <inttypes.h>
-#include <stdio.h>
 
 #include "../server/server.h"
 
@@ -26,9 +24,18 @@ static void stamp(weft_ctx *c, weft_out *out, void *arg)
     if (!t0)
         return;
     uint64_t us = (weft_now_ns() - t0) / 1000;
-    char v[48];
-    snprintf(v, sizeof v, "app;dur=%" PRIu64 ".%03" PRIu64, us / 1000, us % 1000);
-    weft_add_header(c, "Server-Timing", v);
+    /* "app;dur=" ms "." three digits, by hand: this runs for every answer. */
+    char *v = weft_arena_alloc(weft_ctx_arena(c), 40);
+    if (!v)
+        return;
+    memcpy(v, "app;dur=", 8);
+    size_t n = 8 + weft_u64_to_dec(v + 8, us / 1000);
+    v[n++] = '.';
+    v[n++] = (char)('0' + us % 1000 / 100);
+    v[n++] = (char)('0' + us % 100 / 10);
+    v[n++] = (char)('0' + us % 10);
+    v[n] = '\0';
+    weft__add_header_kept(c, "Server-Timing", v);
 }
 
 weft_middleware weft_mw_timing(void)

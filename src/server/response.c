@@ -87,13 +87,12 @@ int weft__send_simple(weft_ctx *c, int status, const char *detail)
 
 /* ---- headers and complete answers -------------------------------------------- */
 
-int weft_add_header(weft_ctx *c, const char *name, const char *value)
+/* Appends a header whose name and value stay valid (and unchanged) for the
+ * rest of the request: a literal name, a value in the arena. */
+int weft__add_header_kept(weft_ctx *c, const char *name, const char *value)
 {
     if (c->resp != RESP_NONE)
         return WEFT_ESTATE;
-    /* CR or LF in a header would let callers split the response. */
-    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || !*name)
-        return WEFT_EINVAL;
     if (c->nresp_headers == c->resp_headers_cap) {
         size_t cap = c->resp_headers_cap ? c->resp_headers_cap * 2 : 8;
         weft_header *h = weft_arena_alloc(&c->scope.arena, cap * sizeof *h);
@@ -104,12 +103,22 @@ int weft_add_header(weft_ctx *c, const char *name, const char *value)
         c->resp_headers = h;
         c->resp_headers_cap = cap;
     }
+    c->resp_headers[c->nresp_headers++] = (weft_header){weft_str_cstr(name), weft_str_cstr(value)};
+    return 0;
+}
+
+int weft_add_header(weft_ctx *c, const char *name, const char *value)
+{
+    if (c->resp != RESP_NONE)
+        return WEFT_ESTATE;
+    /* CR or LF in a header would let callers split the response. */
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || !*name)
+        return WEFT_EINVAL;
     const char *n = weft_arena_strndup(&c->scope.arena, name, strlen(name));
     const char *v = weft_arena_strndup(&c->scope.arena, value, strlen(value));
     if (!n || !v)
         return WEFT_ENOMEM;
-    c->resp_headers[c->nresp_headers++] = (weft_header){weft_str_cstr(n), weft_str_cstr(v)};
-    return 0;
+    return weft__add_header_kept(c, n, v);
 }
 
 const char *weft_resp_header(const weft_ctx *c, const char *name)

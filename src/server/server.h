@@ -482,6 +482,10 @@ void weft__count_answer(weft_ctx *c, int status);
 void weft__loop_stats_register(weft_sloop *sl);
 void weft__loop_stats_unregister(weft_sloop *sl);
 
+/* weft_add_header without the copies and checks, for a literal name and a
+ * value that lives as long as the request (the arena's, a literal). */
+int weft__add_header_kept(weft_ctx *c, const char *name, const char *value);
+
 /* src/app/app.c: fn(arg) when the app is freed (what a route's arg owns). */
 int weft__app_own(weft_app *app, void *arg, void (*fn)(void *));
 
