@@ -140,7 +140,8 @@ typedef struct weft_route_opts {
     /* The handler reads the body as it arrives (weft_body_read) instead
      * of getting it whole: an upload of any size in bounded memory, the
      * client held back while the handler is busy. --max-body does not
-     * apply; max_body does (0: no limit). */
+     * apply; max_body does (0: no limit). WEFT_ASYNC routes only
+     * (weft_route refuses others with WEFT_EINVAL). */
     int stream_body;
     uint64_t max_body;
 } weft_route_opts;

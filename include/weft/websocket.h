@@ -46,9 +46,10 @@ typedef struct weft_ws_opts {
     const char *protocol; /* the subprotocol to agree to if the client offers it (NULL: none) */
 } weft_ws_opts;
 
-/* Completes the handshake (101 Switching Protocols). NULL when the request
- * is not a WebSocket handshake - answered 400, or 426 naming version 13 -
- * or when it came over HTTP/2 (426: use HTTP/1.1). The weft_ws lives until
+/* Completes the handshake (101 Switching Protocols), from a WEFT_ASYNC
+ * handler. NULL when the request is not a WebSocket handshake - answered
+ * 400, or 426 naming version 13 - when it came over HTTP/2 (426: use
+ * HTTP/1.1), or from a WEFT_SYNC handler (500). The weft_ws lives until
  * the handler returns. */
 weft_ws *weft_ws_accept(weft_ctx *c, const weft_ws_opts *opts);
 /* Awaits the next message: 1 with *type and *msg (valid until the next

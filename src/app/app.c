@@ -91,6 +91,12 @@ int weft__route_add(weft_app *app, weft_group *group, const char *pattern, weft_
         weft__route_free(r);
         return rc ? rc : WEFT_EINVAL;
     }
+    if (opts && opts->stream_body && kind != WEFT_ASYNC) {
+        /* A streamed body is awaited piece by piece, on the connection's loop. */
+        weft_error("route '%s': .stream_body needs a WEFT_ASYNC handler", pattern);
+        weft__route_free(r);
+        return WEFT_EINVAL;
+    }
     r->fn = fn;
     r->kind = kind;
     r->group = group;

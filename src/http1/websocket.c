@@ -315,6 +315,10 @@ weft_ws *weft_ws_accept(weft_ctx *c, const weft_ws_opts *opts)
 {
     if (c->resp != RESP_NONE)
         return NULL;
+    if (c->on_worker) { /* the socket is the loop's: it cannot be handed to a pool thread */
+        weft_reply_error(c, 500, "a WebSocket needs a WEFT_ASYNC handler");
+        return NULL;
+    }
     if (c->codec != &weft__h1_codec)
         return refuse(c, 426, "WebSockets go over HTTP/1.1 here");
     weft_str upgrade = weft_req_header(c, "Upgrade");

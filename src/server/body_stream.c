@@ -57,6 +57,8 @@ int weft_body_read(weft_ctx *c, weft_str *piece)
         *piece = c->body;
         return 1;
     }
+    if (c->on_worker)
+        return WEFT_ESTATE; /* the connection is the loop's (weft__route_add refuses such routes) */
     for (;;) {
         int r = c->codec->body_read(c, piece);
         if (r != WEFT_EAGAIN)
