@@ -21,12 +21,7 @@ static int run_fetch(const char *args, char *out, size_t cap)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s/weft-fetch %s 2>&1", WEFT_BIN_DIR, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return wt_capture(cmd, out, cap);
 }
 
 static int setup(void **state)

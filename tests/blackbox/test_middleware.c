@@ -265,12 +265,8 @@ static void over_http2(void **state)
              "-H 'Origin: https://app.example' -H 'X-Request-Id: h2-req' "
              "-w '\\nversion=%%{http_version}' 'http://127.0.0.1:%d/items?n=100'",
              api.port);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     static char out[65536];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    pclose(p);
+    assert_int_equal(wt_capture(cmd, out, sizeof out), 0);
     assert_non_null(strstr(out, "HTTP/2 200"));
     assert_non_null(strstr(out, "x-request-id: h2-req"));
     assert_non_null(strstr(out, "server-timing: app;dur="));

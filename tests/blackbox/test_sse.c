@@ -90,12 +90,9 @@ static void over_http2(void **state)
              "curl -s --max-time 10 --http2-prior-knowledge -w '%%{http_version}' "
              "'http://127.0.0.1:%d/events?n=2&ms=200&beat=80'",
              h2.port);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     char out[4096];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    pclose(p);
+    assert_int_equal(wt_capture(cmd, out, sizeof out), 0);
+    size_t n = strlen(out);
     assert_non_null(strstr(out, "event: tick\nid: 2\ndata: tick 2\ndata: line two\n\n"));
     assert_true(count(out, ":\n\n") >= 2);
     assert_true(n >= 1 && out[n - 1] == '2'); /* curl's http_version: 2 */

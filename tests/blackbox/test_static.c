@@ -231,12 +231,8 @@ static void over_http2(void **state)
              "curl -s --max-time 5 --http2-prior-knowledge -r 7-11 "
              "http://127.0.0.1:%d/hello.txt",
              dir, srv.port, dir, dir, srv.port);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     char out[256];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(wt_capture(cmd, out, sizeof out), 0);
     assert_string_equal(out, "200 2world");
     char path[128];
     snprintf(path, sizeof path, "%s/h2.out", dir);

@@ -214,13 +214,10 @@ static void over_http2(void **state)
              "curl -s --max-time 30 --http2-prior-knowledge -T %s -X POST "
              "-w ' %%{http_code} %%{http_version}' http://127.0.0.1:%d/upload",
              path, api.port);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     char out[256];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    pclose(p);
+    int exit_status = wt_capture(cmd, out, sizeof out);
     unlink(path);
+    assert_int_equal(exit_status, 0);
     char want[128];
     snprintf(want, sizeof want, "{\"bytes\":%u,\"crc32\":\"%08lx\"} 200 2", 32u << 20, crc);
     assert_string_equal(out, want);

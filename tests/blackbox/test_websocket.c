@@ -214,10 +214,8 @@ static void refused_handshakes(void **state)
              "curl -s -o /dev/null --max-time 5 --http2-prior-knowledge -w '%%{http_code}' "
              "http://127.0.0.1:%d/ws-echo",
              h2.port);
-    FILE *p = popen(cmd, "r");
-    char out[16] = "";
-    assert_non_null(fgets(out, sizeof out, p));
-    pclose(p);
+    char out[16];
+    assert_int_equal(wt_capture(cmd, out, sizeof out), 0);
     assert_string_equal(out, "426");
     assert_int_equal(wt_stop(&h2, 15, 5000), 0);
 }

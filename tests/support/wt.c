@@ -618,3 +618,15 @@ long wt_number_after(int port, const char *path, const char *key)
     wt_response_free(&r);
     return v;
 }
+
+int wt_capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = 0, k;
+    while (n < cap - 1 && (k = fread(out + n, 1, cap - 1 - n, p)) > 0)
+        n += k;
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

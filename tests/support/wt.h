@@ -127,5 +127,9 @@ int wt_hello_setup(void **state);
 int wt_hello_teardown(void **state);
 /* Resident set size of a process in KiB (from /proc), -1 if unknown. */
 long wt_rss_kb(pid_t pid);
+/* Runs a shell command (curl as a second client, a tool), its output
+ * (at most cap - 1 bytes, NUL-ended) into out; returns its exit status,
+ * or -1 if it did not exit. */
+int wt_capture(const char *cmd, char *out, size_t cap);
 
 #endif
