@@ -8,6 +8,11 @@
 #include "../server/server.h"
 
 extern const weft_codec weft__h1_codec;
+/* The connection an HTTP/1.1 request context is embedded in. */
+static inline weft_conn *weft__h1_conn(const weft_ctx *x)
+{
+    return (weft_conn *)((char *)x - offsetof(weft_conn, ctx));
+}
 extern const weft_conn_proto weft__h1_proto;
 /* Parses and dispatches what the connection's read buffer holds. */
 void weft__h1_process(weft_conn *c);

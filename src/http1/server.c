@@ -14,11 +14,6 @@
 #include "http1.h"
 #include "../http2/http2.h"
 
-static weft_conn *conn_of(const weft_ctx *c)
-{
-    return (weft_conn *)((char *)c - offsetof(weft_conn, ctx));
-}
-
 /* ---- requests: heads and bodies ------------------------------------------------- */
 
 static int parse_head(weft_conn *c)
@@ -154,7 +149,7 @@ static void take_back_piece(weft_conn *c)
 
 static int h1_body_read(weft_ctx *x, weft_str *piece)
 {
-    weft_conn *c = conn_of(x);
+    weft_conn *c = weft__h1_conn(x);
     take_back_piece(c);
     if (c->body_err)
         return c->body_err;
@@ -255,15 +250,15 @@ static int step_head(weft_conn *c)
     }
     c->head_len = (size_t)r;
     c->body_len = 0;
+    int has_body = c->ctx.req.chunked || c->ctx.req.content_length > 0;
     uint64_t max_body;
-    if ((c->ctx.req.chunked || c->ctx.req.content_length > 0) &&
-        weft__route_streams_body(&c->ctx, &max_body))
+    if (has_body && weft__route_streams_body(&c->ctx, &max_body))
         return begin_streamed_body(c, max_body);
     if (c->ctx.req.has_content_length && (uint64_t)c->ctx.req.content_length > cfg->limits.max_body) {
         weft__h1_reject(c, 413, "request body too large");
         return 0;
     }
-    if (c->ctx.req.chunked || c->ctx.req.content_length > 0) {
+    if (has_body) {
         memset(&c->chunk, 0, sizeof c->chunk);
         c->state = CONN_BODY;
         c->since = weft_loop_now(&c->sl->loop);
@@ -337,12 +332,12 @@ static const char *h1_proto_name(const weft_ctx *c)
 
 static const char *h1_peer(weft_ctx *c)
 {
-    return weft__conn_peer(conn_of(c));
+    return weft__conn_peer(weft__h1_conn(c));
 }
 
 static int h1_begin(weft_ctx *c, const weft_response *r)
 {
-    weft_conn *conn = conn_of(c);
+    weft_conn *conn = weft__h1_conn(c);
     /* A streamed body to HTTP/1.0 ends with the connection; a draining
      * server says it closes. */
     if (c->req.minor == 0 && r->content_length < 0)
@@ -367,7 +362,7 @@ static int h1_begin(weft_ctx *c, const weft_response *r)
 
 static int h1_write(weft_ctx *c, const void *data, size_t len)
 {
-    weft_conn *conn = conn_of(c);
+    weft_conn *conn = weft__h1_conn(c);
     int r = 0;
     if (conn->stream_chunked) {
         char size[24];
@@ -385,7 +380,7 @@ static int h1_write(weft_ctx *c, const void *data, size_t len)
 
 static int h1_end(weft_ctx *c)
 {
-    weft_conn *conn = conn_of(c);
+    weft_conn *conn = weft__h1_conn(c);
     int r = 0;
     if (conn->stream_chunked && !c->is_head)
         r = weft_buf_append(&conn->obuf, "0\r\n\r\n", 5);
@@ -397,7 +392,7 @@ static int h1_end(weft_ctx *c)
 /* The request is over: on to the next one on this connection, or close. */
 static void h1_done(weft_ctx *x)
 {
-    weft_conn *c = conn_of(x);
+    weft_conn *c = weft__h1_conn(x);
     int keep = x->req.keep_alive && !x->close_after;
     if (c->state == CONN_CLOSED)
         return;
@@ -435,7 +430,7 @@ static void h1_done(weft_ctx *x)
  * /gizmos-async cost at S5's 8,000. */
 static void h1_park(weft_ctx *x)
 {
-    weft_conn *c = conn_of(x);
+    weft_conn *c = weft__h1_conn(x);
     if (c->obuf.len == 0)
         weft_buf_free(&c->obuf);
     if (!c->writing && c->wbuf.len == 0)
@@ -460,13 +455,13 @@ static void h1_park(weft_ctx *x)
 
 static size_t h1_unsent(weft_ctx *x)
 {
-    weft_conn *c = conn_of(x);
+    weft_conn *c = weft__h1_conn(x);
     return c->obuf.len + (c->writing ? c->wbuf.len : 0);
 }
 
 static int h1_socket_dup(weft_ctx *x)
 {
-    weft_conn *c = conn_of(x);
+    weft_conn *c = weft__h1_conn(x);
     if (c->tr != &c->tcp.t || c->writing || c->obuf.len || c->state != CONN_HANDLING)
         return -1; /* TLS, or bytes of ours still ahead of the file's */
     return weft__tcp_dup_fd(&c->tcp);
@@ -474,12 +469,12 @@ static int h1_socket_dup(weft_ctx *x)
 
 static void h1_ref(weft_ctx *c)
 {
-    weft__conn_ref(conn_of(c));
+    weft__conn_ref(weft__h1_conn(c));
 }
 
 static void h1_unref(weft_ctx *c)
 {
-    weft__conn_unref(conn_of(c));
+    weft__conn_unref(weft__h1_conn(c));
 }
 
 const weft_codec weft__h1_codec = {

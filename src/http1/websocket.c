@@ -43,11 +43,6 @@ struct weft_ws {
     uint64_t close_sent_ms; /* when ours went, for CLOSE_WAIT_MS */
 };
 
-static weft_conn *conn_of(weft_ctx *x)
-{
-    return (weft_conn *)((char *)x - offsetof(weft_conn, ctx));
-}
-
 static void wake(weft_ws *ws)
 {
     weft__wake_slot(&ws->wait);
@@ -332,7 +327,7 @@ weft_ws *weft_ws_accept(weft_ctx *c, const weft_ws_opts *opts)
     if (!key_ok(key) || c->body.len)
         return refuse(c, 400, "malformed WebSocket handshake");
 
-    weft_conn *conn = conn_of(c);
+    weft_conn *conn = weft__h1_conn(c);
     weft_ws *ws = calloc(1, sizeof *ws);
     static const struct wslay_event_callbacks cb = {
         .recv_callback = on_recv,

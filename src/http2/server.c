@@ -127,15 +127,17 @@ static weft_h2_stream *stream_new(weft_h2 *h2, int32_t id)
     return st;
 }
 
-/* The fields become the request object; 0, or it was rejected. */
-static int fill_request(weft_h2_stream *st)
+/* The fields become the request object: 0, or -1 - rejected (answered)
+ * when `reject`, else left for the request's end to judge. */
+static int fill_request(weft_h2_stream *st, int reject)
 {
     weft_ctx *c = &st->ctx;
     weft_sloop *sl = c->sl;
     const weft_config *cfg = &sl->app->cfg;
     weft_header *fields = malloc((st->nat ? st->nat : 1) * sizeof *fields);
     if (!fields) {
-        weft__request_reject(c, 503, "out of memory");
+        if (reject)
+            weft__request_reject(c, 503, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < st->nat; i++)
@@ -147,7 +149,8 @@ static int fill_request(weft_h2_stream *st)
                                   &cfg->limits, &why);
     free(fields);
     if (r < 0) {
-        weft__request_reject(c, weft_http_status_of(r), why);
+        if (reject)
+            weft__request_reject(c, weft_http_status_of(r), why);
         return -1;
     }
     return 0;
@@ -170,7 +173,7 @@ static void request_complete(weft_h2_stream *st)
                                          : "request header fields too large");
         return;
     }
-    if (fill_request(st))
+    if (fill_request(st, 1))
         return;
     c->body = st->body.len ? weft_str_make(st->body.data, st->body.len) : WEFT_STR_NULL;
     weft__request_begin(c);
@@ -187,21 +190,10 @@ static void request_head(weft_h2_stream *st)
     uint64_t max;
     if (st->too_big || st->head_too_big || st->begun)
         return;
-    /* What the route is: from the fields, without rejecting anything yet
-     * (the whole request is checked again at its end if it is not
-     * streamed). */
-    weft_header *fields = malloc((st->nat ? st->nat : 1) * sizeof *fields);
-    if (!fields)
-        return;
-    for (size_t i = 0; i < st->nat; i++)
-        fields[i] = (weft_header){weft_str_make(st->fields.data + st->at[i].name, st->at[i].name_len),
-                                  weft_str_make(st->fields.data + st->at[i].value, st->at[i].value_len)};
-    const weft_config *cfg = &c->sl->app->cfg;
-    const char *why;
-    int r = weft__h2_request_fill(&c->req, fields, st->nat, 0, st->clen, c->sl->hdr_scratch,
-                                  cfg->limits.max_headers + WEFT_H2_ADDED_FIELDS, &cfg->limits, &why);
-    free(fields);
-    if (r < 0 || !weft__route_streams_body(c, &max))
+    /* What the route is: from the fields, rejecting nothing yet (a
+     * request that is not streamed is filled and judged again at its
+     * end, with its body). */
+    if (fill_request(st, 0) || !weft__route_streams_body(c, &max))
         return;
     if (weft_buf_reserve(&st->body, STREAM_BODY_ROOM))
         return; /* then buffered, as any other */

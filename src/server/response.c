@@ -145,26 +145,21 @@ int weft_reply(weft_ctx *c, int status, const char *content_type, const void *bo
 {
     if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
-    if (c->mw_ran) {
-        weft_out o = {status, content_type, body, len, 0};
+    weft_out o = {status, content_type, body, len, 0}; /* what the after-steps may change */
+    if (c->mw_ran)
         weft__mw_after(c, &o);
-        status = o.status;
-        content_type = o.content_type;
-        body = o.body;
-        len = o.len;
-    }
-    if (status < 200 || status > 999)
-        status = 500;
-    if (!has_body_status(status))
-        len = 0;
-    weft_response r = {status, content_type, c->resp_headers, c->nresp_headers, (int64_t)len, 0};
+    if (o.status < 200 || o.status > 999)
+        o.status = 500;
+    if (!has_body_status(o.status))
+        o.len = 0;
+    weft_response r = {o.status, o.content_type, c->resp_headers, c->nresp_headers, (int64_t)o.len, 0};
     int rc = send_begin(c, &r);
-    if (rc == 0 && !c->is_head && len)
-        rc = send_write(c, body, len);
+    if (rc == 0 && !c->is_head && o.len)
+        rc = send_write(c, o.body, o.len);
     if (rc)
         c->close_after = 1; /* out of memory mid-answer: do not trust the stream */
     int rc2 = send_end(c);
-    c->bytes_out = c->is_head ? 0 : len;
+    c->bytes_out = c->is_head ? 0 : o.len;
     finish(c);
     return rc ? rc : rc2;
 }
@@ -205,14 +200,11 @@ static int stream_begin(weft_ctx *c, int status, const char *content_type, int64
 {
     if (c->resp != RESP_NONE || !weft__ctx_claim(c))
         return WEFT_ESTATE;
-    if (c->mw_ran) {
-        weft_out o = {status, content_type, NULL, 0, 1};
+    weft_out o = {status, content_type, NULL, 0, 1}; /* its head, for the after-steps */
+    if (c->mw_ran)
         weft__mw_after(c, &o);
-        status = o.status;
-        content_type = o.content_type;
-    }
-    weft_response r = {status,         content_type, c->resp_headers, c->nresp_headers,
-                       length,         length >= 0};
+    weft_response r = {o.status, o.content_type, c->resp_headers, c->nresp_headers, length,
+                       length >= 0};
     int rc = send_begin(c, &r);
     c->resp = RESP_STREAMING;
     if (rc)
