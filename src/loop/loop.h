@@ -50,8 +50,9 @@ void weft__loop_hook_add(weft_loop *loop, weft_loop_hook *h, weft_loop_phase pha
 /* Takes h off; safe from within its own fn. */
 void weft__loop_hook_remove(weft_loop *loop, weft_loop_hook *h);
 /* While `on`, the loop's next poll does not wait (work is ready to run in
- * a hook: ready fibers). */
-void weft__loop_keep_busy(weft_loop *loop, int on);
+ * a hook: ready fibers). Inline and mostly a flag: it is on every await. */
+void weft__loop_start_busy(weft_loop *loop);
+static inline void weft__loop_keep_busy(weft_loop *loop, int on);
 /* phase.c: the handles behind the phases, made with the loop; _close runs
  * the CLOSE hooks and closes the handles. */
 int weft__phases_init(weft_loop *loop);
@@ -80,6 +81,8 @@ struct weft_loop {
     uv_prepare_t before_poll; /* runs the flush list and BEFORE_POLL hooks */
     uv_check_t after_poll;    /* runs AFTER_POLL hooks; active while one is added */
     uv_idle_t busy;           /* active while weft__loop_keep_busy: the poll does not wait */
+    uint8_t busy_wanted;      /* what keep_busy said last */
+    uint8_t busy_started;     /* the idle handle is active (it stops itself) */
     weft_flush *flush_head;
     weft_loop_hook *hooks[WEFT__PHASES];
     uv_async_t wake;      /* rung by weft_loop_post */
@@ -148,8 +151,14 @@ void weft__loop_close(weft_loop *loop);
 static inline void weft__loop_mark(weft_loop *loop, const char *what)
 {
     if (what)
-        atomic_store_explicit(&loop->what_runs_since_ms, uv_now(&loop->uv), memory_order_relaxed);
+        atomic_store_explicit(&loop->what_runs_since_ms, loop->uv.time, memory_order_relaxed);
     atomic_store_explicit(&loop->what_runs, what, memory_order_relaxed);
+}
+static inline void weft__loop_keep_busy(weft_loop *loop, int on)
+{
+    loop->busy_wanted = (uint8_t)on;
+    if (on && !loop->busy_started)
+        weft__loop_start_busy(loop);
 }
 /* stack_dump.c: writes the backtrace of loop's thread (a loop started
  * with weft__loop_start) to stderr, from that thread, as soon as it takes
