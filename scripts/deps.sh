@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang
   libuv1-dev libcurl4-openssl-dev libnghttp2-dev libjansson-dev libcmocka-dev libssl-dev openssl
   zlib1g-dev libwslay-dev      # gzip middleware; WebSocket framing (RFC 6455)
+  liburing-dev                  # the io_uring transport (--io uring)
   python3 python3-prometheus-client   # the /metrics test parses with a real Prometheus parser
   curl
   haproxy                       # the load-balancer test (test_haproxy): N instances behind it

@@ -7,9 +7,11 @@
  *
  * With NAMEs, only the benchmarks whose names contain one of them run (for
  * perf record on one path). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "weft/loop.h"
 #include "weft/fiber.h"
@@ -154,6 +156,60 @@ static double b_run(long n)
     return per_op(t0, n);
 }
 
+/* The same round trip while other jobs occupy part of a pool of its own:
+ * `occupy` jobs run on a pool of `threads` workers for the whole
+ * measurement, either blocked (as a sync handler waiting on a database)
+ * or spinning on a core (CPU work). */
+static _Atomic int release_occupiers;
+static void *occupy_blocked(void *arg)
+{
+    (void)arg;
+    struct timespec ms = {0, 1000000};
+    while (!atomic_load(&release_occupiers))
+        nanosleep(&ms, NULL);
+    return NULL;
+}
+static void *occupy_cpu(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&release_occupiers))
+        ;
+    return NULL;
+}
+
+static double run_beside(long n, unsigned threads, unsigned occupy, void *(*occupier)(void *))
+{
+    weft_pool *shared = weft_pool_default();
+    weft_pool *pool = weft_pool_new(threads, 1024, 0);
+    weft_pool_set_default(pool);
+    atomic_store(&release_occupiers, 0);
+    weft_task *busy[8];
+    for (unsigned i = 0; i < occupy; i++)
+        busy[i] = weft_run(NULL, occupier, NULL, NULL);
+    double ns = b_run(n);
+    atomic_store(&release_occupiers, 1);
+    for (unsigned i = 0; i < occupy; i++) {
+        weft_task_run(busy[i]);
+        weft_task_unref(busy[i]);
+    }
+    weft_pool_stop(pool, 1000);
+    weft_pool_free(pool);
+    weft_pool_set_default(shared);
+    return ns;
+}
+
+/* four workers, two of them blocked in jobs */
+static double b_run_half_blocked(long n)
+{
+    return run_beside(n, 4, 2, occupy_blocked);
+}
+
+/* two workers, one of them busy on a core (this machine has two) */
+static double b_run_half_cpu(long n)
+{
+    return run_beside(n, 2, 1, occupy_cpu);
+}
+
 /* timers as a server holds them: LIVE requests in flight, each with a
  * deadline timer inside its own larger struct (so the timers are spread
  * over memory as request contexts are); each op ends the oldest request
@@ -260,6 +316,8 @@ int main(int argc, char **argv)
         {"when_all_of_3", b_when_all3, 500000},
         {"fiber_spawn_finish", b_fiber, 2000000},
         {"weft_run_round_trip", b_run, 50000},
+        {"weft_run_rt_half_blocked", b_run_half_blocked, 50000},
+        {"weft_run_rt_half_cpu", b_run_half_cpu, 50000},
         {"timer_stop_start_16k_live", b_timer_churn, 2000000},
         {"parse_request", b_parser, 2000000},
     };

@@ -53,6 +53,15 @@ void weft_loop_stop(weft_loop *loop);
  * the loop's thread, with nothing of the caller's still pending on it. */
 void weft_loop_free(weft_loop *loop);
 
+/* The I/O engine of the loops made from now on, for the whole process:
+ * "uring" (io_uring), "epoll", or "auto" (the default, io_uring). Without
+ * a call, the WEFT_IO environment variable decides. A kernel that refuses
+ * io_uring leaves the process on epoll (logged once). 0 or WEFT_EINVAL.
+ * A server takes it from --io. */
+int weft_io_select(const char *engine);
+/* The engine in use: "io_uring" or "epoll". */
+const char *weft_io_engine(void);
+
 /* The loop that runs on the calling thread, or NULL on other threads. */
 weft_loop *weft_loop_current(void);
 /* Index of the loop (0..n-1) within its server. */

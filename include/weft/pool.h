@@ -26,6 +26,7 @@ typedef struct weft_job {
     uint64_t queued_ns;      /* internal: when it was queued (queue wait) */
     uint64_t ran_ns;         /* how long work() ran (set before done()) */
     uint64_t waited_ns;      /* of that, what it reported waiting (weft_pool_note_wait) */
+    uint64_t took_ns;        /* internal: queue wait + run, for the loop's spin (expect.c) */
 } weft_job;
 
 /* threads workers with stack_size-byte stacks, at most queue_len waiting

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "loop.h"
+#include "uring.h"
 
 static __thread weft_loop *current;
 
@@ -34,12 +35,12 @@ uint64_t weft_loop_now(const weft_loop *loop)
     return uv_now(&loop->uv);
 }
 
-static void drain_posts(uv_async_t *h)
+void weft__loop_drain_posts(weft_loop *loop)
 {
-    weft_loop *loop = h->data;
     pthread_mutex_lock(&loop->mu);
     weft_post *p = loop->head;
     loop->head = loop->tail = NULL;
+    atomic_store_explicit(&loop->has_posts, 0, memory_order_relaxed);
     pthread_mutex_unlock(&loop->mu);
     while (p) {
         weft_post *next = p->next;
@@ -47,6 +48,11 @@ static void drain_posts(uv_async_t *h)
         p->fn(p); /* may free p */
         p = next;
     }
+}
+
+static void drain_posts(uv_async_t *h)
+{
+    weft__loop_drain_posts(h->data);
 }
 
 void weft_loop_post(weft_loop *loop, weft_post *p)
@@ -58,8 +64,14 @@ void weft_loop_post(weft_loop *loop, weft_post *p)
     else
         loop->head = p;
     loop->tail = p;
+    atomic_store(&loop->has_posts, 1);
     pthread_mutex_unlock(&loop->mu);
-    uv_async_send(&loop->wake);
+    /* A loop spinning for posts (expect.c) sees has_posts without the
+     * wake: it clears `spinning` before it last looks at has_posts, and
+     * both are sequentially consistent, so one of the two sides always
+     * sees the other's store. */
+    if (!atomic_load(&loop->spinning))
+        uv_async_send(&loop->wake);
 }
 
 int weft__loop_init(weft_loop *loop, int index)
@@ -75,7 +87,11 @@ int weft__loop_init(weft_loop *loop, int index)
     loop->wake.data = loop;
     loop->uv.data = loop;
     int rc = weft__phases_init(loop);
-    return rc ? rc : weft__timers_init(loop);
+    if (!rc)
+        rc = weft__timers_init(loop);
+    if (!rc)
+        weft__engine_open(loop);
+    return rc;
 }
 
 void weft__loop_run(weft_loop *loop)
@@ -128,6 +144,7 @@ void weft__loop_join(weft_loop *loop)
 void weft__loop_release(weft_loop *loop)
 {
     weft__phases_close(loop); /* CLOSE hooks first: they may close handles of their own */
+    weft__uring_release(loop);
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_close((uv_handle_t *)&loop->timer_poll, NULL);
 }
@@ -135,6 +152,7 @@ void weft__loop_release(weft_loop *loop)
 void weft__loop_close(weft_loop *loop)
 {
     uv_loop_close(&loop->uv);
+    weft__uring_free(loop);
     weft__timers_free(loop);
     pthread_mutex_destroy(&loop->mu);
 }

@@ -88,6 +88,14 @@ struct weft_loop {
     uv_async_t wake;      /* rung by weft_loop_post */
     pthread_mutex_t mu;   /* guards the post list */
     weft_post *head, *tail;
+    _Atomic int has_posts;  /* the post list is not empty (set and cleared under mu) */
+    /* Posts expected back soon (expect.c): offloaded jobs out, how long
+     * their round trips took of late, and whether the loop spins for them
+     * now instead of sleeping (then posters need not ring `wake`). */
+    unsigned expected;
+    uint64_t expect_rtt_ns;
+    _Atomic int spinning;
+    weft_loop_hook expect_hook;
     weft_post stop_msg;   /* weft_loop_stop from another thread */
     _Atomic int stop_posted;
     /* What runs on the loop now, for a watchdog on another thread: a
@@ -113,7 +121,12 @@ struct weft_loop {
     struct weft_timer_ent *heap;
     size_t heap_len, heap_cap;
     uint64_t timer_seq;
+    struct weft_uring *uring; /* the io_uring engine's ring, or NULL: epoll (engine.c) */
 };
+
+/* engine.c: gives a new loop its io_uring ring if the process uses one;
+ * falls back to epoll (logged once) where the kernel refuses. */
+void weft__engine_open(weft_loop *loop);
 
 /* Runs f->fn once before the loop next polls (after this iteration's
  * timers, I/O callbacks and check phase). Queuing a queued f again is a
@@ -173,6 +186,22 @@ const char *weft__loop_what_runs(const weft_loop *loop, uint64_t *since_ms);
 int weft__loop_running(const weft_loop *loop);
 /* Makes `loop` the current loop of the calling thread. */
 void weft__loop_set_current(weft_loop *loop);
+
+/* ---- expected posts (expect.c) ----------------------------------------------
+ * A job handed to another thread (the worker pool) comes back as a post.
+ * Sleeping in the poll for it costs a wake-up on each side (an eventfd
+ * write and the scheduler waking the loop: ~20 us each on a VM), far
+ * more than a short job itself. While posts are expected and their
+ * recent round trips were short, the loop spins for them before it polls,
+ * for at most WEFT__EXPECT_SPIN_NS; long jobs are waited for in the poll. */
+#define WEFT__EXPECT_SPIN_NS 30000
+/* Loop thread: a post is on its way to this loop. */
+void weft__loop_expect_post(weft_loop *loop);
+/* Loop thread: it came; the job took took_ns on the other side (queue
+ * wait and run, not the trip back). */
+void weft__loop_expected_arrived(weft_loop *loop, uint64_t took_ns);
+/* loop.c: runs what has been posted; loop thread. */
+void weft__loop_drain_posts(weft_loop *loop);
 
 /* ---- descriptors and signals ------------------------------------------------ */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "transport.h"
+#include "uring.h"
 
 _Static_assert(WEFT_IO_EOF == UV_EOF, "WEFT_IO_EOF must be libuv's EOF");
 _Static_assert(WEFT_IO_NOBUFS == UV_ENOBUFS, "WEFT_IO_NOBUFS must be libuv's");
@@ -88,6 +88,8 @@ static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
 
 int weft__tcp_dup_fd(weft_tcp *t)
 {
+    if (t->ring)
+        return t->u.fd < 0 ? -1 : fcntl(t->u.fd, F_DUPFD_CLOEXEC, 3);
     uv_os_fd_t fd;
     if (uv_fileno((uv_handle_t *)&t->h, &fd))
         return -1;
@@ -182,6 +184,11 @@ void weft__tcp_init(weft_loop *loop, weft_tcp *t, const weft_transport_events *e
     t->t.data = data;
     t->early_err = 0;
     t->connecting = 0;
+    t->ring = NULL;
+    if (loop->uring) {
+        weft__utcp_init(loop->uring, t);
+        return;
+    }
     uv_tcp_init(&loop->uv, &t->h);
 }
 
@@ -199,6 +206,8 @@ static void on_connect(uv_connect_t *req, int status)
 
 int weft__tcp_connect(weft_tcp *t, const struct sockaddr *addr)
 {
+    if (t->ring)
+        return weft__utcp_connect(t, addr);
     t->creq.data = t;
     int rc = uv_tcp_connect(&t->creq, &t->h, addr, on_connect);
     if (rc == 0)
@@ -279,6 +288,9 @@ int weft__listen_socket(const char *host, int port, int *bound_port, char *err, 
 
 int weft__listener_adopt(weft_loop *loop, weft_listener *l, int fd)
 {
+    l->ring = loop->uring;
+    if (l->ring)
+        return weft__ulisten_adopt(l->ring, l, fd);
     uv_tcp_init(&loop->uv, &l->h);
     l->open = 1;
     int rc = uv_tcp_open(&l->h, fd);
@@ -353,6 +365,8 @@ static void on_connection(uv_stream_t *s, int status)
 int weft__listener_start(weft_listener *l, void (*cb)(weft_listener *l))
 {
     l->on_connection = cb;
+    if (l->ring)
+        return weft__ulisten_start(l);
     return uv_listen((uv_stream_t *)&l->h, LISTEN_BACKLOG, on_connection);
 }
 
@@ -366,11 +380,17 @@ void weft__listener_resume(weft_listener *l)
     if (!l->paused || !l->open)
         return;
     l->paused = 0;
+    if (l->ring) {
+        weft__ulisten_resume(l);
+        return;
+    }
     offer(l);
 }
 
 int weft__listener_accept(weft_listener *l, weft_tcp *t)
 {
+    if (l->ring)
+        return weft__ulisten_accept(l, t);
     l->took = 1; /* even on failure: libuv has closed the connection then */
     return uv_accept((uv_stream_t *)&l->h, (uv_stream_t *)&t->h);
 }
@@ -379,6 +399,9 @@ void weft__listener_close(weft_listener *l)
 {
     if (l->open) {
         l->open = 0;
-        uv_close((uv_handle_t *)&l->h, NULL);
+        if (l->ring)
+            weft__ulisten_close(l);
+        else
+            uv_close((uv_handle_t *)&l->h, NULL);
     }
 }

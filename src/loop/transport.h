@@ -124,13 +124,40 @@ int weft__tr_send(weft_transport *t, weft_buf *out, weft_buf *spare, uint8_t *wr
 /* ---- TCP ----------------------------------------------------------------------
  * The TCP transport. Embed it in the owner (it is what the verbs get), set
  * it up with weft__tcp_init, then either accept into it from a listener or
- * connect it. */
+ * connect it. Two engines sit behind the same verbs, chosen per process
+ * at start (weft_io_select): libuv's epoll streams, or io_uring (uring.c)
+ * with multishot receives into a shared ring of buffers and sends
+ * submitted together at the end of a loop turn. */
+
+/* A socket as the io_uring engine keeps it. */
+typedef struct weft_usock {
+    int fd;
+    unsigned inflight;      /* operations the kernel still holds (their memory is ours) */
+    const char *wp;         /* the write under way: what is left of it */
+    size_t wleft;
+    weft_buf stash;         /* received, not yet taken by the owner (paused) */
+    size_t stash_off;
+    int stash_end;          /* EOF or an error to report after the stash */
+    struct weft_usock *pend_next;
+    unsigned pend;          /* callbacks due at the end of the turn (uring.c PEND_*) */
+    int early_err;          /* what a write while connecting learned */
+    int conn_status;        /* connect's outcome, for PEND_CONNECTED */
+    uint8_t reading, recv_armed, recv_cancelling, writing, shut_wanted, connecting, closing,
+        pend_queued, eof_seen;
+} weft_usock;
+
 typedef struct weft_tcp {
     weft_transport t; /* first: a weft_tcp * is a weft_transport * */
-    uv_tcp_t h;
-    uv_write_t wreq;
-    uv_shutdown_t sreq;
-    uv_connect_t creq;
+    union {
+        struct { /* epoll: libuv's stream */
+            uv_tcp_t h;
+            uv_write_t wreq;
+            uv_shutdown_t sreq;
+            uv_connect_t creq;
+        };
+        weft_usock u; /* io_uring */
+    };
+    struct weft_uring *ring; /* the loop's ring, or NULL: epoll */
     int early_err;    /* what a write while connecting learned instead */
     uint8_t connecting;
 } weft_tcp;
@@ -155,15 +182,28 @@ int weft__ip_addr(const char *ip, int port, struct sockaddr_storage *out);
  * inherited by many processes): the kernel spreads connections with no
  * shared lock. */
 typedef struct weft_listener {
-    uv_tcp_t h;
+    union {
+        struct { /* epoll */
+            uv_tcp_t h;
+            /* A connection the owner did not take (it could not allocate
+             * for it) is accepted into this handle and closed at once:
+             * left waiting, it would stop the listener for good (libuv
+             * polls a listener again only once its pending connection is
+             * taken). */
+            uv_tcp_t spare;
+        };
+        struct { /* io_uring: a multishot accept; what it accepted waits here */
+            int fd;
+            int accepted[64];
+            unsigned acc_head, acc_len, inflight;
+            weft_timer retry; /* an accept that failed for want of fds tries again */
+            uint8_t accepting, cancelling;
+        } u;
+    };
+    struct weft_uring *ring;
     void (*on_connection)(struct weft_listener *l);
     void *data;
     int open;
-    /* A connection the owner did not take (it could not allocate for it)
-     * is accepted into this handle and closed at once: left waiting, it
-     * would stop the listener for good (libuv polls a listener again only
-     * once its pending connection is taken). */
-    uv_tcp_t spare;
     uint8_t took, spare_busy, refuse_waiting;
     /* The owner paused it: the one connection libuv accepted waits, and
      * the rest wait in the kernel's backlog, until weft__listener_resume. */

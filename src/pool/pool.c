@@ -6,13 +6,25 @@
  * back with weft_loop_post, so done() runs on the submitting loop. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "../base/stats.h"
 #include "../base/threads.h"
+#include "../loop/loop.h"
 #include "weft/pool.h"
+
+/* How long a worker that ran out of jobs keeps looking for the next one
+ * before it sleeps, and how many do that at once. A sleeping worker costs
+ * the submitter a futex wake and itself a scheduler wake-up (tens of
+ * microseconds on a VM); a job that finds a worker spinning starts in
+ * well under one. One spinner bounds the CPU this burns to one core's
+ * worth for SPIN_NS after each idle spell begins. */
+#define SPIN_NS 50000
+#define MAX_SPINNERS 1
 
 struct weft_pool {
     pthread_mutex_t mu;
@@ -20,6 +32,8 @@ struct weft_pool {
     pthread_cond_t idle;
     weft_job *head, *tail;
     unsigned queued, queue_len, busy, nthreads, exited;
+    unsigned spinners;          /* workers looking for a job without sleeping */
+    _Atomic unsigned queued_now; /* `queued`, for spinners to read without mu */
     int stopping;
     uint64_t completed, rejected;
     uint64_t wait_ns_sum, wait_ns_max;
@@ -54,6 +68,7 @@ static void count_drain(weft_pool *pool)
 static void deliver(weft_post *p)
 {
     weft_job *job = (weft_job *)((char *)p - offsetof(weft_job, post));
+    weft__loop_expected_arrived(job->origin, job->took_ns);
     job->done(job);
 }
 
@@ -63,11 +78,46 @@ static void send_home(weft_job *job)
     weft_loop_post(job->origin, &job->post);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* With mu held and no job queued: looks for one for up to SPIN_NS
+ * without sleeping (mu released meanwhile), if few enough others do.
+ * weft_pool_submit skips the wake while a spinner will take the job. */
+static void spin_for_work(weft_pool *pool)
+{
+    if (pool->spinners >= MAX_SPINNERS || pool->stopping)
+        return;
+    pool->spinners++;
+    pthread_mutex_unlock(&pool->mu);
+    uint64_t until = weft_now_ns() + SPIN_NS;
+    for (unsigned i = 1; !atomic_load_explicit(&pool->queued_now, memory_order_relaxed); i++) {
+        if ((i & 63) == 0 && weft_now_ns() >= until)
+            break;
+        if (i < 32)
+            cpu_relax();
+        else
+            sched_yield(); /* cores are few: the thread we wait for may need ours */
+    }
+    pthread_mutex_lock(&pool->mu);
+    /* Under mu again: a job queued from here on sees one spinner fewer
+     * and wakes a sleeper; one queued before is in the list. */
+    pool->spinners--;
+}
+
 static void *worker_main(void *arg)
 {
     weft_pool *pool = arg;
     pthread_mutex_lock(&pool->mu);
     for (;;) {
+        if (!pool->head)
+            spin_for_work(pool);
         while (!pool->head && !pool->stopping)
             pthread_cond_wait(&pool->work_ready, &pool->mu);
         if (!pool->head)
@@ -77,6 +127,7 @@ static void *worker_main(void *arg)
         if (!pool->head)
             pool->tail = NULL;
         pool->queued--;
+        atomic_store_explicit(&pool->queued_now, pool->queued, memory_order_relaxed);
         pool->busy++;
         uint64_t waited = weft_now_ns() - job->queued_ns;
         pool->wait_ns_sum += waited;
@@ -91,6 +142,7 @@ static void *worker_main(void *arg)
         job->work(job);
         job->ran_ns = weft_now_ns() - t0;
         job->waited_ns = job_waited;
+        job->took_ns = waited + job->ran_ns;
 
         /* Counted before the job goes home: once its completion runs, the
          * loop may read the stats (or stop the pool) at once. Counting
@@ -154,7 +206,7 @@ int weft_pool_submit(weft_pool *pool, weft_job *job)
 {
     job->origin = weft_loop_current();
     job->next = NULL;
-    job->ran_ns = job->waited_ns = 0;
+    job->ran_ns = job->waited_ns = job->took_ns = 0;
     pthread_mutex_lock(&pool->mu);
     /* Jobs in the queue that an idle worker is about to take are not
      * waiting; the rest must fit in queue_len, or the caller sheds load. */
@@ -170,9 +222,14 @@ int weft_pool_submit(weft_pool *pool, weft_job *job)
         pool->head = job;
     pool->tail = job;
     pool->queued++;
+    atomic_store_explicit(&pool->queued_now, pool->queued, memory_order_relaxed);
     job->queued_ns = weft_now_ns();
-    pthread_cond_signal(&pool->work_ready);
+    /* A spinning worker takes it; more jobs than spinners wake sleepers. */
+    if (pool->queued > pool->spinners)
+        pthread_cond_signal(&pool->work_ready);
     pthread_mutex_unlock(&pool->mu);
+    if (job->origin)
+        weft__loop_expect_post(job->origin);
     return 0;
 }
 
@@ -183,6 +240,7 @@ unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms)
     weft_job *job = pool->head;
     pool->head = pool->tail = NULL;
     pool->queued = 0;
+    atomic_store_explicit(&pool->queued_now, 0, memory_order_relaxed);
     pthread_cond_broadcast(&pool->work_ready);
     pthread_mutex_unlock(&pool->mu);
     while (job) {

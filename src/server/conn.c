@@ -434,6 +434,10 @@ static void check_deadline(weft_conn *c, uint64_t now)
     const weft_config *cfg = &c->sl->app->cfg;
     if (c->writing && now - c->write_since >= (uint64_t)cfg->write_timeout_ms) {
         weft__conn_timed_out(c, "write stalled");
+        /* Abortively: what the kernel still holds for a peer that reads
+         * nothing (its send buffer: megabytes) is dropped with a reset
+         * rather than trickled out at the peer's pace after we let go. */
+        weft__tr_reset(c->tr);
         conn_close(c);
         return;
     }

