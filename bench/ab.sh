@@ -9,6 +9,11 @@
 # older build may not). BACKEND_ARGS / FRONT_ARGS add flags (over HTTP/2:
 # BACKEND_ARGS=--h2c FRONT_ARGS=--backend-http2). AB_CLOSE=1 sends
 # "Connection: close" with every request: a new connection each.
+# AB_IO_A / AB_IO_B run each side's front on an I/O engine (--io uring or
+# epoll): one build against itself compares the engines. AB_H2C=1 loads
+# the front with h2load over h2c (CLIENTS connections, 10 streams each;
+# give FRONT_ARGS=--h2c) instead of wrk. Each round also prints the
+# front's CPU time per request (user + system, over the run).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -24,13 +29,26 @@ for ((r = 1; r <= rounds; r++)); do
   for side in A B; do
     if [[ $side == A ]]; then BIN=$a; else BIN=$b; fi
     BACKEND_PORT=""
+    io=${AB_IO_A:-}
+    [[ $side == B ]] && io=${AB_IO_B:-}
+    io_args=()
+    [[ -n $io ]] && io_args=(--io "$io")
     # shellcheck disable=SC2086
-    start_pgw_front ab --max-conns-per-endpoint 20000 ${FRONT_ARGS:-}
-    close_hdr=()
-    [[ -n ${AB_CLOSE:-} ]] && close_hdr=(-H "Connection: close")
-    wrk -t2 -c"$clients" -d15s --timeout 10s --latency "${close_hdr[@]}" \
-      "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt"
-    echo "  round $r $side: $(wrk_ok_rps "$WORK/ab.txt") ok req/s, p50 $(wrk_p50 "$WORK/ab.txt") ms, p99 $(wrk_p99 "$WORK/ab.txt") ms, $(( $(wrk_non2xx "$WORK/ab.txt") + $(wrk_sockerr "$WORK/ab.txt") )) errors"
+    start_pgw_front ab --max-conns-per-endpoint 20000 "${io_args[@]}" ${FRONT_ARGS:-}
+    t0=$(cpu_ticks "$FRONT_PID")
+    if [[ -n ${AB_H2C:-} ]]; then
+      h2load -c"$clients" -m10 -t2 -D 15 "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt" 2>&1 || true
+      n=$(awk '/^requests:/ {print $8}' "$WORK/ab.txt")
+      t1=$(cpu_ticks "$FRONT_PID")
+      echo "  round $r $side${io:+ ($io)}: $(awk '/^finished in/ {gsub(",", ""); print $4}' "$WORK/ab.txt") req/s, $(awk '/^requests:/ {print $10 + $12}' "$WORK/ab.txt") errors, $(awk -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {printf "%.2f", (n > 0 ? t * 10000 / n : 0)}') us CPU/req"
+    else
+      close_hdr=()
+      [[ -n ${AB_CLOSE:-} ]] && close_hdr=(-H "Connection: close")
+      wrk -t2 -c"$clients" -d15s --timeout 10s --latency "${close_hdr[@]}" \
+        "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt"
+      t1=$(cpu_ticks "$FRONT_PID")
+      echo "  round $r $side${io:+ ($io)}: $(wrk_ok_rps "$WORK/ab.txt") ok req/s, p50 $(wrk_p50 "$WORK/ab.txt") ms, p99 $(wrk_p99 "$WORK/ab.txt") ms, $(( $(wrk_non2xx "$WORK/ab.txt") + $(wrk_sockerr "$WORK/ab.txt") )) errors, $(cpu_us_per_request $(( t1 - t0 )) "$WORK/ab.txt") us CPU/req"
+    fi
     stop_pid "$FRONT_PID"
     stop_pid "$BACKEND_PID"
     sleep 1

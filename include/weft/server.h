@@ -94,6 +94,7 @@ typedef struct weft_config {
                                    (NULL: the system's) */
     int backend_tls_insecure_skip_verify; /* --backend-tls-insecure-skip-verify: tests only */
     const char *log_level;      /* --log-level (info) */
+    const char *io;             /* --io uring|epoll|auto (NULL: $WEFT_IO, else auto) */
     weft_http_limits limits;    /* --max-request-line, --max-header-bytes,
                                    --max-headers, --max-body */
 } weft_config;

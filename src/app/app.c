@@ -438,9 +438,10 @@ void weft__app_say_listening(const weft_app *app)
     char procs[32] = "";
     if (cfg->processes > 1)
         snprintf(procs, sizeof procs, "%d processes of ", cfg->processes);
-    fprintf(stderr, "%s: listening on %s://%s%s%s:%d (%s%d loops, %d workers, queue %d)\n",
+    fprintf(stderr, "%s: listening on %s://%s%s%s:%d (%s%d loops on %s, %d workers, queue %d)\n",
             app->prog, cfg->tls_certs.n ? "https" : "http", v6 ? "[" : "", cfg->host,
-            v6 ? "]" : "", app->bound_port, procs, cfg->loops, cfg->workers, cfg->queue_length);
+            v6 ? "]" : "", app->bound_port, procs, cfg->loops, weft_io_engine(), cfg->workers,
+            cfg->queue_length);
     if (app->redirect_port)
         fprintf(stderr, "%s: redirecting http://%s:%d to https\n", app->prog, cfg->host,
                 app->redirect_port);

@@ -74,6 +74,7 @@ static const common_opt common[] = {
     {"backend-tls-insecure-skip-verify", OPT_FLAG, CFG(backend_tls_insecure_skip_verify), "HTTP client: accept any certificate from https:// backends - tests only"},
     {"log-level", OPT_STR, CFG(log_level), "debug, info, warn or error (info)"},
     {"quiet", OPT_FLAG, CFG(quiet), "no access log; warnings and errors only"},
+    {"io", OPT_STR, CFG(io), "I/O engine: uring, epoll or auto; auto (the default, or $WEFT_IO) is io_uring where the kernel allows it, else epoll"},
     {"dev", OPT_FLAG, CFG(dev), "development: error answers show what failed inside (backend addresses, errors); never in production"},
 };
 
@@ -280,6 +281,10 @@ int weft__options_finish(weft_app *app)
         return 2;
     }
     weft_log_set_level(cfg->quiet && lvl < WEFT_LOG_WARN ? WEFT_LOG_WARN : (weft_log_level)lvl);
+    if (cfg->io && weft_io_select(cfg->io)) {
+        fprintf(stderr, "%s: --io takes uring, epoll or auto, not '%s'\n", app->prog, cfg->io);
+        return 2;
+    }
     if (cfg->processes == 0)
         cfg->processes = cpu_count();
     /* Under a master each worker process gets its part of the CPUs: as

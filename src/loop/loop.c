@@ -89,7 +89,7 @@ int weft__loop_init(weft_loop *loop, int index)
     int rc = weft__phases_init(loop);
     if (!rc)
         rc = weft__timers_init(loop);
-    if (!rc)
+    if (!rc && index >= 0) /* a server's control loop (-1) has no sockets */
         weft__engine_open(loop);
     return rc;
 }

@@ -143,7 +143,7 @@ typedef struct weft_usock {
     int early_err;          /* what a write while connecting learned */
     int conn_status;        /* connect's outcome, for PEND_CONNECTED */
     uint8_t reading, recv_armed, recv_cancelling, writing, shut_wanted, connecting, closing,
-        pend_queued, eof_seen;
+        pend_queued, eof_seen, sending, connect_polled;
 } weft_usock;
 
 typedef struct weft_tcp {

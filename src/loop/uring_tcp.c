@@ -53,7 +53,19 @@ static void submit_send(weft_tcp *t)
     weft_usock *u = &t->u;
     struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_SEND);
     io_uring_prep_send(sqe, u->fd, u->wp, u->wleft, MSG_NOSIGNAL);
+    u->sending = 1;
     u->inflight++;
+}
+
+/* Cancels the operation of t's that op names, by its user_data: the
+ * kernel finds it in a hash. (A cancel by descriptor walks every pending
+ * operation of the ring: with 16,000 sockets each waiting for input, perf
+ * put that walk at 3.7% of S8's front.) */
+static void cancel_op(weft_tcp *t, unsigned op)
+{
+    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CANCEL);
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)t | op, 0);
+    t->u.inflight++;
 }
 
 static void submit_shut(weft_tcp *t)
@@ -210,6 +222,7 @@ static void on_send(weft_tcp *t, int res)
 {
     weft_usock *u = &t->u;
     u->inflight--;
+    u->sending = 0;
     if (u->closing) {
         maybe_finish_close(t);
         return;
@@ -232,6 +245,7 @@ static void on_connect_polled(weft_tcp *t, int res)
 {
     weft_usock *u = &t->u;
     u->inflight--;
+    u->connect_polled = 0;
     if (u->closing) {
         maybe_finish_close(t);
         return;
@@ -314,10 +328,8 @@ static void utcp_read_stop(weft_transport *tr)
     u->reading = 0;
     if (u->recv_armed && !u->recv_cancelling && !u->closing) {
         /* What lands before the cancel takes is stashed, not lost. */
-        struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CANCEL);
-        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)t | UOP_RECV, 0);
+        cancel_op(t, UOP_RECV);
         u->recv_cancelling = 1;
-        u->inflight++;
     }
 }
 
@@ -379,11 +391,16 @@ static void utcp_close(weft_transport *tr)
     u->closing = 1;
     u->reading = 0;
     u->writing = 0;
-    if (u->inflight) {
-        struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CANCEL);
-        io_uring_prep_cancel_fd(sqe, u->fd, IORING_ASYNC_CANCEL_ALL);
-        u->inflight++;
+    /* A shutdown under way completes by itself; the rest may wait for
+     * the peer forever. */
+    if (u->recv_armed && !u->recv_cancelling) {
+        cancel_op(t, UOP_RECV);
+        u->recv_cancelling = 1;
     }
+    if (u->sending)
+        cancel_op(t, UOP_SEND);
+    if (u->connect_polled)
+        cancel_op(t, UOP_CONNECT);
     maybe_finish_close(t);
 }
 
@@ -452,6 +469,7 @@ int weft__utcp_connect(weft_tcp *t, const struct sockaddr *addr)
     }
     struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CONNECT);
     io_uring_prep_poll_add(sqe, fd, POLLOUT);
+    u->connect_polled = 1;
     u->inflight++;
     return 0;
 }
