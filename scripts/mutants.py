@@ -119,6 +119,12 @@ MUTANTS = [
     ("cors-any-origin", "src/middleware/cors.c",
      "    if (!k->any && !listed(k->o.origins, origin))\n        return NULL;",
      "    (void)listed;", "CORS allows every origin, listed or not"),
+    ("uring-pause-drops-input", "src/loop/uring_tcp.c",
+     "            if (took < (size_t)res && !u->closing)\n                stash(t, p + took, (size_t)res - took);",
+     "            (void)took, (void)stash;", "io_uring: what arrives while the owner has paused is dropped"),
+    ("uring-short-send-ends", "src/loop/uring_tcp.c",
+     "    if (res > 0 && (size_t)res < u->wleft) {", "    if (0) {",
+     "io_uring: a send the kernel took in part is reported done"),
 ]
 
 
@@ -127,6 +133,7 @@ MUTANTS = [
 FIRST = {
     "static-follows-links-out": "test_static", "ws-message-unbounded": "test_websocket",
     "cors-any-origin": "test_middleware",
+    "uring-pause-drops-input": "test_transport", "uring-short-send-ends": "test_transport",
     "cl-limit-inclusive": "http_errors", "chunked-limit-inclusive": "http_errors|chunked",
     "deadline-no-cancel": "test_async", "grace-timer-never-started": "shutdown",
     "duplicate-cl-accepted": "parser|conformance", "cl-and-te-accepted": "parser|conformance",
