@@ -13,7 +13,9 @@
 # epoll): one build against itself compares the engines. AB_H2C=1 loads
 # the front with h2load over h2c (CLIENTS connections, 10 streams each;
 # give FRONT_ARGS=--h2c) instead of wrk. Each round also prints the
-# front's CPU time per request (user + system, over the run).
+# front's CPU time per request (user + system, over the run). AB_SERVER
+# names another binary of the builds to load instead of pgw-front
+# (weft-hello: AB_SERVER=weft-hello ... /cpu?n=1000 measures weft_run).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -33,8 +35,14 @@ for ((r = 1; r <= rounds; r++)); do
     [[ $side == B ]] && io=${AB_IO_B:-}
     io_args=()
     [[ -n $io ]] && io_args=(--io "$io")
-    # shellcheck disable=SC2086
-    start_pgw_front ab --max-conns-per-endpoint 20000 "${io_args[@]}" ${FRONT_ARGS:-}
+    if [[ -n ${AB_SERVER:-} ]]; then
+      # shellcheck disable=SC2086
+      start_weft ab "$AB_SERVER" "${io_args[@]}" ${FRONT_ARGS:-}
+      FRONT_PID=$WEFT_PID FRONT_PORT=$WEFT_PORT
+    else
+      # shellcheck disable=SC2086
+      start_pgw_front ab --max-conns-per-endpoint 20000 "${io_args[@]}" ${FRONT_ARGS:-}
+    fi
     t0=$(cpu_ticks "$FRONT_PID")
     if [[ -n ${AB_H2C:-} ]]; then
       h2load -c"$clients" -m10 -t2 -D 15 "http://127.0.0.1:$FRONT_PORT$path" > "$WORK/ab.txt" 2>&1 || true
@@ -50,7 +58,7 @@ for ((r = 1; r <= rounds; r++)); do
       echo "  round $r $side${io:+ ($io)}: $(wrk_ok_rps "$WORK/ab.txt") ok req/s, p50 $(wrk_p50 "$WORK/ab.txt") ms, p99 $(wrk_p99 "$WORK/ab.txt") ms, $(( $(wrk_non2xx "$WORK/ab.txt") + $(wrk_sockerr "$WORK/ab.txt") )) errors, $(cpu_us_per_request $(( t1 - t0 )) "$WORK/ab.txt") us CPU/req"
     fi
     stop_pid "$FRONT_PID"
-    stop_pid "$BACKEND_PID"
+    if [[ -z ${AB_SERVER:-} ]]; then stop_pid "$BACKEND_PID"; fi
     sleep 1
   done
 done
