@@ -132,6 +132,9 @@ void weft__engine_open(weft_loop *loop);
  * timers, I/O callbacks and check phase). Queuing a queued f again is a
  * no-op. Loop thread only. */
 void weft__loop_flush_later(weft_loop *loop, weft_flush *f);
+/* The same, after every flush queued before it or later in this round:
+ * for the io_uring engine's one submit of the writes the others make. */
+void weft__loop_flush_last(weft_loop *loop, weft_flush *f);
 /* Takes f off the list if it is queued (its owner is going away). */
 void weft__loop_flush_cancel(weft_loop *loop, weft_flush *f);
 

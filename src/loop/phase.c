@@ -69,6 +69,19 @@ void weft__loop_flush_later(weft_loop *loop, weft_flush *f)
     uv_prepare_start(&loop->before_poll, on_before_poll);
 }
 
+void weft__loop_flush_last(weft_loop *loop, weft_flush *f)
+{
+    if (f->queued)
+        return;
+    f->queued = 1;
+    f->next = NULL;
+    weft_flush **pp = &loop->flush_head;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = f;
+    uv_prepare_start(&loop->before_poll, on_before_poll);
+}
+
 void weft__loop_flush_cancel(weft_loop *loop, weft_flush *f)
 {
     if (!f->queued)

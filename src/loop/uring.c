@@ -176,7 +176,7 @@ struct io_uring_sqe *weft__uring_sqe(struct weft_uring *ur, void *owner, unsigne
         sqe = io_uring_get_sqe(&ur->ring);
     }
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)owner | op);
-    weft__loop_flush_later(ur->loop, &ur->flush);
+    weft__loop_flush_last(ur->loop, &ur->flush);
     return sqe;
 }
 
@@ -191,7 +191,7 @@ void weft__uring_defer(struct weft_uring *ur, weft_tcp *t)
     else
         ur->pend_head = &t->u;
     ur->pend_tail = &t->u;
-    weft__loop_flush_later(ur->loop, &ur->flush);
+    weft__loop_flush_last(ur->loop, &ur->flush);
 }
 
 /* Before the loop polls: the callbacks the verbs owed (never from inside

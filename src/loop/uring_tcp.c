@@ -360,8 +360,8 @@ static ssize_t utcp_try_write(weft_transport *tr, const char *p, size_t n)
         return -EPIPE;
     if (t->u.writing)
         return 0;
-    if (t->u.connecting || !io_uring_sq_ready(&ring_of(t)->ring))
-        return send_early(t, p, n); /* the turn's first: at once */
+    if (t->u.connecting)
+        return send_early(t, p, n);
     return 0; /* sent with the rest of the turn's writes, by write() */
 }
 
