@@ -11,14 +11,10 @@
  * run inside the verb that caused them (deferred ones run at the end of
  * the turn, uring.c's flush), and after close() only `closed` comes.
  *
- * try_write sends at once only the turn's first write (nothing else is
- * queued: batching it would save no system call and cost a completion and
- * a turn before `written`) and a connecting socket's first bytes; later
- * writes of the turn are submitted together at its end, which is the
- * point: with many busy connections a turn's sends cost one system call
- * (plaintext at 256 clients: 0.94x epoll's CPU per request), and with few
- * (HTTP/2, 64 connections) nothing is lost (1.01x epoll's rate; always
- * batching gave 0.99x). Loop thread only. */
+ * try_write takes nothing (but a connecting socket's first bytes): every
+ * write is a send submitted with the rest of the turn's, which is the
+ * point. Sending a turn's first write at once instead cost S3's front 14%
+ * more CPU per request. Loop thread only. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -340,9 +336,8 @@ static void utcp_read_stop(weft_transport *tr)
     }
 }
 
-/* Sends what the kernel takes now: a connecting socket's first bytes (on
- * loopback the handshake is done inside connect(), tcp.c says why) or the
- * turn's first write. */
+/* Sends a connecting socket's first bytes at once, as tcp.c does: on
+ * loopback the handshake is done inside connect(). */
 static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
 {
     ssize_t sent = send(t->u.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
