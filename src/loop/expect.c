@@ -15,24 +15,6 @@
 #include "loop.h"
 
 #include <poll.h>
-#include <sched.h>
-#include <time.h>
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
 
 /* Whether the poller has something ready (a socket, a timer), without
  * taking it: a zero-time poll of the epoll descriptor. */
@@ -57,16 +39,13 @@ static void spin_for_posts(weft_loop_hook *h)
     if (io_ready(loop))
         return;
     atomic_store(&loop->spinning, 1);
-    uint64_t until = now_ns() + WEFT__EXPECT_SPIN_NS;
+    uint64_t until = weft_now_ns() + WEFT__EXPECT_SPIN_NS;
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(&loop->has_posts, memory_order_acquire))
             break;
-        if ((i & 63) == 0 && (now_ns() >= until || io_ready(loop)))
+        if ((i & 63) == 0 && (weft_now_ns() >= until || io_ready(loop)))
             break;
-        if (i < 32)
-            cpu_relax();
-        else
-            sched_yield(); /* cores are few: the thread we wait for may need ours */
+        weft__spin_round(i);
     }
     atomic_store(&loop->spinning, 0);
     /* After `spinning` is clear: a post that came meanwhile either rang

@@ -71,6 +71,14 @@ static void cancel_op(weft_tcp *t, unsigned op)
     t->u.inflight++;
 }
 
+static void cancel_recv(weft_tcp *t)
+{
+    if (t->u.recv_armed && !t->u.recv_cancelling) {
+        cancel_op(t, UOP_RECV);
+        t->u.recv_cancelling = 1;
+    }
+}
+
 static void submit_shut(weft_tcp *t)
 {
     weft_usock *u = &t->u;
@@ -329,11 +337,8 @@ static void utcp_read_stop(weft_transport *tr)
     weft_tcp *t = (weft_tcp *)tr;
     weft_usock *u = &t->u;
     u->reading = 0;
-    if (u->recv_armed && !u->recv_cancelling && !u->closing) {
-        /* What lands before the cancel takes is stashed, not lost. */
-        cancel_op(t, UOP_RECV);
-        u->recv_cancelling = 1;
-    }
+    if (!u->closing)
+        cancel_recv(t); /* what lands before the cancel takes is stashed, not lost */
 }
 
 /* Sends a connecting socket's first bytes at once, as tcp.c does: on
@@ -398,10 +403,7 @@ static void utcp_close(weft_transport *tr)
     u->writing = 0;
     /* A shutdown under way completes by itself; the rest may wait for
      * the peer forever. */
-    if (u->recv_armed && !u->recv_cancelling) {
-        cancel_op(t, UOP_RECV);
-        u->recv_cancelling = 1;
-    }
+    cancel_recv(t);
     if (u->sending)
         cancel_op(t, UOP_SEND);
     if (u->connect_polled)

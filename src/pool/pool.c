@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -78,15 +77,6 @@ static void send_home(weft_job *job)
     weft_loop_post(job->origin, &job->post);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
 /* With mu held and no job queued: looks for one for up to SPIN_NS
  * without sleeping (mu released meanwhile), if few enough others do.
  * weft_pool_submit skips the wake while a spinner will take the job. */
@@ -100,10 +90,7 @@ static void spin_for_work(weft_pool *pool)
     for (unsigned i = 1; !atomic_load_explicit(&pool->queued_now, memory_order_relaxed); i++) {
         if ((i & 63) == 0 && weft_now_ns() >= until)
             break;
-        if (i < 32)
-            cpu_relax();
-        else
-            sched_yield(); /* cores are few: the thread we wait for may need ours */
+        weft__spin_round(i);
     }
     pthread_mutex_lock(&pool->mu);
     /* Under mu again: a job queued from here on sees one spinner fewer
