@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # check.sh - the layering rules of docs/design.md, checked on the sources:
-#  1. libuv lives in src/loop only: no uv_/UV_ identifier anywhere else
+#  1. libuv and liburing live in src/loop only: no uv_/UV_ or io_uring
+#     identifier anywhere else
 #     (comments included: a comment naming libuv's calls is a sign that
 #     code around it still thinks in them);
 #  2. outside src/, nothing includes src/loop (but the loop layer's own
@@ -32,6 +33,9 @@ sources() { find "$@" -type f \( -name '*.c' -o -name '*.h' -o -name '*.S' \) 2>
 check "no libuv identifier outside src/loop" \
     "$(sources src include tests bench examples | grep -v '^src/loop/' |
        xargs grep -nE '\b(uv_[a-z0-9_]+|UV_[A-Z0-9_]+)\b' /dev/null)"
+check "no io_uring identifier outside src/loop" \
+    "$(sources src include tests bench examples | grep -v '^src/loop/' |
+       xargs grep -nE '\b(io_uring_[a-z0-9_]+|IORING_[A-Z0-9_]+)\b|liburing' /dev/null)"
 check "nothing outside src/ includes src/loop" \
     "$(sources include tests bench examples | grep -v '^tests/unit/loop/' |
        xargs grep -nE '#\s*include\s*"[^"]*src/loop/' /dev/null)"
