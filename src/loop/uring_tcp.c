@@ -244,6 +244,8 @@ static void on_send(weft_tcp *t, int res)
         submit_send(t);
         return;
     }
+    if (res == 0 && u->wleft > 0)
+        res = -EPIPE; /* nothing taken of a non-empty send: the socket is done */
     u->writing = 0;
     u->wp = NULL;
     u->wleft = 0;
