@@ -47,13 +47,17 @@ static void drop_waiting(weft_listener *l)
 }
 
 /* Offers each accepted connection: taken, refused (closed), or left
- * waiting while the owner has paused. */
+ * waiting while the owner has paused. Also once the owner has closed the
+ * listener: the kernel accepted these for this process (a multishot
+ * accept runs ahead of the owner), and with the socket shared by worker
+ * processes nobody else will serve them; dropping them failed requests
+ * while SIGHUP replaced the workers (test_processes under TSan). */
 static void offer_all(weft_listener *l)
 {
-    while (l->u.acc_len && l->open && !l->paused) {
+    while (l->u.acc_len && !l->paused) {
         l->took = 0;
         l->on_connection(l);
-        if (!l->took && !l->paused && l->open && l->u.acc_len) {
+        if (!l->took && !l->paused && l->u.acc_len) {
             close(take_fd(l));
             weft_warn("a connection was closed unanswered: no memory to serve it");
         }
@@ -98,10 +102,9 @@ void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned fla
     }
     unsigned cap = sizeof l->u.accepted / sizeof l->u.accepted[0];
     if (res >= 0) {
-        if (!l->open || l->u.acc_len == cap) {
-            close(res); /* nobody to take it; or a paused listener's overflow */
-            if (l->open)
-                weft_warn("a connection was closed unanswered: too many waiting");
+        if (l->u.acc_len == cap) { /* a paused listener's overflow */
+            close(res);
+            weft_warn("a connection was closed unanswered: too many waiting");
         } else {
             l->u.accepted[(l->u.acc_head + l->u.acc_len) % cap] = res;
             l->u.acc_len++;
@@ -115,10 +118,13 @@ void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned fla
         }
     }
     offer_all(l);
-    if (!l->open)
+    if (!l->open) {
+        if (l->paused)
+            drop_waiting(l);
         finish_close(l);
-    else
+    } else {
         maybe_rearm(l);
+    }
 }
 
 int weft__ulisten_adopt(struct weft_uring *ur, weft_listener *l, int fd)
@@ -154,8 +160,10 @@ void weft__ulisten_resume(weft_listener *l)
 
 void weft__ulisten_close(weft_listener *l)
 {
-    drop_waiting(l);
     weft_timer_stop(l->ring->loop, &l->u.retry);
     cancel_accept(l);
+    offer_all(l); /* what was accepted is served (offer_all says why) */
+    if (l->paused)
+        drop_waiting(l); /* the owner takes no more: these go unanswered */
     finish_close(l);
 }
