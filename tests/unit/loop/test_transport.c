@@ -84,17 +84,28 @@ static const weft_transport_events events = {
     on_alloc, on_read, on_written, on_shut, on_connected, on_closed,
 };
 
+/* Every end a test made, so that teardown can close what a failed
+ * assertion left open (else freeing the loop would wait for it). */
+#define MAX_ENDS 8
+static end *ends[MAX_ENDS];
+static int nends;
+
 static end *end_new(size_t cap)
 {
     end *e = calloc(1, sizeof *e);
     e->in = malloc(cap);
     e->cap = cap;
     weft__tcp_init(loop, &e->tcp, &events, e);
+    assert_true(nends < MAX_ENDS);
+    ends[nends++] = e;
     return e;
 }
 
 static void end_free(end *e)
 {
+    for (int i = 0; i < nends; i++)
+        if (ends[i] == e)
+            ends[i] = NULL;
     free(e->in);
     free(e);
 }
@@ -178,6 +189,7 @@ static int setup(void **state)
     loop = weft_loop_new();
     accepted = NULL;
     offers = pause_offers = 0;
+    nends = 0;
     return loop ? 0 : -1;
 }
 
@@ -185,9 +197,13 @@ static int teardown(void **state)
 {
     (void)state;
     weft__listener_close(&lst);
+    for (int i = 0; i < nends; i++)
+        if (ends[i] && !ends[i]->closed)
+            weft__tr_close(&ends[i]->tcp.t); /* a failed test left it open */
     weft_loop_free(loop);
-    if (accepted)
-        end_free(accepted);
+    for (int i = 0; i < nends; i++)
+        if (ends[i])
+            end_free(ends[i]);
     return 0;
 }
 
