@@ -23,21 +23,12 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/sanitizers.h"
 #include "app_int.h"
 #include "procs.h"
 
 #define PUBLISH_MS 1000
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1 /* AddressSanitizer reports fatal signals itself */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
 
 struct weft_worker {
     weft_app *app;
@@ -100,7 +91,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 static void watch_crashes(weft_proc_slot *slot)
 {
     crash_slot = slot;
-#if !UNDER_ASAN
+#if !WEFT_ASAN /* AddressSanitizer reports fatal signals itself */
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

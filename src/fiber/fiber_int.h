@@ -5,31 +5,10 @@
 #include <stdint.h>
 
 #include "switch.h"
+#include "../base/sanitizers.h"
 #include "../base/stats.h"
 #include "../loop/loop.h"
 #include "weft/fiber.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define WEFT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEFT_ASAN 1
-#endif
-#endif
-#ifndef WEFT_ASAN
-#define WEFT_ASAN 0
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-#define WEFT_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WEFT_TSAN 1
-#endif
-#endif
-#ifndef WEFT_TSAN
-#define WEFT_TSAN 0
-#endif
 
 #if WEFT_ASAN
 #include <sanitizer/common_interface_defs.h>

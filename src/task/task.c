@@ -11,6 +11,7 @@
 
 #include "task_int.h"
 #include "../base/alloc.h"
+#include "../base/sanitizers.h"
 #include "../loop/loop.h"
 
 /* ---- a per-thread cache of task memory -------------------------------------
@@ -19,11 +20,7 @@
  * here, up to CACHE_MAX per thread, and the thread's loop gives them back
  * to malloc as it closes. Sanitizer builds go straight to malloc: a reused
  * task would hide a use after free from ASan and TSan. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CACHE_ON 0
-#else
-#define CACHE_ON 1
-#endif
+#define CACHE_ON (!WEFT_ASAN && !WEFT_TSAN)
 #define CACHE_MAX 256
 
 static __thread struct task_cache {
