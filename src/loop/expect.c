@@ -28,9 +28,9 @@ static int io_ready(weft_loop *loop)
 static void spin_for_posts(weft_loop_hook *h)
 {
     weft_loop *loop = (weft_loop *)((char *)h - offsetof(weft_loop, expect_hook));
-    /* A poll that will not wait (ready fibers), or round trips the budget
+    /* A poll that will not wait (ready fibers), or jobs the budget
      * would not cover: nothing to gain. */
-    if (loop->busy_wanted || loop->expect_rtt_ns > WEFT__EXPECT_SPIN_NS)
+    if (loop->busy_wanted || loop->expect_job_ns > WEFT__EXPECT_SPIN_NS)
         return;
     if (atomic_load_explicit(&loop->has_posts, memory_order_acquire)) {
         weft__loop_drain_posts(loop);
@@ -69,7 +69,7 @@ void weft__loop_expected_arrived(weft_loop *loop, uint64_t took_ns)
      * the other side, not its round trip: a round trip slept through is
      * long because of the sleep, and counting it would never let the
      * spinning start again. */
-    loop->expect_rtt_ns = loop->expect_rtt_ns - loop->expect_rtt_ns / 8 + took_ns / 8;
+    loop->expect_job_ns = loop->expect_job_ns - loop->expect_job_ns / 8 + took_ns / 8;
     if (loop->expected && --loop->expected == 0)
         weft__loop_hook_remove(loop, &loop->expect_hook);
 }

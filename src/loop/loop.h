@@ -90,10 +90,10 @@ struct weft_loop {
     weft_post *head, *tail;
     _Atomic int has_posts;  /* the post list is not empty (set and cleared under mu) */
     /* Posts expected back soon (expect.c): offloaded jobs out, how long
-     * their round trips took of late, and whether the loop spins for them
-     * now instead of sleeping (then posters need not ring `wake`). */
+     * such jobs took of late on the other side, and whether the loop spins
+     * for them now instead of sleeping (then posters need not ring `wake`). */
     unsigned expected;
-    uint64_t expect_rtt_ns;
+    uint64_t expect_job_ns;
     _Atomic int spinning;
     weft_loop_hook expect_hook;
     weft_post stop_msg;   /* weft_loop_stop from another thread */
@@ -194,8 +194,8 @@ void weft__loop_set_current(weft_loop *loop);
  * A job handed to another thread (the worker pool) comes back as a post.
  * Sleeping in the poll for it costs a wake-up on each side (an eventfd
  * write and the scheduler waking the loop: ~20 us each on a VM), far
- * more than a short job itself. While posts are expected and their
- * recent round trips were short, the loop spins for them before it polls,
+ * more than a short job itself. While posts are expected and recent such
+ * jobs were short, the loop spins for them before it polls,
  * for at most WEFT__EXPECT_SPIN_NS; long jobs are waited for in the poll. */
 #define WEFT__EXPECT_SPIN_NS 30000
 /* Loop thread: a post is on its way to this loop. */
