@@ -62,28 +62,33 @@ static void tcp_read_stop(weft_transport *tr)
     uv_read_stop((uv_stream_t *)&((weft_tcp *)tr)->h);
 }
 
-/* Sends a connecting socket's first bytes before libuv has seen the
+/* Sends a connecting socket's first bytes before the engine has seen the
  * connect complete. On loopback the kernel finishes the handshake inside
  * connect() itself, so a request can leave in the same loop turn as the
- * call that opened the connection instead of one epoll round later: in a
+ * call that opened the connection instead of one poll round later: in a
  * burst (S3's first wave: 8,000 calls accepted in batches of up to 1,024)
  * each call then reaches the backend as it is made. Elsewhere the socket
  * is still connecting and send() says EAGAIN; the owner writes again once
- * connected. libuv is bypassed only here: nothing is queued on the
- * stream, and libuv reads nothing before it has seen the connect. */
-static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
+ * connected. The engine is bypassed only here: nothing is queued on the
+ * stream, and nothing is read before the connect is seen. Both engines. */
+ssize_t weft__tcp_send_early(weft_tcp *t, int fd, const char *p, size_t n)
 {
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&t->h, &fd))
-        return 0;
     ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent > 0)
         return sent;
     if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN)
         /* The connect failed (refused, reset): send() has just taken the
-         * socket's pending error, so libuv would read none - keep it. */
-        t->early_err = uv_translate_sys_error(errno);
+         * socket's pending error, so the engine would see none - keep it. */
+        t->early_err = -errno;
     return 0;
+}
+
+static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&t->h, &fd))
+        return 0;
+    return weft__tcp_send_early(t, fd, p, n);
 }
 
 int weft__tcp_dup_fd(weft_tcp *t)
@@ -159,17 +164,25 @@ static void tcp_reset(weft_transport *tr)
         uv_close((uv_handle_t *)&t->h, on_closed);
 }
 
+int weft__fd_peer_name(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fd < 0)
+        return -EBADF;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len))
+        return -errno;
+    const void *a = ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                                             : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+    return inet_ntop(ss.ss_family, a, out, (socklen_t)cap) ? 0 : -ENOSPC;
+}
+
 static int tcp_peer_name(weft_transport *tr, char *out, size_t cap)
 {
-    weft_tcp *t = (weft_tcp *)tr;
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    int rc = uv_tcp_getpeername(&t->h, (struct sockaddr *)&ss, &len);
-    if (rc)
-        return rc;
-    if (ss.ss_family == AF_INET6)
-        return uv_ip6_name((struct sockaddr_in6 *)&ss, out, cap);
-    return uv_ip4_name((struct sockaddr_in *)&ss, out, cap);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&((weft_tcp *)tr)->h, &fd))
+        return -EBADF;
+    return weft__fd_peer_name(fd, out, cap);
 }
 
 static const weft_transport_ops tcp_ops = {

@@ -139,11 +139,9 @@ typedef struct weft_usock {
     size_t stash_off;
     int stash_end;          /* EOF or an error to report after the stash */
     struct weft_usock *pend_next;
-    unsigned pend;          /* callbacks due at the end of the turn (uring.c PEND_*) */
-    int early_err;          /* what a write while connecting learned */
-    int conn_status;        /* connect's outcome, for PEND_CONNECTED */
-    uint8_t reading, recv_armed, recv_cancelling, writing, shut_wanted, connecting, closing,
-        pend_queued, eof_seen, sending, connect_polled;
+    unsigned pend;          /* callbacks due at the end of the turn (uring_tcp.c PEND_*) */
+    uint8_t reading, recv_armed, recv_cancelling, writing, shut_wanted, closing, pend_queued,
+        eof_seen, sending, connect_polled;
 } weft_usock;
 
 typedef struct weft_tcp {
@@ -158,9 +156,15 @@ typedef struct weft_tcp {
         weft_usock u; /* io_uring */
     };
     struct weft_uring *ring; /* the loop's ring, or NULL: epoll */
-    int early_err;    /* what a write while connecting learned instead */
+    int early_err;    /* what a write while connecting learned instead (both engines) */
     uint8_t connecting;
 } weft_tcp;
+
+/* tcp.c, for both engines: send_early's send() on a connecting socket's
+ * descriptor (0 or the bytes taken; a failure is kept in early_err), and
+ * the peer's address of a descriptor as text (0 or an error). */
+ssize_t weft__tcp_send_early(weft_tcp *t, int fd, const char *p, size_t n);
+int weft__fd_peer_name(int fd, char *out, size_t cap);
 
 void weft__tcp_init(weft_loop *loop, weft_tcp *tcp, const weft_transport_events *ev, void *data);
 /* Starts connecting to addr; `connected` follows. 0 or an error (then

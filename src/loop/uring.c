@@ -23,23 +23,23 @@ static void flush_ring(weft_flush *f);
 
 char *weft__uring_buf(struct weft_uring *ur, unsigned bid)
 {
-    return ur->bufs + (size_t)bid * ur->buf_size;
+    return ur->bufs + (size_t)bid * BUF_SIZE;
 }
 
 void weft__uring_buf_return(struct weft_uring *ur, unsigned bid)
 {
-    io_uring_buf_ring_add(ur->br, weft__uring_buf(ur, bid), ur->buf_size, (unsigned short)bid,
-                          io_uring_buf_ring_mask(ur->nbufs), 0);
+    io_uring_buf_ring_add(ur->br, weft__uring_buf(ur, bid), BUF_SIZE, (unsigned short)bid,
+                          io_uring_buf_ring_mask(NBUFS), 0);
     io_uring_buf_ring_advance(ur->br, 1);
 }
 
 static int setup_buffers(struct weft_uring *ur)
 {
-    size_t ring_bytes = ur->nbufs * sizeof(struct io_uring_buf);
+    size_t ring_bytes = NBUFS * sizeof(struct io_uring_buf);
     void *br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (br == MAP_FAILED)
         return -ENOMEM;
-    ur->bufs = mmap(NULL, (size_t)ur->nbufs * ur->buf_size, PROT_READ | PROT_WRITE,
+    ur->bufs = mmap(NULL, (size_t)NBUFS * BUF_SIZE, PROT_READ | PROT_WRITE,
                     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (ur->bufs == MAP_FAILED) {
         munmap(br, ring_bytes);
@@ -50,24 +50,24 @@ static int setup_buffers(struct weft_uring *ur)
     io_uring_buf_ring_init(ur->br);
     struct io_uring_buf_reg reg = {0};
     reg.ring_addr = (unsigned long)(uintptr_t)br;
-    reg.ring_entries = ur->nbufs;
+    reg.ring_entries = NBUFS;
     reg.bgid = BGID;
     int rc = io_uring_register_buf_ring(&ur->ring, &reg, 0);
     if (rc)
         return rc;
-    for (unsigned i = 0; i < ur->nbufs; i++)
-        io_uring_buf_ring_add(ur->br, weft__uring_buf(ur, i), ur->buf_size, (unsigned short)i,
-                              io_uring_buf_ring_mask(ur->nbufs), (int)i);
-    io_uring_buf_ring_advance(ur->br, (int)ur->nbufs);
+    for (unsigned i = 0; i < NBUFS; i++)
+        io_uring_buf_ring_add(ur->br, weft__uring_buf(ur, i), BUF_SIZE, (unsigned short)i,
+                              io_uring_buf_ring_mask(NBUFS), (int)i);
+    io_uring_buf_ring_advance(ur->br, (int)NBUFS);
     return 0;
 }
 
 static void free_buffers(struct weft_uring *ur)
 {
     if (ur->br)
-        munmap(ur->br, ur->nbufs * sizeof(struct io_uring_buf));
+        munmap(ur->br, NBUFS * sizeof(struct io_uring_buf));
     if (ur->bufs)
-        munmap(ur->bufs, (size_t)ur->nbufs * ur->buf_size);
+        munmap(ur->bufs, (size_t)NBUFS * BUF_SIZE);
     ur->br = NULL;
     ur->bufs = NULL;
 }
@@ -80,8 +80,6 @@ int weft__uring_open(weft_loop *loop, char *why, size_t cap)
         return -ENOMEM;
     }
     ur->loop = loop;
-    ur->nbufs = NBUFS;
-    ur->buf_size = BUF_SIZE;
     struct io_uring_params p = {0};
     /* Not SINGLE_ISSUER: a server's loops are made on the main thread
      * and run on threads of their own. SUBMIT_ALL: one bad submission
@@ -97,24 +95,19 @@ int weft__uring_open(weft_loop *loop, char *why, size_t cap)
     }
     if (!(p.features & IORING_FEAT_NODROP)) {
         snprintf(why, cap, "the kernel's io_uring may drop completions (no IORING_FEAT_NODROP)");
-        io_uring_queue_exit(&ur->ring);
-        free(ur);
-        return -ENOTSUP;
-    }
-    if ((rc = setup_buffers(ur)) != 0) {
+        rc = -ENOTSUP;
+    } else if ((rc = setup_buffers(ur)) != 0) {
         snprintf(why, cap, "provided buffer ring: %s", strerror(-rc));
+    } else if (uv_poll_init(&loop->uv, &ur->poll, ur->ring.ring_fd) ||
+               uv_poll_start(&ur->poll, UV_READABLE, on_ring_readable)) {
+        snprintf(why, cap, "cannot poll the ring");
+        rc = -EINVAL;
+    }
+    if (rc) {
         free_buffers(ur);
         io_uring_queue_exit(&ur->ring);
         free(ur);
         return rc;
-    }
-    if (uv_poll_init(&loop->uv, &ur->poll, ur->ring.ring_fd) ||
-        uv_poll_start(&ur->poll, UV_READABLE, on_ring_readable)) {
-        snprintf(why, cap, "cannot poll the ring");
-        free_buffers(ur);
-        io_uring_queue_exit(&ur->ring);
-        free(ur);
-        return -EINVAL;
     }
     ur->poll.data = ur;
     /* Only open sockets keep the loop running (weft__uring_live). */
@@ -122,6 +115,13 @@ int weft__uring_open(weft_loop *loop, char *why, size_t cap)
     ur->flush.fn = flush_ring;
     loop->uring = ur;
     return 0;
+}
+
+/* The loop is closing and nothing is open: the ring is polled no more. */
+static void close_poll(struct weft_uring *ur)
+{
+    ur->poll_closed = 1;
+    uv_close((uv_handle_t *)&ur->poll, NULL);
 }
 
 void weft__uring_live(struct weft_uring *ur, int delta)
@@ -134,10 +134,8 @@ void weft__uring_live(struct weft_uring *ur, int delta)
         uv_ref((uv_handle_t *)&ur->poll);
     else if (before > 0 && ur->live == 0) {
         uv_unref((uv_handle_t *)&ur->poll);
-        if (ur->releasing) {
-            ur->poll_closed = 1;
-            uv_close((uv_handle_t *)&ur->poll, NULL);
-        }
+        if (ur->releasing)
+            close_poll(ur);
     }
 }
 
@@ -151,10 +149,8 @@ void weft__uring_release(weft_loop *loop)
      * CLOSE hooks queued (the cancels of idle connections) goes now, and
      * completions from here on are followed by a flush of their own. */
     flush_ring(&ur->flush);
-    if (ur->live == 0 && !ur->poll_closed) {
-        ur->poll_closed = 1;
-        uv_close((uv_handle_t *)&ur->poll, NULL);
-    }
+    if (ur->live == 0 && !ur->poll_closed)
+        close_poll(ur);
 }
 
 void weft__uring_free(weft_loop *loop)
@@ -178,6 +174,12 @@ struct io_uring_sqe *weft__uring_sqe(struct weft_uring *ur, void *owner, unsigne
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)owner | op);
     weft__loop_flush_last(ur->loop, &ur->flush);
     return sqe;
+}
+
+void weft__uring_cancel(struct weft_uring *ur, void *owner, unsigned as, unsigned op)
+{
+    struct io_uring_sqe *sqe = weft__uring_sqe(ur, owner, as);
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)owner | op, 0);
 }
 
 void weft__uring_defer(struct weft_uring *ur, weft_tcp *t)
@@ -211,7 +213,7 @@ static void flush_ring(weft_flush *f)
         io_uring_submit(&ur->ring);
 }
 
-static void dispatch(struct weft_uring *ur, struct io_uring_cqe *cqe)
+static void dispatch(const struct io_uring_cqe *cqe)
 {
     uint64_t data = io_uring_cqe_get_data64(cqe);
     unsigned op = (unsigned)(data & UOP_MASK);
@@ -222,7 +224,6 @@ static void dispatch(struct weft_uring *ur, struct io_uring_cqe *cqe)
         weft__ulisten_complete(owner, op, cqe->res, cqe->flags);
     else
         weft__utcp_complete(owner, op, cqe->res, cqe->flags);
-    (void)ur;
 }
 
 static void on_ring_readable(uv_poll_t *p, int status, int events)
@@ -242,7 +243,7 @@ static void on_ring_readable(uv_poll_t *p, int status, int events)
             copy[i] = *cqes[i];
         io_uring_cq_advance(&ur->ring, n);
         for (unsigned i = 0; i < n; i++)
-            dispatch(ur, &copy[i]);
+            dispatch(&copy[i]);
         if (n < 256)
             break;
     }

@@ -13,6 +13,7 @@
 #include "uring.h"
 
 #define RETRY_MS 50
+#define WAITING_MAX (sizeof ((weft_listener *)0)->u.accepted / sizeof(int))
 
 static void arm_accept(weft_listener *l)
 {
@@ -26,8 +27,7 @@ static void cancel_accept(weft_listener *l)
 {
     if (!l->u.accepting || l->u.cancelling)
         return;
-    struct io_uring_sqe *sqe = weft__uring_sqe(l->ring, l, UOP_LCANCEL);
-    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)l | UOP_ACCEPT, 0);
+    weft__uring_cancel(l->ring, l, UOP_LCANCEL, UOP_ACCEPT);
     l->u.cancelling = 1;
     l->u.inflight++;
 }
@@ -35,15 +35,26 @@ static void cancel_accept(weft_listener *l)
 static int take_fd(weft_listener *l)
 {
     int fd = l->u.accepted[l->u.acc_head];
-    l->u.acc_head = (l->u.acc_head + 1) % (sizeof l->u.accepted / sizeof l->u.accepted[0]);
+    l->u.acc_head = (l->u.acc_head + 1) % WAITING_MAX;
     l->u.acc_len--;
     return fd;
 }
 
-static void drop_waiting(weft_listener *l)
+/* The last of a closed listener: what a paused owner will never take
+ * goes unanswered, and the socket closes once the kernel holds nothing of
+ * ours. */
+static void finish_close(weft_listener *l)
 {
-    while (l->u.acc_len)
-        close(take_fd(l));
+    if (l->open)
+        return;
+    if (l->paused)
+        while (l->u.acc_len)
+            close(take_fd(l));
+    if (l->u.inflight || l->u.fd < 0)
+        return;
+    close(l->u.fd);
+    l->u.fd = -1;
+    weft__uring_live(l->ring, -1);
 }
 
 /* Offers each accepted connection: taken, refused (closed), or left
@@ -73,15 +84,6 @@ static void maybe_rearm(weft_listener *l)
         arm_accept(l);
 }
 
-static void finish_close(weft_listener *l)
-{
-    if (l->open || l->u.inflight || l->u.fd < 0)
-        return;
-    close(l->u.fd);
-    l->u.fd = -1;
-    weft__uring_live(l->ring, -1);
-}
-
 static void on_retry(weft_timer *tm)
 {
     weft_listener *l = (weft_listener *)((char *)tm - offsetof(weft_listener, u.retry));
@@ -100,13 +102,12 @@ void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned fla
         l->u.cancelling = 0;
         l->u.inflight--;
     }
-    unsigned cap = sizeof l->u.accepted / sizeof l->u.accepted[0];
     if (res >= 0) {
-        if (l->u.acc_len == cap) { /* a paused listener's overflow */
+        if (l->u.acc_len == WAITING_MAX) { /* a paused listener's overflow */
             close(res);
             weft_warn("a connection was closed unanswered: too many waiting");
         } else {
-            l->u.accepted[(l->u.acc_head + l->u.acc_len) % cap] = res;
+            l->u.accepted[(l->u.acc_head + l->u.acc_len) % WAITING_MAX] = res;
             l->u.acc_len++;
         }
     } else if (res != -ECANCELED) {
@@ -118,13 +119,10 @@ void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned fla
         }
     }
     offer_all(l);
-    if (!l->open) {
-        if (l->paused)
-            drop_waiting(l);
+    if (!l->open)
         finish_close(l);
-    } else {
+    else
         maybe_rearm(l);
-    }
 }
 
 int weft__ulisten_adopt(struct weft_uring *ur, weft_listener *l, int fd)
@@ -163,7 +161,5 @@ void weft__ulisten_close(weft_listener *l)
     weft_timer_stop(l->ring->loop, &l->u.retry);
     cancel_accept(l);
     offer_all(l); /* what was accepted is served (offer_all says why) */
-    if (l->paused)
-        drop_waiting(l); /* the owner takes no more: these go unanswered */
     finish_close(l);
 }

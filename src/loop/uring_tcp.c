@@ -15,7 +15,6 @@
  * write is a send submitted with the rest of the turn's, which is the
  * point. Sending a turn's first write at once instead cost S3's front 14%
  * more CPU per request. Loop thread only. */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -26,24 +25,19 @@
 
 /* Callbacks due at the end of the turn. */
 #define PEND_DELIVER 1u   /* what was stashed while paused, now that reading resumed */
-#define PEND_CONNECTED 2u /* a connect that failed at once (refused) */
+#define PEND_CONNECTED 2u /* a connect that failed at once (refused: early_err) */
 #define PEND_CLOSED 4u
-
-static struct weft_uring *ring_of(weft_tcp *t)
-{
-    return t->ring;
-}
 
 static void defer(weft_tcp *t, unsigned what)
 {
     t->u.pend |= what;
-    weft__uring_defer(ring_of(t), t);
+    weft__uring_defer(t->ring, t);
 }
 
 static void arm_recv(weft_tcp *t)
 {
     weft_usock *u = &t->u;
-    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_RECV);
+    struct io_uring_sqe *sqe = weft__uring_sqe(t->ring, t, UOP_RECV);
     io_uring_prep_recv_multishot(sqe, u->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = 0;
@@ -54,20 +48,15 @@ static void arm_recv(weft_tcp *t)
 static void submit_send(weft_tcp *t)
 {
     weft_usock *u = &t->u;
-    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_SEND);
+    struct io_uring_sqe *sqe = weft__uring_sqe(t->ring, t, UOP_SEND);
     io_uring_prep_send(sqe, u->fd, u->wp, u->wleft, MSG_NOSIGNAL);
     u->sending = 1;
     u->inflight++;
 }
 
-/* Cancels the operation of t's that op names, by its user_data: the
- * kernel finds it in a hash. (A cancel by descriptor walks every pending
- * operation of the ring: with 16,000 sockets each waiting for input, perf
- * put that walk at 3.7% of S8's front.) */
 static void cancel_op(weft_tcp *t, unsigned op)
 {
-    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CANCEL);
-    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)t | op, 0);
+    weft__uring_cancel(t->ring, t, UOP_CANCEL, op);
     t->u.inflight++;
 }
 
@@ -83,7 +72,7 @@ static void submit_shut(weft_tcp *t)
 {
     weft_usock *u = &t->u;
     u->shut_wanted = 0;
-    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_SHUT);
+    struct io_uring_sqe *sqe = weft__uring_sqe(t->ring, t, UOP_SHUT);
     io_uring_prep_shutdown(sqe, u->fd, SHUT_WR);
     u->inflight++;
 }
@@ -128,15 +117,10 @@ static size_t hand_over(weft_tcp *t, const char *p, size_t n)
     return given;
 }
 
-static void tell_end(weft_tcp *t, int end)
-{
-    t->t.ev->read(&t->t, end);
-}
-
 static void maybe_arm(weft_tcp *t)
 {
     weft_usock *u = &t->u;
-    if (u->reading && !u->recv_armed && !u->eof_seen && !u->closing && !u->connecting &&
+    if (u->reading && !u->recv_armed && !u->eof_seen && !u->closing && !t->connecting &&
         !stashed(u))
         arm_recv(t);
 }
@@ -153,7 +137,7 @@ static void deliver_stash(weft_tcp *t)
     if (u->stash_end && u->reading && !u->closing) {
         int end = u->stash_end;
         u->stash_end = 0;
-        tell_end(t, end);
+        t->t.ev->read(&t->t, end);
     }
     maybe_arm(t);
 }
@@ -172,9 +156,9 @@ static void maybe_finish_close(weft_tcp *t)
 static void finish_connect(weft_tcp *t, int status)
 {
     weft_usock *u = &t->u;
-    u->connecting = 0;
-    if (status == 0 && u->early_err)
-        status = u->early_err;
+    t->connecting = 0;
+    if (status == 0 && t->early_err)
+        status = t->early_err;
     if (status == 0) {
         int one = 1;
         setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -200,13 +184,13 @@ static void on_recv(weft_tcp *t, int res, unsigned flags)
     int end = 0;
     if (res > 0) {
         unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-        const char *p = weft__uring_buf(ring_of(t), bid);
+        const char *p = weft__uring_buf(t->ring, bid);
         if (!u->closing) {
             size_t took = stashed(u) ? 0 : hand_over(t, p, (size_t)res);
             if (took < (size_t)res && !u->closing)
                 stash(t, p + took, (size_t)res - took);
         }
-        weft__uring_buf_return(ring_of(t), bid);
+        weft__uring_buf_return(t->ring, bid);
     } else if (res == 0) {
         end = WEFT_IO_EOF;
     } else if (res != -ECANCELED && res != -ENOBUFS) {
@@ -221,7 +205,7 @@ static void on_recv(weft_tcp *t, int res, unsigned flags)
         else if (!u->reading || stashed(u))
             u->stash_end = end;
         else
-            tell_end(t, end);
+            t->t.ev->read(&t->t, end);
     }
     if (u->closing)
         maybe_finish_close(t);
@@ -306,14 +290,14 @@ void weft__utcp_run_pending(weft_tcp *t)
     u->pend = 0;
     if (what & PEND_CLOSED) {
         weft_buf_free(&u->stash);
-        weft__uring_live(ring_of(t), -1);
+        weft__uring_live(t->ring, -1);
         t->t.ev->closed(&t->t); /* the last word: the memory is the owner's */
         return;
     }
     if (u->closing)
         return;
     if (what & PEND_CONNECTED)
-        finish_connect(t, u->conn_status);
+        finish_connect(t, 0); /* early_err says how it failed */
     if ((what & PEND_DELIVER) && !u->closing && u->reading)
         deliver_stash(t);
 }
@@ -343,18 +327,6 @@ static void utcp_read_stop(weft_transport *tr)
         cancel_recv(t); /* what lands before the cancel takes is stashed, not lost */
 }
 
-/* Sends a connecting socket's first bytes at once, as tcp.c does: on
- * loopback the handshake is done inside connect(). */
-static ssize_t send_early(weft_tcp *t, const char *p, size_t n)
-{
-    ssize_t sent = send(t->u.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent > 0)
-        return sent;
-    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN)
-        t->u.early_err = -errno; /* send() took the socket's pending error: keep it */
-    return 0;
-}
-
 static ssize_t utcp_try_write(weft_transport *tr, const char *p, size_t n)
 {
     weft_tcp *t = (weft_tcp *)tr;
@@ -362,8 +334,8 @@ static ssize_t utcp_try_write(weft_transport *tr, const char *p, size_t n)
         return -EPIPE;
     if (t->u.writing)
         return 0;
-    if (t->u.connecting)
-        return send_early(t, p, n);
+    if (t->connecting)
+        return weft__tcp_send_early(t, t->u.fd, p, n);
     return 0; /* sent with the rest of the turn's writes, by write() */
 }
 
@@ -376,7 +348,7 @@ static int utcp_write(weft_transport *tr, const char *p, size_t n)
     u->writing = 1;
     u->wp = p;
     u->wleft = n;
-    if (!u->connecting)
+    if (!t->connecting)
         submit_send(t); /* else once connected (finish_connect) */
     return 0;
 }
@@ -385,7 +357,7 @@ static int utcp_shutdown(weft_transport *tr)
 {
     weft_tcp *t = (weft_tcp *)tr;
     weft_usock *u = &t->u;
-    if (u->closing || u->connecting)
+    if (u->closing || t->connecting)
         return -ENOTCONN;
     if (u->writing)
         u->shut_wanted = 1; /* after the write (on_send) */
@@ -427,17 +399,10 @@ static void utcp_reset(weft_transport *tr)
 
 static int utcp_peer_name(weft_transport *tr, char *out, size_t cap)
 {
-    weft_tcp *t = (weft_tcp *)tr;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (t->u.fd < 0 || getpeername(t->u.fd, (struct sockaddr *)&ss, &len))
-        return t->u.fd < 0 ? -EBADF : -errno;
-    const void *a = ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-                                             : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
-    return inet_ntop(ss.ss_family, a, out, (socklen_t)cap) ? 0 : -ENOSPC;
+    return weft__fd_peer_name(((weft_tcp *)tr)->u.fd, out, cap);
 }
 
-const weft_transport_ops weft__utcp_ops = {
+static const weft_transport_ops utcp_ops = {
     utcp_read_start, utcp_read_stop, utcp_try_write, utcp_write, utcp_shutdown, utcp_close,
     utcp_reset, utcp_peer_name,
 };
@@ -447,7 +412,7 @@ void weft__utcp_init(struct weft_uring *ur, weft_tcp *t)
     memset(&t->u, 0, sizeof t->u);
     t->u.fd = -1;
     t->ring = ur;
-    t->t.ops = &weft__utcp_ops;
+    t->t.ops = &utcp_ops;
     weft__uring_live(ur, 1);
 }
 
@@ -465,18 +430,18 @@ int weft__utcp_connect(weft_tcp *t, const struct sockaddr *addr)
     u->fd = fd;
     socklen_t len = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                 : sizeof(struct sockaddr_in);
-    u->connecting = 1;
+    t->connecting = 1;
     if (connect(fd, addr, len) && errno != EINPROGRESS) {
         if (errno != ECONNREFUSED) {
-            u->connecting = 0;
+            t->connecting = 0;
             return -errno; /* the owner closes it */
         }
         /* Refused at once (loopback): told through `connected`, as epoll does. */
-        u->conn_status = -ECONNREFUSED;
+        t->early_err = -ECONNREFUSED;
         defer(t, PEND_CONNECTED);
         return 0;
     }
-    struct io_uring_sqe *sqe = weft__uring_sqe(ring_of(t), t, UOP_CONNECT);
+    struct io_uring_sqe *sqe = weft__uring_sqe(t->ring, t, UOP_CONNECT);
     io_uring_prep_poll_add(sqe, fd, POLLOUT);
     u->connect_polled = 1;
     u->inflight++;
