@@ -3,9 +3,10 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
+PREFIX     ?= /usr/local
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build test demo asan tsan fuzz mutants clean bench format
+.PHONY: all deps build test demo asan tsan fuzz mutants clean bench format install uninstall docs abi
 
 all: build
 
@@ -24,6 +25,28 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 	cd $(BUILD) && WEFT_IO=epoll ctest --output-on-failure -j $(JOBS) --timeout 300 -L blackbox
+
+# The library as a system library would be: libweft.so.1 and libweft.a,
+# the headers, weft.pc and the CMake package (cmake/install.cmake). A
+# system prefix gets the linker cache refreshed; any other (a test's
+# temporary one) is left as it is.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+	@if [ "$$(id -u)" = 0 ] && { [ "$(PREFIX)" = /usr/local ] || [ "$(PREFIX)" = /usr ]; }; then ldconfig; fi
+
+uninstall:
+	cmake -DMANIFEST=$(BUILD)/install_manifest.txt -P cmake/uninstall.cmake
+
+# The API reference from the headers' doc comments (Doxygen): every public
+# function, type, macro and field documented, or it fails.
+docs:
+	@scripts/deps.sh --docs
+	scripts/docs.sh
+
+# The ABI against the last release's (abi/): not part of the timed suite.
+abi: build
+	@scripts/deps.sh --abi
+	scripts/abi-check.sh $(BUILD)
 
 demo: build
 	@scripts/demo.sh $(BUILD)/bin

@@ -23,10 +23,16 @@ BENCH_PACKAGES=(wrk nghttp2-client nginx-light libnginx-mod-http-echo libnginx-m
 # compares against.
 FUZZ_PACKAGES=(libhttp-parser-dev)
 
+# The API reference (make docs) and the ABI check (make abi) only.
+DOCS_PACKAGES=(doxygen)
+ABI_PACKAGES=(abi-dumper abi-compliance-checker universal-ctags)
+
 want=("${PACKAGES[@]}")
 case "${1:-}" in
   --bench) want+=("${BENCH_PACKAGES[@]}") ;;
   --fuzz) want+=("${FUZZ_PACKAGES[@]}") ;;
+  --docs) want+=("${DOCS_PACKAGES[@]}") ;;
+  --abi) want+=("${ABI_PACKAGES[@]}") ;;
 esac
 
 missing=()

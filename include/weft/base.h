@@ -11,61 +11,53 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "weft/export.h"
+#include "weft/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ---- errors ------------------------------------------------------------
- * One table makes the codes, their names and their messages. Functions
- * that can fail return 0 (or a count, a length) on success and one of
- * these negative codes on failure; the HTTP status a code answers with is
- * weft_http_status_of's (weft/http.h), the one place that maps them. */
-#define WEFT_ERRNO_MAP(X)                                                                          \
-    X(EINVAL, "invalid argument")                                                                  \
-    X(ENOMEM, "out of memory")                                                                     \
-    X(EBUSY, "server busy, try again later")                                                       \
-    X(ECANCELED, "operation canceled")                                                             \
-    X(ETIMEDOUT, "operation timed out")                                                            \
-    X(ENOTFIBER, "not called from a fiber")                                                        \
-    X(ECONNREFUSED, "connection refused")                                                          \
-    X(ECONNRESET, "connection reset by peer")                                                      \
-    X(EPROTO, "malformed response from peer")                                                      \
-    X(ETOOBIG, "size limit exceeded")                                                              \
-    X(ECLOSED, "connection closed")                                                                \
-    X(EIO, "input/output error")                                                                   \
-    X(ENOTFOUND, "not found")                                                                      \
-    X(EADDRINUSE, "address already in use")                                                        \
-    X(ETLS, "TLS failure")                                                                         \
-    X(EDNS, "name resolution failed")                                                              \
-    X(ESTATE, "operation not valid in this state")                                                 \
-    X(EHTTP, "HTTP error status from peer")                                                        \
-    X(EAGAIN, "more input needed")                                                                 \
-    X(EBADMSG, "malformed message")                                                                \
-    X(EMETHOD, "method not allowed")                                                               \
-    X(EURITOOLONG, "request target too long")                                                      \
-    X(EEXPECT, "unsupported expectation")                                                          \
-    X(EFIELDS, "header fields too large")                                                          \
-    X(ENOTIMPL, "not implemented")                                                                 \
-    X(EVERSION, "HTTP version not supported")
+/* ---- errors ------------------------------------------------------------ */
 
-enum weft__errno_index {
-#define WEFT__ERR_INDEX(name, msg) WEFT__IDX_##name,
-    WEFT_ERRNO_MAP(WEFT__ERR_INDEX)
-#undef WEFT__ERR_INDEX
-        WEFT__ERR_COUNT
-};
-
-enum weft_errno {
-    WEFT_OK = 0,
-#define WEFT__ERR_CODE(name, msg) WEFT_##name = -1000 - WEFT__IDX_##name,
-    WEFT_ERRNO_MAP(WEFT__ERR_CODE)
-#undef WEFT__ERR_CODE
-};
+/** weft's error codes. Functions that can fail return 0 (or a count, a
+ * length) on success and one of these negative codes on failure; the HTTP
+ * status a code answers with is weft_http_status_of's (weft/http.h), the
+ * one place that maps them. weft_strerror and weft_err_name describe them. */
+typedef enum weft_errno {
+    WEFT_OK = 0, /**< success */
+    WEFT_EINVAL = -1000, /**< invalid argument */
+    WEFT_ENOMEM = -1001, /**< out of memory */
+    WEFT_EBUSY = -1002, /**< server busy, try again later */
+    WEFT_ECANCELED = -1003, /**< operation canceled */
+    WEFT_ETIMEDOUT = -1004, /**< operation timed out */
+    WEFT_ENOTFIBER = -1005, /**< not called from a fiber */
+    WEFT_ECONNREFUSED = -1006, /**< connection refused */
+    WEFT_ECONNRESET = -1007, /**< connection reset by peer */
+    WEFT_EPROTO = -1008, /**< malformed response from peer */
+    WEFT_ETOOBIG = -1009, /**< size limit exceeded */
+    WEFT_ECLOSED = -1010, /**< connection closed */
+    WEFT_EIO = -1011, /**< input/output error */
+    WEFT_ENOTFOUND = -1012, /**< not found */
+    WEFT_EADDRINUSE = -1013, /**< address already in use */
+    WEFT_ETLS = -1014, /**< TLS failure */
+    WEFT_EDNS = -1015, /**< name resolution failed */
+    WEFT_ESTATE = -1016, /**< operation not valid in this state */
+    WEFT_EHTTP = -1017, /**< HTTP error status from peer */
+    WEFT_EAGAIN = -1018, /**< more input needed */
+    WEFT_EBADMSG = -1019, /**< malformed message */
+    WEFT_EMETHOD = -1020, /**< method not allowed */
+    WEFT_EURITOOLONG = -1021, /**< request target too long */
+    WEFT_EEXPECT = -1022, /**< unsupported expectation */
+    WEFT_EFIELDS = -1023, /**< header fields too large */
+    WEFT_ENOTIMPL = -1024, /**< not implemented */
+    WEFT_EVERSION = -1025, /**< HTTP version not supported */
+} weft_errno;
 
 /* A human-readable message for a weft error code (never NULL). */
-const char *weft_strerror(int err);
+WEFT_EXTERN const char *weft_strerror(int err);
 /* The code's symbolic name, e.g. "WEFT_ETIMEDOUT" (never NULL). */
-const char *weft_err_name(int err);
+WEFT_EXTERN const char *weft_err_name(int err);
 
 /* ---- string slices ------------------------------------------------------
  * A slice points into memory owned by someone else (usually a read buffer
@@ -94,14 +86,14 @@ static inline int weft_str_eq(weft_str a, weft_str b)
 }
 
 /* ASCII case-insensitive comparison (header names, tokens). */
-int weft_str_ieq(weft_str a, weft_str b);
+WEFT_EXTERN int weft_str_ieq(weft_str a, weft_str b);
 /* Parses an unsigned decimal made only of digits; 0 or WEFT_EINVAL (empty,
  * other characters, or overflow past max). */
-int weft_str_to_u64(weft_str s, uint64_t max, uint64_t *out);
+WEFT_EXTERN int weft_str_to_u64(weft_str s, uint64_t max, uint64_t *out);
 /* Writes v in decimal to out (room for 20 digits; not NUL-terminated) and
  * returns the number of digits. For hot paths that would otherwise call
  * printf for one number (response heads, pages). */
-size_t weft_u64_to_dec(char *out, uint64_t v);
+WEFT_EXTERN size_t weft_u64_to_dec(char *out, uint64_t v);
 
 /* ---- arena ----------------------------------------------------------------
  * A bump allocator: many allocations, one free. Request-lifetime memory
@@ -113,15 +105,15 @@ typedef struct weft_arena {
     size_t chunk_size;        /* default size of new chunks */
 } weft_arena;
 
-void weft_arena_init(weft_arena *a, size_t chunk_size);
+WEFT_EXTERN void weft_arena_init(weft_arena *a, size_t chunk_size);
 /* Returns 16-byte aligned memory, or NULL when out of memory. */
-void *weft_arena_alloc(weft_arena *a, size_t size);
+WEFT_EXTERN void *weft_arena_alloc(weft_arena *a, size_t size);
 /* Copies len bytes and adds a NUL. */
-char *weft_arena_strndup(weft_arena *a, const char *s, size_t len);
-char *weft_arena_printf(weft_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WEFT_EXTERN char *weft_arena_strndup(weft_arena *a, const char *s, size_t len);
+WEFT_EXTERN char *weft_arena_printf(weft_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Frees everything but the first chunk, which is kept for reuse. */
-void weft_arena_reset(weft_arena *a);
-void weft_arena_free(weft_arena *a);
+WEFT_EXTERN void weft_arena_reset(weft_arena *a);
+WEFT_EXTERN void weft_arena_free(weft_arena *a);
 
 /* ---- growable byte buffer --------------------------------------------- */
 typedef struct weft_buf {
@@ -130,9 +122,9 @@ typedef struct weft_buf {
 } weft_buf;
 
 /* Makes room for at least `extra` more bytes; 0 or WEFT_ENOMEM. */
-int weft_buf_reserve(weft_buf *b, size_t extra);
+WEFT_EXTERN int weft_buf_reserve(weft_buf *b, size_t extra);
 /* Out of line: grows b, then appends. */
-int weft__buf_append_slow(weft_buf *b, const void *data, size_t len);
+WEFT_EXTERN int weft_buf_append_slow(weft_buf *b, const void *data, size_t len);
 
 /* Inline because pages and heads are built from many small appends: with
  * room in the buffer this is a copy the compiler can see (a constant
@@ -140,26 +132,26 @@ int weft__buf_append_slow(weft_buf *b, const void *data, size_t len);
 static inline int weft_buf_append(weft_buf *b, const void *data, size_t len)
 {
     if (b->cap - b->len < len || !b->data)
-        return weft__buf_append_slow(b, data, len);
+        return weft_buf_append_slow(b, data, len);
     memcpy(b->data + b->len, data, len);
     b->len += len;
     return 0;
 }
-int weft_buf_printf(weft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int weft_buf_vprintf(weft_buf *b, const char *fmt, va_list ap);
-void weft_buf_free(weft_buf *b);
+WEFT_EXTERN int weft_buf_printf(weft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WEFT_EXTERN int weft_buf_vprintf(weft_buf *b, const char *fmt, va_list ap);
+WEFT_EXTERN void weft_buf_free(weft_buf *b);
 
 /* Whether data is well-formed UTF-8 (RFC 3629: no overlong forms, no
  * surrogates, nothing past U+10FFFF). */
-int weft_utf8_valid(const void *data, size_t len);
+WEFT_EXTERN int weft_utf8_valid(const void *data, size_t len);
 
 /* ---- clocks --------------------------------------------------------------- */
 /* Monotonic time in milliseconds / nanoseconds (arbitrary origin). */
-uint64_t weft_now_ms(void);
-uint64_t weft_now_ns(void);
+WEFT_EXTERN uint64_t weft_now_ms(void);
+WEFT_EXTERN uint64_t weft_now_ns(void);
 /* RFC 9110 IMF-fixdate of the current second, cached per thread; `out`
  * receives 29 characters plus a NUL. */
-void weft_http_date(char out[30]);
+WEFT_EXTERN void weft_http_date(char out[30]);
 
 /* ---- logging -------------------------------------------------------------
  * Error-log lines go to stderr, access-log lines to stdout. Neither ever
@@ -172,23 +164,23 @@ typedef enum weft_log_level {
     WEFT_LOG_ERROR,
 } weft_log_level;
 
-void weft_log_set_level(weft_log_level lvl);
-weft_log_level weft_log_get_level(void);
+WEFT_EXTERN void weft_log_set_level(weft_log_level lvl);
+WEFT_EXTERN weft_log_level weft_log_get_level(void);
 /* Parses "debug", "info", "warn", "error" to a weft_log_level;
  * WEFT_EINVAL when unknown. */
-int weft_log_level_parse(const char *s);
-void weft_log(weft_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+WEFT_EXTERN int weft_log_level_parse(const char *s);
+WEFT_EXTERN void weft_log(weft_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends one access-log line (with its newline) to the calling thread's
  * batch; batches are handed to the logging thread by weft_log_flush_thread(). */
-void weft_log_access(const char *line, size_t len);
-void weft_log_flush_thread(void);
+WEFT_EXTERN void weft_log_access(const char *line, size_t len);
+WEFT_EXTERN void weft_log_flush_thread(void);
 /* Flushes and frees the calling thread's batch; call before a thread that
  * logged access lines exits. */
-void weft_log_thread_done(void);
+WEFT_EXTERN void weft_log_thread_done(void);
 /* Waits until everything queued so far has been written. */
-void weft_log_sync(void);
+WEFT_EXTERN void weft_log_sync(void);
 /* Lines dropped because the logging thread fell behind. */
-uint64_t weft_log_dropped(void);
+WEFT_EXTERN uint64_t weft_log_dropped(void);
 
 #define weft_debug(...) weft_log(WEFT_LOG_DEBUG, __VA_ARGS__)
 #define weft_info(...) weft_log(WEFT_LOG_INFO, __VA_ARGS__)

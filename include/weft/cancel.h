@@ -37,30 +37,30 @@ typedef weft_cancel_source *weft_cancel_token;
 
 /* Initialises src on the current loop, linked to parent (may be NULL).
  * If the parent is already cancelled, src starts cancelled. */
-void weft_cancel_init(weft_cancel_source *src, weft_cancel_source *parent);
+WEFT_EXTERN void weft_cancel_init(weft_cancel_source *src, weft_cancel_source *parent);
 /* Unlinks from the parent and stops the deadline timer; registrations
  * still present are dropped without being called. */
-void weft_cancel_fini(weft_cancel_source *src);
+WEFT_EXTERN void weft_cancel_fini(weft_cancel_source *src);
 /* Cancels with reason (< 0). Runs every registration once. Returns 0, or
  * WEFT_ESTATE if src was already cancelled (nothing runs again). */
-int weft_cancel(weft_cancel_source *src, int reason);
+WEFT_EXTERN int weft_cancel(weft_cancel_source *src, int reason);
 /* 0 if not cancelled, else the reason. */
-int weft_cancel_reason(const weft_cancel_source *src);
+WEFT_EXTERN int weft_cancel_reason(const weft_cancel_source *src);
 /* Cancels src with WEFT_ETIMEDOUT at `deadline` (absolute loop-clock ms,
  * see weft_loop_now; -1 = none). A deadline can only move earlier. */
-void weft_cancel_set_deadline(weft_cancel_source *src, int64_t deadline);
+WEFT_EXTERN void weft_cancel_set_deadline(weft_cancel_source *src, int64_t deadline);
 /* Cancels after ms from now; a convenience over set_deadline. */
-void weft_cancel_after(weft_cancel_source *src, uint64_t ms);
+WEFT_EXTERN void weft_cancel_after(weft_cancel_source *src, uint64_t ms);
 /* The earliest deadline along src and its ancestors, or -1. */
-int64_t weft_cancel_deadline(const weft_cancel_source *src);
+WEFT_EXTERN int64_t weft_cancel_deadline(const weft_cancel_source *src);
 
 /* Registers fn(reg, reason) to run when src is cancelled. Returns 0, or the
  * reason if src is already cancelled (fn is then not called). src may be
  * NULL (never cancelled: returns 0, registers nothing). */
-int weft_cancel_register(weft_cancel_source *src, weft_cancel_reg *reg,
+WEFT_EXTERN int weft_cancel_register(weft_cancel_source *src, weft_cancel_reg *reg,
                          void (*fn)(weft_cancel_reg *, int), void *arg);
 /* Removes a registration that has not run; harmless if it already ran. */
-void weft_cancel_unregister(weft_cancel_source *src, weft_cancel_reg *reg);
+WEFT_EXTERN void weft_cancel_unregister(weft_cancel_source *src, weft_cancel_reg *reg);
 
 #ifdef __cplusplus
 }

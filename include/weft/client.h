@@ -59,23 +59,27 @@ typedef struct weft_http_opts {
  * WEFT_ETIMEDOUT, WEFT_ECANCELED, WEFT_EDNS, WEFT_ETLS, WEFT_EPROTO
  * (malformed response), WEFT_ETOOBIG (body over the limit), WEFT_EIO; the
  * scope records the message (weft_scope_failure). */
-weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts);
-weft_task *weft_http_get(weft_scope *s, const char *url);
+WEFT_EXTERN weft_task *weft_http_request_sized(weft_scope *s, const char *url,
+                                               const weft_http_opts *opts, size_t opts_size);
+#define weft_http_request(...) weft_http_request_sized(__VA_ARGS__, sizeof(weft_http_opts))
+WEFT_EXTERN weft_task *weft_http_get(weft_scope *s, const char *url);
 
 /* The blocking variant, for WEFT_SYNC handlers on a worker thread (the
  * seeds' synchronous WebClient.DownloadString): the call runs on the
  * scope's loop, under the same limits, while this thread waits. Returns
  * 0 and *out (valid until the scope ends), or an error. Never call it on a
  * loop thread: it returns WEFT_ESTATE there. */
-int weft_http_request_blocking(weft_scope *s, const char *url, const weft_http_opts *opts,
-                               weft_http_response **out);
+WEFT_EXTERN int weft_http_request_blocking_sized(weft_scope *s, const char *url,
+                                                 const weft_http_opts *opts,
+                                                 weft_http_response **out, size_t opts_size);
+#define weft_http_request_blocking(...) weft_http_request_blocking_sized(__VA_ARGS__, sizeof(weft_http_opts))
 
 /* The response's value of a header (case-insensitive), or NULL. */
-const char *weft_http_response_header(const weft_http_response *r, const char *name);
+WEFT_EXTERN const char *weft_http_response_header(const weft_http_response *r, const char *name);
 
 /* Appends key=value to a query string being built in the arena, escaping
  * both; returns the new string ("?k=v&k2=v2"), or NULL. */
-char *weft_url_add_query(weft_arena *a, const char *url, const char *key, const char *value);
+WEFT_EXTERN char *weft_url_add_query(weft_arena *a, const char *url, const char *key, const char *value);
 
 /* Client configuration, process-wide; set before the first call. The
  * limits are the process's totals: each of `loops` loops keeps its share
@@ -94,11 +98,12 @@ typedef struct weft_client_config {
     const char *tls_ca_file;     /* CA (PEM) trusted for https://; NULL = the system's */
     int tls_insecure_skip_verify; /* accept any certificate: tests only */
 } weft_client_config;
-void weft_client_configure(const weft_client_config *cfg);
+WEFT_EXTERN void weft_client_configure_sized(const weft_client_config *cfg, size_t cfg_size);
+#define weft_client_configure(...) weft_client_configure_sized(__VA_ARGS__, sizeof(weft_client_config))
 
 /* Frees the calling loop's client state. weft_loop_free (and a server's
  * loop as it stops) does it; call it only to drop idle connections early. */
-void weft_client_thread_cleanup(void);
+WEFT_EXTERN void weft_client_thread_cleanup(void);
 
 #ifdef __cplusplus
 }

@@ -37,43 +37,45 @@ typedef struct weft_fiber_opts {
  * stack it runs at once until its first await (or its end); from inside a
  * fiber it is queued and starts in the loop's next check phase. Returns 0,
  * WEFT_ENOMEM, or WEFT_EINVAL off a loop thread. */
-int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts);
+WEFT_EXTERN int weft_fiber_spawn_sized(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts,
+                                       size_t opts_size);
+#define weft_fiber_spawn(...) weft_fiber_spawn_sized(__VA_ARGS__, sizeof(weft_fiber_opts))
 
 /* Fibers made ready by completions run in the loop's check phase, at most
  * 64 per loop iteration, so that I/O keeps being served between batches.
  * This runs every ready fiber now, from the loop's own stack (for code
  * that drives a loop by hand, such as tests and benchmarks). */
-void weft_fiber_run_ready(void);
+WEFT_EXTERN void weft_fiber_run_ready(void);
 
 /* Parks the calling fiber until t completes, or until the fiber's scope is
  * cancelled; returns t's outcome (0 or WEFT_E*) or the scope's reason. The
  * fiber resumes in the loop's check phase after the completion.
  * Never blocks the thread. Outside a fiber it returns WEFT_ENOTFIBER at
  * once (unless t is already complete: then its outcome). */
-int weft_await(weft_task *t);
+WEFT_EXTERN int weft_await(weft_task *t);
 /* Gives other ready fibers and the loop a turn; returns the scope's
  * reason if it was cancelled meanwhile, else 0. */
-int weft_yield(void);
+WEFT_EXTERN int weft_yield(void);
 
 /* Registers fn(arg) to run when the current fiber's function returns, on
  * every path; cleanups run last-registered first. 0, WEFT_ENOTFIBER or
  * WEFT_ENOMEM. */
-int weft_defer(void (*fn)(void *), void *arg);
+WEFT_EXTERN int weft_defer(void (*fn)(void *), void *arg);
 
 /* The running fiber, or NULL on the loop's own stack. */
-weft_fiber *weft_fiber_current(void);
+WEFT_EXTERN weft_fiber *weft_fiber_current(void);
 /* The current fiber's scope, or NULL. */
-weft_scope *weft_current_scope(void);
+WEFT_EXTERN weft_scope *weft_current_scope(void);
 
 /* Frees the calling thread's cached stacks. weft_loop_free (and a
  * server's loop as it stops) does it; call it only for fibers run with no
  * loop at all. */
-void weft_fiber_thread_cleanup(void);
+WEFT_EXTERN void weft_fiber_thread_cleanup(void);
 
 /* For benchmarks: nanoseconds one bare context switch pair (there and
  * back, no scheduler, no task) takes on this machine, averaged over n -
  * the floor under any weft_await. Negative when out of memory. */
-double weft_fiber_switch_pair_ns(long n);
+WEFT_EXTERN double weft_fiber_switch_pair_ns(long n);
 
 #ifdef __cplusplus
 }

@@ -54,7 +54,7 @@ typedef struct weft_http_req {
  * EVERSION 505. Leading empty lines are skipped (RFC 9112 section 2.2);
  * they count in the returned length. Limits are enforced even on
  * incomplete input, so a caller never buffers more than the limits allow. */
-int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
+WEFT_EXTERN int weft_http_parse_request(const char *buf, size_t len, weft_http_req *req,
                             weft_header *hdrs, size_t hdr_cap, const weft_http_limits *lim);
 
 /* What a connection remembers of a head still arriving, so that bytes
@@ -71,7 +71,7 @@ typedef struct weft_http_scan {
  * weft_http_parse_request said WEFT_EAGAIN for them. Returns 0 when that
  * is certainly its answer still (no line ended, no limit passed), 1 when
  * the head must be parsed. O(new bytes). */
-int weft_http_scan_feed(weft_http_scan *scan, const char *buf, size_t len,
+WEFT_EXTERN int weft_http_scan_feed(weft_http_scan *scan, const char *buf, size_t len,
                         const weft_http_limits *lim);
 
 /* A parsed response head (for clients). */
@@ -89,7 +89,7 @@ typedef struct weft_http_resp_head {
 /* Parses a response head from buf[0..len): the length of the head,
  * WEFT_EAGAIN, or WEFT_EPROTO when it is not a valid HTTP/1.x response
  * (or is longer than max_head bytes / has more than hdr_cap fields). */
-int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h,
+WEFT_EXTERN int weft_http_parse_response(const char *buf, size_t len, weft_http_resp_head *h,
                              weft_header *hdrs, size_t hdr_cap, size_t max_head);
 
 /* Decoder state for a chunked body. Zero it before the first call. */
@@ -108,15 +108,15 @@ typedef struct weft_chunked {
  * input is needed, or WEFT_EBADMSG for bad syntax, WEFT_ETOOBIG past
  * max_body, WEFT_EFIELDS for chunk extensions and trailer fields past
  * max_trailer bytes together. */
-int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
+WEFT_EXTERN int weft_chunked_decode(weft_chunked *d, char *dst, const char *raw, size_t raw_len,
                         size_t *consumed, size_t *produced, uint64_t max_body,
                         size_t max_trailer);
 
 /* Re-points every slice of req that lies in [old_base, old_base + len) at
  * the same offset from new_base: for moving a parsed request elsewhere. */
-void weft_http_rebase(weft_http_req *req, const char *old_base, size_t len,
+WEFT_EXTERN void weft_http_rebase(weft_http_req *req, const char *old_base, size_t len,
                       const char *new_base);
-weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base);
+WEFT_EXTERN weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const char *new_base);
 
 /* The HTTP status that answers a weft error code: the one place that maps
  * them. EBADMSG 400, ENOTFOUND 404, EMETHOD 405, ETOOBIG 413, EURITOOLONG
@@ -124,21 +124,21 @@ weft_str weft_str_rebase(weft_str s, const char *old_base, size_t len, const cha
  * ECANCELED 503, ETIMEDOUT 504, a failed backend call (ECONNREFUSED,
  * ECONNRESET, EPROTO, EDNS, ETLS, EIO, ECLOSED, EHTTP) 502; anything else
  * 500. */
-int weft_http_status_of(int err);
+WEFT_EXTERN int weft_http_status_of(int err);
 /* The status a gateway answers when a backend call failed with err: 504
  * for a time-out, 502 for anything else (a backend's oversized answer is
  * no fault of the client's request). */
-int weft_http_gateway_status(int err);
+WEFT_EXTERN int weft_http_gateway_status(int err);
 
 /* The reason phrase of a status code ("Not Found"); "Unknown" if none. */
-const char *weft_http_status_text(int status);
+WEFT_EXTERN const char *weft_http_status_text(int status);
 
 /* Finds a header by name (case-insensitive); NULL slice if absent. */
-weft_str weft_http_find_header(const weft_http_req *req, weft_str name);
+WEFT_EXTERN weft_str weft_http_find_header(const weft_http_req *req, weft_str name);
 
 /* True if the comma-separated list `list` contains `token`
  * (case-insensitive), as in Connection: keep-alive, Upgrade. */
-int weft_http_list_has(weft_str list, weft_str token);
+WEFT_EXTERN int weft_http_list_has(weft_str list, weft_str token);
 
 #ifdef __cplusplus
 }

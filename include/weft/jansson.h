@@ -31,13 +31,13 @@ extern "C" {
  * Content-Type is not application/json (or a +json type), 400 naming the
  * line, column and reason when it does not parse - as problem+json to a
  * client that accepts JSON. The handler then just returns. */
-json_t *weft_body_json(weft_ctx *c);
+WEFT_EXTERN json_t *weft_body_json(weft_ctx *c);
 /* Answers status with value as application/json (compact); the caller
  * keeps its reference. 500 when it cannot be encoded. */
-int weft_reply_json(weft_ctx *c, int status, const json_t *value);
+WEFT_EXTERN int weft_reply_json(weft_ctx *c, int status, const json_t *value);
 /* The same, taking the caller's reference, so a fresh json_pack() result
  * can be passed straight in; NULL (json_pack failed) answers 500. */
-int weft_reply_json_new(weft_ctx *c, int status, json_t *value);
+WEFT_EXTERN int weft_reply_json_new(weft_ctx *c, int status, json_t *value);
 
 #ifdef __cplusplus
 }

@@ -56,23 +56,23 @@ typedef struct weft_json_reader {
     size_t error_offset;
 } weft_json_reader;
 
-void weft_json_init(weft_json_reader *r, const char *data, size_t len);
+WEFT_EXTERN void weft_json_init(weft_json_reader *r, const char *data, size_t len);
 /* The next token. WEFT_JSON_END once the single top-level value and any
  * trailing whitespace are read; WEFT_JSON_ERROR on the first error. */
-weft_json_type weft_json_next(weft_json_reader *r);
+WEFT_EXTERN weft_json_type weft_json_next(weft_json_reader *r);
 /* Skips the rest of a value whose first token was just returned: a whole
  * object or array, nothing for a scalar. 0, or WEFT_EBADMSG with error set. */
-int weft_json_skip(weft_json_reader *r, weft_json_type first);
+WEFT_EXTERN int weft_json_skip(weft_json_reader *r, weft_json_type first);
 /* Decodes the current KEY or STRING into out as UTF-8 and NUL-terminates
  * it (when cap > 0). Returns the decoded length; if that is >= cap the
  * output was cut short and a buffer of the returned length + 1 is needed.
  * A \u0000 escape decodes to a NUL byte inside the result. */
-size_t weft_json_string(const weft_json_reader *r, char *out, size_t cap);
+WEFT_EXTERN size_t weft_json_string(const weft_json_reader *r, char *out, size_t cap);
 /* The current NUMBER as a double (0 or WEFT_ETOOBIG when it overflows). */
-int weft_json_double(const weft_json_reader *r, double *out);
+WEFT_EXTERN int weft_json_double(const weft_json_reader *r, double *out);
 /* The current NUMBER as an integer: 0, WEFT_EINVAL when it has a fraction
  * or exponent, WEFT_ETOOBIG when it does not fit. */
-int weft_json_int64(const weft_json_reader *r, int64_t *out);
+WEFT_EXTERN int weft_json_int64(const weft_json_reader *r, int64_t *out);
 
 #ifdef __cplusplus
 }

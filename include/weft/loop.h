@@ -23,7 +23,7 @@ typedef struct weft_post {
 
 /* Thread-safe, never blocks for long (one short mutex), never fails: the
  * message is linked in place, no allocation. */
-void weft_loop_post(weft_loop *loop, weft_post *p);
+WEFT_EXTERN void weft_loop_post(weft_loop *loop, weft_post *p);
 
 /* ---- a loop of your own ----------------------------------------------------
  * A server makes and runs its loops itself (weft_app_run). A command-line
@@ -39,35 +39,35 @@ void weft_loop_post(weft_loop *loop, weft_post *p);
 
 /* A new loop on the calling thread, which becomes its current loop; NULL
  * when out of memory. The loop belongs to this thread from now on. */
-weft_loop *weft_loop_new(void);
+WEFT_EXTERN weft_loop *weft_loop_new(void);
 /* Runs the loop on its thread until weft_loop_stop. Returns 0. */
-int weft_loop_run(weft_loop *loop);
+WEFT_EXTERN int weft_loop_run(weft_loop *loop);
 /* Runs the loop for at most ms milliseconds, or until weft_loop_stop; with
  * 0, one turn that does not wait (what is ready runs, then it returns). */
-void weft_loop_run_for(weft_loop *loop, uint64_t ms);
+WEFT_EXTERN void weft_loop_run_for(weft_loop *loop, uint64_t ms);
 /* Makes weft_loop_run return after the current iteration (at once if it
  * is not running: the next run returns at once). Any thread. */
-void weft_loop_stop(weft_loop *loop);
+WEFT_EXTERN void weft_loop_stop(weft_loop *loop);
 /* Ends the loop: releases what fibers and the client keep on it (stack
  * cache, idle backend connections), closes its handles and frees it. On
  * the loop's thread, with nothing of the caller's still pending on it. */
-void weft_loop_free(weft_loop *loop);
+WEFT_EXTERN void weft_loop_free(weft_loop *loop);
 
 /* The I/O engine of the loops made from now on, for the whole process:
  * "uring" (io_uring), "epoll", or "auto" (the default, io_uring). Without
  * a call, the WEFT_IO environment variable decides. A kernel that refuses
  * io_uring leaves the process on epoll (logged once). 0 or WEFT_EINVAL.
  * A server takes it from --io. */
-int weft_io_select(const char *engine);
+WEFT_EXTERN int weft_io_select(const char *engine);
 /* The engine in use: "io_uring" or "epoll". */
-const char *weft_io_engine(void);
+WEFT_EXTERN const char *weft_io_engine(void);
 
 /* The loop that runs on the calling thread, or NULL on other threads. */
-weft_loop *weft_loop_current(void);
+WEFT_EXTERN weft_loop *weft_loop_current(void);
 /* Index of the loop (0..n-1) within its server. */
-int weft_loop_index(const weft_loop *loop);
+WEFT_EXTERN int weft_loop_index(const weft_loop *loop);
 /* The loop's cached monotonic clock in ms, updated once per iteration. */
-uint64_t weft_loop_now(const weft_loop *loop);
+WEFT_EXTERN uint64_t weft_loop_now(const weft_loop *loop);
 
 /* ---- timers ---------------------------------------------------------------
  * Intrusive one-shot timers; starting or stopping one allocates nothing.
@@ -85,9 +85,9 @@ typedef struct weft_timer {
 
 /* Starts (or restarts) t to call cb once, delay_ms from now; delays over
  * 10^12 ms (~31 years) are taken as that. */
-void weft_timer_start(weft_loop *loop, weft_timer *t, uint64_t delay_ms,
+WEFT_EXTERN void weft_timer_start(weft_loop *loop, weft_timer *t, uint64_t delay_ms,
                       void (*cb)(weft_timer *t));
-void weft_timer_stop(weft_loop *loop, weft_timer *t);
+WEFT_EXTERN void weft_timer_stop(weft_loop *loop, weft_timer *t);
 static inline int weft_timer_active(const weft_timer *t)
 {
     return t->idx != 0;

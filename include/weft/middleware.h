@@ -54,37 +54,39 @@ typedef struct weft_middleware {
 /* Adds a step to the app's chain, outermost first (the first added runs
  * first before the handler and last after it). 0, WEFT_ENOMEM or
  * WEFT_ESTATE once the app runs. */
-int weft_use(weft_app *app, weft_middleware mw);
+WEFT_EXTERN int weft_use(weft_app *app, weft_middleware mw);
 
 /* Routes under a path prefix ("/api", no trailing slash) with a chain of
  * their own, run inside the app's (and inside the parent group's, for a
  * group made from a group). Owned by the app. NULL on a bad prefix. */
 typedef struct weft_group weft_group;
-weft_group *weft_group_new(weft_app *app, const char *prefix);
-weft_group *weft_group_sub(weft_group *parent, const char *prefix);
-int weft_group_use(weft_group *g, weft_middleware mw);
+WEFT_EXTERN weft_group *weft_group_new(weft_app *app, const char *prefix);
+WEFT_EXTERN weft_group *weft_group_sub(weft_group *parent, const char *prefix);
+WEFT_EXTERN int weft_group_use(weft_group *g, weft_middleware mw);
 /* "GET /items/{id}" in group "/api" is the route "GET /api/items/{id}". */
-int weft_group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
+WEFT_EXTERN int weft_group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
                      weft_handler_kind kind);
-int weft__group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
-                      weft_handler_kind kind, const weft_route_opts *opts);
+WEFT_EXTERN int weft_group_route_sized(weft_group *g, const char *pattern, weft_handler_fn fn,
+                                       weft_handler_kind kind, const weft_route_opts *opts,
+                                       size_t opts_size);
 #define weft_group_route_opt(g, pattern, fn, kind, ...)                                            \
-    weft__group_route((g), (pattern), (fn), (kind), &(weft_route_opts){__VA_ARGS__})
+    weft_group_route_sized((g), (pattern), (fn), (kind), &(weft_route_opts){__VA_ARGS__},         \
+                           sizeof(weft_route_opts))
 
 /* Response headers as the handler has set them so far: the value of the
  * last `name` (case-insensitive), or NULL. weft_remove_header drops every
  * one of that name; 0 or WEFT_ESTATE once the head is sent. */
-const char *weft_resp_header(const weft_ctx *c, const char *name);
-int weft_remove_header(weft_ctx *c, const char *name);
+WEFT_EXTERN const char *weft_resp_header(const weft_ctx *c, const char *name);
+WEFT_EXTERN int weft_remove_header(weft_ctx *c, const char *name);
 
 /* ---- the middleware weft ships -------------------------------------------- */
 
 /* X-Request-Id on every answer: the request's id (weft_req_id - the
  * client's own when it sent a plain one), the one the log names. */
-weft_middleware weft_mw_request_id(void);
+WEFT_EXTERN weft_middleware weft_mw_request_id(void);
 
 /* Server-Timing: app;dur=<ms> - the time from this step to the answer. */
-weft_middleware weft_mw_timing(void);
+WEFT_EXTERN weft_middleware weft_mw_timing(void);
 
 /* Cross-origin resource sharing. A preflight (OPTIONS with Origin and
  * Access-Control-Request-Method) from an allowed origin is answered 204
@@ -100,7 +102,8 @@ typedef struct weft_cors_opts {
     int credentials;           /* Access-Control-Allow-Credentials: true (needs listed origins) */
     int max_age_s;             /* a preflight's lifetime in caches (0: 600) */
 } weft_cors_opts;
-weft_middleware weft_mw_cors(const weft_cors_opts *opts);
+WEFT_EXTERN weft_middleware weft_mw_cors_sized(const weft_cors_opts *opts, size_t opts_size);
+#define weft_mw_cors(...) weft_mw_cors_sized(__VA_ARGS__, sizeof(weft_cors_opts))
 
 /* Authentication by the Authorization header. check() decides, in the
  * handler's context (a WEFT_SYNC route's may block, a WEFT_ASYNC route's
@@ -114,7 +117,8 @@ typedef struct weft_auth_opts {
     int (*check)(weft_ctx *c, const char *user, const char *secret, void *arg);
     void *arg;
 } weft_auth_opts;
-weft_middleware weft_mw_auth(const weft_auth_opts *opts);
+WEFT_EXTERN weft_middleware weft_mw_auth_sized(const weft_auth_opts *opts, size_t opts_size);
+#define weft_mw_auth(...) weft_mw_auth_sized(__VA_ARGS__, sizeof(weft_auth_opts))
 
 /* gzip for complete answers (zlib), when the client's Accept-Encoding
  * takes gzip, the content type is text or structured text (any text/ type, JSON,
@@ -126,7 +130,8 @@ typedef struct weft_gzip_opts {
     size_t min_size; /* 0: 1024 */
     int level;       /* 1..9; 0: 5 */
 } weft_gzip_opts;
-weft_middleware weft_mw_gzip(const weft_gzip_opts *opts);
+WEFT_EXTERN weft_middleware weft_mw_gzip_sized(const weft_gzip_opts *opts, size_t opts_size);
+#define weft_mw_gzip(...) weft_mw_gzip_sized(__VA_ARGS__, sizeof(weft_gzip_opts))
 
 #ifdef __cplusplus
 }

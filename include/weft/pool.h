@@ -31,16 +31,16 @@ typedef struct weft_job {
 
 /* threads workers with stack_size-byte stacks, at most queue_len waiting
  * jobs. NULL on failure. */
-weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size);
+WEFT_EXTERN weft_pool *weft_pool_new(unsigned threads, unsigned queue_len, size_t stack_size);
 /* From a loop thread: queues job; done() will run on this loop. Returns 0,
  * or WEFT_EBUSY when the queue is full (done() is then never called). */
-int weft_pool_submit(weft_pool *pool, weft_job *job);
+WEFT_EXTERN int weft_pool_submit(weft_pool *pool, weft_job *job);
 /* Stops taking work, completes queued jobs with WEFT_ECANCELED (their done()
  * still runs), lets running ones finish, and joins the threads that finish
  * within timeout_ms. Returns the number of workers still busy. */
-unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms);
+WEFT_EXTERN unsigned weft_pool_stop(weft_pool *pool, unsigned timeout_ms);
 /* Frees the pool; only after a weft_pool_stop that returned 0. */
-void weft_pool_free(weft_pool *pool);
+WEFT_EXTERN void weft_pool_free(weft_pool *pool);
 
 typedef struct weft_pool_stats {
     unsigned threads, busy, queued, queue_len;
@@ -48,17 +48,18 @@ typedef struct weft_pool_stats {
     uint64_t queue_wait_ns_sum, queue_wait_ns_max; /* submit to a worker taking it */
     uint64_t drained_per_s;  /* jobs finished in the last whole second: the drain rate */
 } weft_pool_stats;
-void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out);
+WEFT_EXTERN void weft_pool_get_stats_sized(weft_pool *pool, weft_pool_stats *out, size_t out_size);
+#define weft_pool_get_stats(...) weft_pool_get_stats_sized(__VA_ARGS__, sizeof(weft_pool_stats))
 
 /* Called on a worker thread by code that waits there (a blocking HTTP
  * call): the job running now spent ns waiting, not computing. The server's
  * starvation advisor tells sync routes that mostly wait from those that
  * compute. */
-void weft_pool_note_wait(uint64_t ns);
+WEFT_EXTERN void weft_pool_note_wait(uint64_t ns);
 
 /* The pool weft_run uses (a server sets its own at start). */
-void weft_pool_set_default(weft_pool *pool);
-weft_pool *weft_pool_default(void);
+WEFT_EXTERN void weft_pool_set_default(weft_pool *pool);
+WEFT_EXTERN weft_pool *weft_pool_default(void);
 
 /* Task.Run: runs fn(arg) on the default pool and completes the returned
  * task on the calling loop with fn's result as value (dtor frees it).
@@ -66,7 +67,7 @@ weft_pool *weft_pool_default(void);
  * cancelled first the task completes with the reason at once; fn, which
  * cannot be interrupted, finishes on its thread and its result is
  * destroyed. Loop thread only. */
-weft_task *weft_run(weft_scope *s, void *(*fn)(void *arg), void *arg, weft_dtor dtor);
+WEFT_EXTERN weft_task *weft_run(weft_scope *s, void *(*fn)(void *arg), void *arg, weft_dtor dtor);
 
 #ifdef __cplusplus
 }

@@ -104,22 +104,22 @@ typedef struct weft_config {
 /* Makes an application and parses weft's common flags from argv. Flags it
  * does not know are kept for weft_app_opt_*; weft_app_run rejects any that
  * nobody claimed. Exits with status 2 and a usage message on a bad value. */
-weft_app *weft_app_new(int argc, char **argv);
+WEFT_EXTERN weft_app *weft_app_new(int argc, char **argv);
 /* Declares an application flag --name (integer or string), with a default
  * already in *var, and takes its value from the command line at once. A
  * malformed value prints the usage and exits with status 2; out of memory
  * aborts. Before weft_app_run. */
-void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *help);
-void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
+WEFT_EXTERN void weft_app_opt_int(weft_app *app, const char *name, long *var, const char *help);
+WEFT_EXTERN void weft_app_opt_str(weft_app *app, const char *name, const char **var, const char *help);
 /* The parsed configuration; may be changed before weft_app_run. */
-weft_config *weft_app_config(weft_app *app);
+WEFT_EXTERN weft_config *weft_app_config(weft_app *app);
 /* The port the app listens on, once weft_app_run has bound it (the one
  * the kernel chose for --port 0); 0 before. */
-int weft_app_port(const weft_app *app);
+WEFT_EXTERN int weft_app_port(const weft_app *app);
 /* The port to use when neither --port nor $PORT was given. */
-void weft_app_default_port(weft_app *app, int port);
-void weft_app_set_user(weft_app *app, void *user);
-void *weft_app_user(const weft_app *app);
+WEFT_EXTERN void weft_app_default_port(weft_app *app, int port);
+WEFT_EXTERN void weft_app_set_user(weft_app *app, void *user);
+WEFT_EXTERN void *weft_app_user(const weft_app *app);
 
 #define WEFT_NO_TIMEOUT (-1)
 
@@ -148,7 +148,7 @@ typedef struct weft_route_opts {
 } weft_route_opts;
 
 /* The route's opts.arg, for the handler it runs. */
-void *weft_route_arg(const weft_ctx *c);
+WEFT_EXTERN void *weft_route_arg(const weft_ctx *c);
 
 /* ---- static files -----------------------------------------------------------
  * weft_static(app, "/assets", "/srv/www", &opts) serves GET and HEAD
@@ -168,47 +168,51 @@ typedef struct weft_static_opts {
 } weft_static_opts;
 /* prefix "/" serves the whole path space. 0, WEFT_EINVAL (no such
  * directory: said in the log) or WEFT_ENOMEM. Before weft_app_run. */
-int weft_static(weft_app *app, const char *prefix, const char *root, const weft_static_opts *opts);
+WEFT_EXTERN int weft_static_sized(weft_app *app, const char *prefix, const char *root,
+                                  const weft_static_opts *opts, size_t opts_size);
+#define weft_static(...) weft_static_sized(__VA_ARGS__, sizeof(weft_static_opts))
 
 /* Adds a route. pattern is "METHOD /path/{param}/..."; a last segment
  * "{name*}" matches the rest of the path. Returns 0 or WEFT_EINVAL. */
-int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind);
-int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
-                const weft_route_opts *opts);
+WEFT_EXTERN int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind);
+WEFT_EXTERN int weft_route_sized(weft_app *app, const char *pattern, weft_handler_fn fn,
+                                 weft_handler_kind kind, const weft_route_opts *opts,
+                                 size_t opts_size);
 #define weft_route_opt(app, pattern, fn, kind, ...)                                                \
-    weft__route((app), (pattern), (fn), (kind), &(weft_route_opts){__VA_ARGS__})
+    weft_route_sized((app), (pattern), (fn), (kind), &(weft_route_opts){__VA_ARGS__},              \
+                     sizeof(weft_route_opts))
 
 /* Binds, prints the listening address, serves until SIGTERM/SIGINT, then
  * drains in-flight requests (up to --shutdown-grace) and returns the exit
  * status: 0 after a clean drain. Frees the app. */
-int weft_app_run(weft_app *app);
+WEFT_EXTERN int weft_app_run(weft_app *app);
 /* Asks a running app to shut down gracefully, from any thread. */
-void weft_app_stop(weft_app *app);
+WEFT_EXTERN void weft_app_stop(weft_app *app);
 /* Every app answers GET /healthz (200 while the process serves) and GET
  * /readyz (200 when ready; 503 while the app says it is not, and from the
  * first moment of a shutdown), unless it routes those paths itself. An app
  * that must warm up first says so; any thread. */
-void weft_app_set_ready(weft_app *app, int ready);
+WEFT_EXTERN void weft_app_set_ready(weft_app *app, int ready);
 /* Serves GET path (e.g. "/metrics") with the statistics snapshot in
  * Prometheus' text format: requests, latency histograms and 503/504/499
  * by route, in flight by handler kind, the pool and its queue wait, loop
  * lag and stalls, fibers, each backend's calls, errors and latency, the
  * process's memory and descriptors. --metrics PATH does the same. 0 or
  * WEFT_EINVAL. Before weft_app_run. */
-int weft_app_enable_metrics(weft_app *app, const char *path);
+WEFT_EXTERN int weft_app_enable_metrics(weft_app *app, const char *path);
 /* Serves a live status page at GET path (HTML with inline charts, no
  * external assets) and the figures it polls each second at GET path.json:
  * throughput, in flight async against sync, the pool's busy threads and
  * queue, loop lag, 503/504 rates, the slowest routes and the backends.
  * --status PATH does the same. 0 or WEFT_EINVAL. Before weft_app_run. */
-int weft_app_enable_status(weft_app *app, const char *path);
+WEFT_EXTERN int weft_app_enable_status(weft_app *app, const char *path);
 
 /* ---- the request ------------------------------------------------------------ */
-weft_str weft_req_method(const weft_ctx *c);
-weft_str weft_req_path(const weft_ctx *c); /* percent-encoded, as sent */
-weft_str weft_req_target(const weft_ctx *c);
-weft_str weft_req_header(const weft_ctx *c, const char *name);
-weft_str weft_req_body(const weft_ctx *c);
+WEFT_EXTERN weft_str weft_req_method(const weft_ctx *c);
+WEFT_EXTERN weft_str weft_req_path(const weft_ctx *c); /* percent-encoded, as sent */
+WEFT_EXTERN weft_str weft_req_target(const weft_ctx *c);
+WEFT_EXTERN weft_str weft_req_header(const weft_ctx *c, const char *name);
+WEFT_EXTERN weft_str weft_req_body(const weft_ctx *c);
 /* The next piece of the body, as it arrives (WEFT_ASYNC: it awaits; on a
  * route with .stream_body, else the whole body as one piece): 1 with
  * *piece (valid until the next call), 0 at the end, or WEFT_ETOOBIG (past
@@ -216,37 +220,37 @@ weft_str weft_req_body(const weft_ctx *c);
  * WEFT_ETIMEDOUT (nothing for --body-timeout: 408), or the request's
  * reason (the client left). Answering before the body is read to its end
  * closes the connection after the answer. */
-int weft_body_read(weft_ctx *c, weft_str *piece);
-int weft_req_http_minor(const weft_ctx *c);
+WEFT_EXTERN int weft_body_read(weft_ctx *c, weft_str *piece);
+WEFT_EXTERN int weft_req_http_minor(const weft_ctx *c);
 /* Route parameter {name}, percent-decoded, NUL-terminated; NULL if none. */
-const char *weft_param(weft_ctx *c, const char *name);
+WEFT_EXTERN const char *weft_param(weft_ctx *c, const char *name);
 /* Query parameter, percent-decoded ('+' is a space); NULL if absent. */
-const char *weft_query(weft_ctx *c, const char *name);
+WEFT_EXTERN const char *weft_query(weft_ctx *c, const char *name);
 /* Query parameter as an integer; def if absent or not a number. */
-long weft_query_int(weft_ctx *c, const char *name, long def);
+WEFT_EXTERN long weft_query_int(weft_ctx *c, const char *name, long def);
 /* The peer's address as text ("127.0.0.1"): who opened the connection. */
-const char *weft_req_peer(const weft_ctx *c);
+WEFT_EXTERN const char *weft_req_peer(const weft_ctx *c);
 /* The client's address: the peer's, or - when the peer is one of
  * --trusted-proxy - the rightmost address of X-Forwarded-For that is not a
  * trusted proxy (what the nearest untrusted hop said; anything left of it
  * may be forged). The access log names this one. */
-const char *weft_req_client(weft_ctx *c);
+WEFT_EXTERN const char *weft_req_client(weft_ctx *c);
 /* "https" when a trusted proxy says X-Forwarded-Proto: https, else "http". */
-const char *weft_req_scheme(weft_ctx *c);
+WEFT_EXTERN const char *weft_req_scheme(weft_ctx *c);
 /* The request's id: its X-Request-Id when that is short and plain
  * (letters, digits, - _ . :, at most 64), else one made for it, unique in
  * the process and across restarts. In the access log. */
-const char *weft_req_id(weft_ctx *c);
+WEFT_EXTERN const char *weft_req_id(weft_ctx *c);
 
-weft_arena *weft_ctx_arena(weft_ctx *c);
+WEFT_EXTERN weft_arena *weft_ctx_arena(weft_ctx *c);
 /* The request's scope: pass it to weft_delay, weft_when_all, weft_run,
  * the HTTP client... Everything started in it is cancelled when the
  * answer is sent, the deadline passes, the client disconnects or the
  * server shuts down. */
-weft_scope *weft_ctx_scope(weft_ctx *c);
-weft_app *weft_ctx_app(const weft_ctx *c);
+WEFT_EXTERN weft_scope *weft_ctx_scope(weft_ctx *c);
+WEFT_EXTERN weft_app *weft_ctx_app(const weft_ctx *c);
 /* The loop that owns this request's connection. */
-weft_loop *weft_ctx_loop(const weft_ctx *c);
+WEFT_EXTERN weft_loop *weft_ctx_loop(const weft_ctx *c);
 
 /* ---- the response ----------------------------------------------------------
  * All reply functions are called on the handler's own thread (the loop for
@@ -255,28 +259,28 @@ weft_loop *weft_ctx_loop(const weft_ctx *c);
  * request already has its answer. */
 
 /* Adds a response header (copied). Before the reply. */
-int weft_add_header(weft_ctx *c, const char *name, const char *value);
-int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len);
-int weft_reply_str(weft_ctx *c, int status, const char *content_type, const char *body);
-int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *fmt, ...)
+WEFT_EXTERN int weft_add_header(weft_ctx *c, const char *name, const char *value);
+WEFT_EXTERN int weft_reply(weft_ctx *c, int status, const char *content_type, const void *body, size_t len);
+WEFT_EXTERN int weft_reply_str(weft_ctx *c, int status, const char *content_type, const char *body);
+WEFT_EXTERN int weft_replyf(weft_ctx *c, int status, const char *content_type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* An error answer: application/problem+json (RFC 9457) when the request's
  * Accept asks for JSON, else the text line "404 Not Found: <detail>". A
  * 5xx names the request id. */
-int weft_reply_error(weft_ctx *c, int status, const char *detail);
+WEFT_EXTERN int weft_reply_error(weft_ctx *c, int status, const char *detail);
 /* Chunked streaming (close-delimited for HTTP/1.0 clients). */
-int weft_stream_begin(weft_ctx *c, int status, const char *content_type);
-int weft_stream_write(weft_ctx *c, const void *data, size_t len);
-int weft_stream_end(weft_ctx *c);
+WEFT_EXTERN int weft_stream_begin(weft_ctx *c, int status, const char *content_type);
+WEFT_EXTERN int weft_stream_write(weft_ctx *c, const void *data, size_t len);
+WEFT_EXTERN int weft_stream_end(weft_ctx *c);
 /* A streamed answer whose length is known (Content-Length, no chunks):
  * exactly `length` bytes follow in weft_stream_write calls. */
-int weft_stream_begin_sized(weft_ctx *c, int status, const char *content_type, uint64_t length);
+WEFT_EXTERN int weft_stream_begin_sized(weft_ctx *c, int status, const char *content_type, uint64_t length);
 /* Back-pressure for a loop handler (WEFT_ASYNC: weft_await it): completes
  * once less than 256 KiB of the answer is waiting for the client, at once
  * if that is so now. A handler writing more than it has memory for awaits
  * it between writes. Fails with the request's reason if the client
  * leaves. NULL (WEFT_ENOMEM) or a task in the request's scope. */
-weft_task *weft_stream_drained(weft_ctx *c);
+WEFT_EXTERN weft_task *weft_stream_drained(weft_ctx *c);
 /* Server-sent events (EventSource), from an async or callback handler:
  * weft_sse_begin answers 200 text/event-stream (no-cache) and keeps it
  * open, sending a ":" comment whenever nothing went out for heartbeat_ms
@@ -284,14 +288,14 @@ weft_task *weft_stream_drained(weft_ctx *c);
  * event (event and id optional, one line each; data split into "data:"
  * lines); weft_sse_end ends the stream. WEFT_ESTATE from a WEFT_SYNC
  * handler, WEFT_EINVAL for a line break in event or id. */
-int weft_sse_begin(weft_ctx *c, unsigned heartbeat_ms);
-int weft_sse_send(weft_ctx *c, const char *event, const char *id, const char *data);
-int weft_sse_comment(weft_ctx *c, const char *text);
+WEFT_EXTERN int weft_sse_begin(weft_ctx *c, unsigned heartbeat_ms);
+WEFT_EXTERN int weft_sse_send(weft_ctx *c, const char *event, const char *id, const char *data);
+WEFT_EXTERN int weft_sse_comment(weft_ctx *c, const char *text);
 /* The id a reconnecting client saw last (its Last-Event-ID), or NULL. */
-const char *weft_sse_last_event_id(weft_ctx *c);
-int weft_sse_end(weft_ctx *c);
+WEFT_EXTERN const char *weft_sse_last_event_id(weft_ctx *c);
+WEFT_EXTERN int weft_sse_end(weft_ctx *c);
 /* True once the request has its complete answer. */
-int weft_replied(const weft_ctx *c);
+WEFT_EXTERN int weft_replied(const weft_ctx *c);
 
 /* ---- callback handlers: outstanding operations (AsyncManager) -------------
  * A WEFT_CALLBACK handler that starts several operations counts them; when
@@ -299,18 +303,18 @@ int weft_replied(const weft_ctx *c);
  * writes the answer (OutstandingOperations.Increment/Decrement and the
  * ...Completed method). The bag carries results between them (Parameters).
  * Loop thread only. */
-void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn);
-void weft_ops_add(weft_ctx *c, int n);
-void weft_ops_done(weft_ctx *c);
-int weft_ops_pending(const weft_ctx *c);
+WEFT_EXTERN void weft_ops_on_complete(weft_ctx *c, weft_handler_fn fn);
+WEFT_EXTERN void weft_ops_add(weft_ctx *c, int n);
+WEFT_EXTERN void weft_ops_done(weft_ctx *c);
+WEFT_EXTERN int weft_ops_pending(const weft_ctx *c);
 /* Runs fn(arg) when the request ends - answered, and no handler holds it
  * any more - on its loop, before its memory goes; the newest first. For
  * what a request owns outside its arena (a parsed tree, a file). 0 or
  * WEFT_ENOMEM. The handler's thread. */
-int weft_req_on_end(weft_ctx *c, void (*fn)(void *), void *arg);
+WEFT_EXTERN int weft_req_on_end(weft_ctx *c, void (*fn)(void *), void *arg);
 /* Stores value under key for this request (the key is not copied). */
-int weft_bag_set(weft_ctx *c, const char *key, void *value);
-void *weft_bag_get(const weft_ctx *c, const char *key);
+WEFT_EXTERN int weft_bag_set(weft_ctx *c, const char *key, void *value);
+WEFT_EXTERN void *weft_bag_get(const weft_ctx *c, const char *key);
 
 /* Counters: weft_stats_snapshot (weft/stats.h) covers the server, the
  * pool, fibers and the client across all loops. */

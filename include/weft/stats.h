@@ -102,8 +102,8 @@ typedef struct weft_stats {
  * is on the heap, not on a fiber's stack); NULL when out of memory. Any
  * thread; never blocks for long (one mutex over the list of sources).
  * Free it with weft_stats_free. */
-weft_stats *weft_stats_snapshot(void);
-void weft_stats_free(weft_stats *s);
+WEFT_EXTERN weft_stats *weft_stats_snapshot(void);
+WEFT_EXTERN void weft_stats_free(weft_stats *s);
 
 #ifdef __cplusplus
 }

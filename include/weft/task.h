@@ -39,73 +39,73 @@ typedef struct weft_waiter {
 /* A pending task on the current loop. With a scope, the scope holds the
  * reference (the pointer stays valid until the scope ends); with NULL, the
  * caller owns one reference. NULL when out of memory. */
-weft_task *weft_task_new(weft_scope *scope);
-void weft_task_ref(weft_task *t);
-void weft_task_unref(weft_task *t);
+WEFT_EXTERN weft_task *weft_task_new(weft_scope *scope);
+WEFT_EXTERN void weft_task_ref(weft_task *t);
+WEFT_EXTERN void weft_task_unref(weft_task *t);
 
 /* Completes t with value; dtor (may be NULL) frees the value when the last
  * reference goes. Returns 0, or WEFT_ESTATE if t was already complete: the
  * value is then destroyed at once, so a late result is never leaked. */
-int weft_task_resolve(weft_task *t, void *value, weft_dtor dtor);
+WEFT_EXTERN int weft_task_resolve(weft_task *t, void *value, weft_dtor dtor);
 /* Completes t with err (< 0). 0, or WEFT_ESTATE if already complete. */
-int weft_task_reject(weft_task *t, int err);
+WEFT_EXTERN int weft_task_reject(weft_task *t, int err);
 
-int weft_task_done(const weft_task *t);
+WEFT_EXTERN int weft_task_done(const weft_task *t);
 /* The outcome: 0 for a value, WEFT_E* for an error; WEFT_ESTATE while pending. */
-int weft_task_err(const weft_task *t);
-void *weft_task_value(const weft_task *t);
+WEFT_EXTERN int weft_task_err(const weft_task *t);
+WEFT_EXTERN void *weft_task_value(const weft_task *t);
 
 /* Runs fn(t, arg) once t completes; at once, before returning, if it
  * already has. Always exactly once: when t is NULL (its constructor was
  * out of memory) or the continuation cannot be recorded, fn runs at once
  * with a task that failed with WEFT_ENOMEM, and WEFT_ENOMEM is returned;
  * else 0. */
-int weft_task_then(weft_task *t, weft_task_fn fn, void *arg);
+WEFT_EXTERN int weft_task_then(weft_task *t, weft_task_fn fn, void *arg);
 /* The same with caller-provided storage, detachable with weft_task_unwait
  * until it runs. */
-void weft_task_wait(weft_task *t, weft_waiter *w, weft_task_fn fn, void *arg);
-void weft_task_unwait(weft_task *t, weft_waiter *w);
+WEFT_EXTERN void weft_task_wait(weft_task *t, weft_waiter *w, weft_task_fn fn, void *arg);
+WEFT_EXTERN void weft_task_unwait(weft_task *t, weft_waiter *w);
 
 /* Runs the calling thread's loop (weft_loop_new) until t completes, and
  * returns its outcome: 0 or WEFT_E*; t stays valid (its scope or caller
  * still holds it). A command-line tool's main calls it; never a handler,
  * a fiber or a loop callback (WEFT_ESTATE there, and without a loop). */
-int weft_task_run(weft_task *t);
+WEFT_EXTERN int weft_task_run(weft_task *t);
 
 /* ---- scopes ---------------------------------------------------------------- */
 
 /* A scope on the current loop; its cancellation is linked to parent's (may
  * be NULL); timeout_ms < 0 means no deadline of its own. */
-weft_scope *weft_scope_new(weft_scope *parent, int64_t timeout_ms);
+WEFT_EXTERN weft_scope *weft_scope_new(weft_scope *parent, int64_t timeout_ms);
 /* Cancels what is pending (WEFT_ECANCELED), drops the task references,
  * frees the arena and the scope. */
-void weft_scope_free(weft_scope *s);
-weft_arena *weft_scope_arena(weft_scope *s);
-weft_cancel_source *weft_scope_token(weft_scope *s);
-int weft_scope_cancel(weft_scope *s, int reason);
+WEFT_EXTERN void weft_scope_free(weft_scope *s);
+WEFT_EXTERN weft_arena *weft_scope_arena(weft_scope *s);
+WEFT_EXTERN weft_cancel_source *weft_scope_token(weft_scope *s);
+WEFT_EXTERN int weft_scope_cancel(weft_scope *s, int reason);
 /* 0 while the scope runs, else why it was cancelled. */
-int weft_scope_reason(const weft_scope *s);
-weft_loop *weft_scope_loop(const weft_scope *s);
+WEFT_EXTERN int weft_scope_reason(const weft_scope *s);
+WEFT_EXTERN weft_loop *weft_scope_loop(const weft_scope *s);
 /* The first error an operation in the scope failed with (0 if none), and
  * its message: what a backend call reported, for error pages. */
-int weft_scope_failure(const weft_scope *s, const char **detail);
+WEFT_EXTERN int weft_scope_failure(const weft_scope *s, const char **detail);
 
 /* ---- operations and combinators (all take the scope they belong to) ------- */
 
 /* Completes after ms with no thread held (Task.Delay). */
-weft_task *weft_delay(weft_scope *s, uint64_t ms);
+WEFT_EXTERN weft_task *weft_delay(weft_scope *s, uint64_t ms);
 /* Completes when every input has (value NULL), or fails fast with the
  * first error (Task.WhenAll). */
-weft_task *weft_when_all(weft_scope *s, weft_task *const *tasks, size_t n);
+WEFT_EXTERN weft_task *weft_when_all(weft_scope *s, weft_task *const *tasks, size_t n);
 /* Completes when every input has, always with err 0; read each input's
  * outcome afterwards. */
-weft_task *weft_when_all_settled(weft_scope *s, weft_task *const *tasks, size_t n);
+WEFT_EXTERN weft_task *weft_when_all_settled(weft_scope *s, weft_task *const *tasks, size_t n);
 /* Completes with the first input to complete, whatever its outcome; the
  * value is that input (weft_task *). (Task.WhenAny) */
-weft_task *weft_when_any(weft_scope *s, weft_task *const *tasks, size_t n);
+WEFT_EXTERN weft_task *weft_when_any(weft_scope *s, weft_task *const *tasks, size_t n);
 /* Completes as t does, or with WEFT_ETIMEDOUT after ms if t has not; t
  * itself is left running (its scope decides its fate). */
-weft_task *weft_with_timeout(weft_scope *s, weft_task *t, uint64_t ms);
+WEFT_EXTERN weft_task *weft_with_timeout(weft_scope *s, weft_task *t, uint64_t ms);
 
 #ifdef __cplusplus
 }

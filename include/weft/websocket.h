@@ -51,26 +51,27 @@ typedef struct weft_ws_opts {
  * 400, or 426 naming version 13 - when it came over HTTP/2 (426: use
  * HTTP/1.1), or from a WEFT_SYNC handler (500). The weft_ws lives until
  * the handler returns. */
-weft_ws *weft_ws_accept(weft_ctx *c, const weft_ws_opts *opts);
+WEFT_EXTERN weft_ws *weft_ws_accept_sized(weft_ctx *c, const weft_ws_opts *opts, size_t opts_size);
+#define weft_ws_accept(...) weft_ws_accept_sized(__VA_ARGS__, sizeof(weft_ws_opts))
 /* Awaits the next message: 1 with *type and *msg (valid until the next
  * call), 0 once the closing handshake is done (weft_ws_close_code says the
  * client's code), or WEFT_E* when the connection was lost or the request
  * canceled (shutdown's grace over). */
-int weft_ws_recv(weft_ws *ws, weft_ws_type *type, weft_str *msg);
+WEFT_EXTERN int weft_ws_recv(weft_ws *ws, weft_ws_type *type, weft_str *msg);
 /* Queues a message (copied) and starts sending it. 0, WEFT_EINVAL (text
  * that is not UTF-8), WEFT_ESTATE after the close, WEFT_ENOMEM. A sender
  * outrunning its client awaits weft_stream_drained(c) between messages. */
-int weft_ws_send(weft_ws *ws, weft_ws_type type, const void *data, size_t len);
-int weft_ws_send_str(weft_ws *ws, const char *text);
+WEFT_EXTERN int weft_ws_send(weft_ws *ws, weft_ws_type type, const void *data, size_t len);
+WEFT_EXTERN int weft_ws_send_str(weft_ws *ws, const char *text);
 /* A ping with up to 125 bytes; the pong is consumed here. */
-int weft_ws_ping(weft_ws *ws, const void *data, size_t len);
+WEFT_EXTERN int weft_ws_ping(weft_ws *ws, const void *data, size_t len);
 /* Starts the closing handshake with code (1000: normal) and a reason of up
  * to 123 bytes; weft_ws_recv then returns 0 once the client answers. */
-int weft_ws_close(weft_ws *ws, int code, const char *reason);
+WEFT_EXTERN int weft_ws_close(weft_ws *ws, int code, const char *reason);
 /* The code of the client's close frame (1005: it gave none), 0 before. */
-int weft_ws_close_code(const weft_ws *ws);
+WEFT_EXTERN int weft_ws_close_code(const weft_ws *ws);
 /* The subprotocol agreed on, or NULL. */
-const char *weft_ws_protocol(const weft_ws *ws);
+WEFT_EXTERN const char *weft_ws_protocol(const weft_ws *ws);
 
 #ifdef __cplusplus
 }

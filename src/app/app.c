@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../base/opts.h"
 #include "app_int.h"
 #include "procs.h"
 
@@ -109,9 +110,11 @@ int weft__route_add(weft_app *app, weft_group *group, const char *pattern, weft_
     return 0;
 }
 
-int weft__route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
-                const weft_route_opts *opts)
+int weft_route_sized(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind,
+                     const weft_route_opts *opts, size_t opts_size)
 {
+    weft_route_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     return weft__route_add(app, NULL, pattern, fn, kind, opts);
 }
 
@@ -129,7 +132,7 @@ int weft__app_own(weft_app *app, void *arg, void (*fn)(void *))
 
 int weft_route(weft_app *app, const char *pattern, weft_handler_fn fn, weft_handler_kind kind)
 {
-    return weft__route(app, pattern, fn, kind, NULL);
+    return weft__route_add(app, NULL, pattern, fn, kind, NULL);
 }
 
 /* ---- per-loop start, tick and stop ---------------------------------------- */

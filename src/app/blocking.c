@@ -7,6 +7,7 @@
  * wait - which is exactly what the synchronous model costs. */
 #include <pthread.h>
 
+#include "../base/opts.h"
 #include "../task/task_int.h"
 #include "../client/core.h"
 #include "weft/pool.h"
@@ -48,9 +49,11 @@ static void on_loop(weft_post *p)
     weft_task_then(t, on_done, b);
 }
 
-int weft_http_request_blocking(weft_scope *s, const char *url, const weft_http_opts *opts,
-                               weft_http_response **out)
+int weft_http_request_blocking_sized(weft_scope *s, const char *url, const weft_http_opts *opts,
+                                     weft_http_response **out, size_t opts_size)
 {
+    weft_http_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     *out = NULL;
     if (weft_loop_current() || !s)
         return WEFT_ESTATE; /* blocking a loop thread is never allowed */

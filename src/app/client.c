@@ -8,6 +8,7 @@
  * and every call under curl_only, to libcurl (src/client/curl.c). This
  * file only picks: the engines share the core (src/client/core.c) and
  * know nothing of each other. */
+#include "../base/opts.h"
 #include "../client/core.h"
 
 static weft_client_config config = {.max_conns_per_endpoint = 1024, .max_body = 8u << 20, .loops = 1};
@@ -17,9 +18,10 @@ static weft_client_config config = {.max_conns_per_endpoint = 1024, .max_body = 
 static const weft_client_engine *const all_engines[] = {&weft__engine_native, &weft__engine_h2,
                                                         &weft__engine_curl};
 
-void weft_client_configure(const weft_client_config *cfg)
+void weft_client_configure_sized(const weft_client_config *cfg, size_t cfg_size)
 {
-    config = *cfg;
+    weft_client_config own;
+    config = *(const weft_client_config *)weft__opts_take(&own, sizeof own, cfg, cfg_size);
     if (!config.max_body)
         config.max_body = 8u << 20;
     /* The trust store is read here, at start, not by a loop's first
@@ -32,8 +34,11 @@ void weft_client_configure(const weft_client_config *cfg)
     }
 }
 
-weft_task *weft_http_request(weft_scope *s, const char *url, const weft_http_opts *opts)
+weft_task *weft_http_request_sized(weft_scope *s, const char *url, const weft_http_opts *opts,
+                                   size_t opts_size)
 {
+    weft_http_opts given;
+    opts = weft__opts_take(&given, sizeof given, opts, opts_size);
     weft_task *t = weft_task_new(s);
     if (!t)
         return NULL;

@@ -22,7 +22,7 @@ int weft_buf_reserve(weft_buf *b, size_t extra)
     return 0;
 }
 
-int weft__buf_append_slow(weft_buf *b, const void *data, size_t len)
+int weft_buf_append_slow(weft_buf *b, const void *data, size_t len)
 {
     if (weft_buf_reserve(b, len))
         return WEFT_ENOMEM;

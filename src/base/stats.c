@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "error_int.h"
 #include "stats.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

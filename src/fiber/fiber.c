@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../base/opts.h"
 #include "../loop/loop.h"
 #include "../task/task_int.h"
 #include "fiber_int.h"
@@ -233,8 +234,11 @@ static void resume(weft_fiber *f)
         drain_ready(1 << 30);
 }
 
-int weft_fiber_spawn(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts)
+int weft_fiber_spawn_sized(weft_fiber_fn fn, void *arg, const weft_fiber_opts *opts,
+                           size_t opts_size)
 {
+    weft_fiber_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     if (!weft__sched_get())
         return WEFT_ENOMEM;
     weft_fiber_opts none = {0};

@@ -5,6 +5,7 @@
  * restores the same set and returns through the restored lr. */
     .text
     .globl weft__ctx_switch
+    .hidden weft__ctx_switch  /* internal: not exported from libweft.so */
     .type weft__ctx_switch, %function
 weft__ctx_switch:               /* x0 = from (weft__ctx *), x1 = to */
     sub sp, sp, #176
@@ -38,6 +39,7 @@ weft__ctx_switch:               /* x0 = from (weft__ctx *), x1 = to */
 
 /* First frame of a new fiber: x19 = entry, x20 = its argument. */
     .globl weft__ctx_trampoline
+    .hidden weft__ctx_trampoline  /* internal: not exported from libweft.so */
     .type weft__ctx_trampoline, %function
 weft__ctx_trampoline:
     mov x29, #0

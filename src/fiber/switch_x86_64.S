@@ -25,6 +25,7 @@
  * pushed on the side it resumes. */
     .text
     .globl weft__ctx_switch
+    .hidden weft__ctx_switch  /* internal: not exported from libweft.so */
     .type weft__ctx_switch, @function
 weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
     .cfi_startproc
@@ -67,6 +68,7 @@ weft__ctx_switch:               /* rdi = from (weft__ctx *), rsi = to */
 /* First frame of a new fiber: weft__ctx_make put entry in r12 and its
  * argument in r13; the stack is 16-byte aligned here. */
     .globl weft__ctx_trampoline
+    .hidden weft__ctx_trampoline  /* internal: not exported from libweft.so */
     .type weft__ctx_trampoline, @function
 weft__ctx_trampoline:
     .cfi_startproc

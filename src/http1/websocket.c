@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <wslay/wslay.h>
 
+#include "../base/opts.h"
 #include "http1.h"
 #include "weft/websocket.h"
 
@@ -306,8 +307,10 @@ static void ws_request_end(void *arg)
     pump(ws);
 }
 
-weft_ws *weft_ws_accept(weft_ctx *c, const weft_ws_opts *opts)
+weft_ws *weft_ws_accept_sized(weft_ctx *c, const weft_ws_opts *opts, size_t opts_size)
 {
+    weft_ws_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     if (c->resp != RESP_NONE)
         return NULL;
     if (c->on_worker) { /* the socket is the loop's: it cannot be handed to a pool thread */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "../base/opts.h"
 #include "../server/server.h"
 
 typedef struct auth {
@@ -101,8 +102,10 @@ static int check(weft_ctx *c, void *arg)
     return WEFT_NEXT;
 }
 
-weft_middleware weft_mw_auth(const weft_auth_opts *opts)
+weft_middleware weft_mw_auth_sized(const weft_auth_opts *opts, size_t opts_size)
 {
+    weft_auth_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     auth *k = calloc(1, sizeof *k);
     if (!k || !opts->check || !opts->scheme)
         abort(); /* a programming error at start-up */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "../base/opts.h"
 #include "../server/server.h"
 
 typedef struct cors {
@@ -107,8 +108,10 @@ static void on_answer(weft_ctx *c, weft_out *out, void *arg)
         weft_add_header(c, "Access-Control-Expose-Headers", k->o.expose);
 }
 
-weft_middleware weft_mw_cors(const weft_cors_opts *opts)
+weft_middleware weft_mw_cors_sized(const weft_cors_opts *opts, size_t opts_size)
 {
+    weft_cors_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     cors *k = calloc(1, sizeof *k);
     if (!k)
         abort(); /* at start-up: nothing to fall back to */

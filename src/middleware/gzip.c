@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "../base/opts.h"
 #include "../server/server.h"
 
 typedef struct gz {
@@ -119,8 +120,10 @@ static void compress_answer(weft_ctx *c, weft_out *out, void *arg)
     }
 }
 
-weft_middleware weft_mw_gzip(const weft_gzip_opts *opts)
+weft_middleware weft_mw_gzip_sized(const weft_gzip_opts *opts, size_t opts_size)
 {
+    weft_gzip_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     gz *k = calloc(1, sizeof *k);
     if (!k)
         abort();

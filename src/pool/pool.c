@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../base/stats.h"
@@ -268,8 +269,9 @@ void weft_pool_free(weft_pool *pool)
     free(pool);
 }
 
-void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out)
+void weft_pool_get_stats_sized(weft_pool *pool, weft_pool_stats *out_given, size_t out_size)
 {
+    weft_pool_stats own, *out = out_size >= sizeof own ? out_given : &own;
     pthread_mutex_lock(&pool->mu);
     out->threads = pool->nthreads;
     out->busy = pool->busy;
@@ -285,6 +287,8 @@ void weft_pool_get_stats(weft_pool *pool, weft_pool_stats *out)
                          : sec == pool->rate_sec + 1 ? pool->rate_count
                                                      : 0;
     pthread_mutex_unlock(&pool->mu);
+    if (out != out_given) /* a caller built with an older, shorter struct */
+        memcpy(out_given, out, out_size);
 }
 
 static void collect(weft_stat_source *src, weft_stats *out)

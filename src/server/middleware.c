@@ -7,6 +7,7 @@
  * request walks a flat array and no list is looked at per request. */
 #include <stdlib.h>
 
+#include "../base/opts.h"
 #include "server.h"
 
 const weft__chain weft__no_chain = {NULL, 0};
@@ -79,9 +80,11 @@ int weft_group_use(weft_group *g, weft_middleware mw)
     return append(&g->mws, &g->nmws, mw);
 }
 
-int weft__group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
-                      weft_handler_kind kind, const weft_route_opts *opts)
+int weft_group_route_sized(weft_group *g, const char *pattern, weft_handler_fn fn,
+                           weft_handler_kind kind, const weft_route_opts *opts, size_t opts_size)
 {
+    weft_route_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     const char *sp = strchr(pattern, ' ');
     if (!sp || sp[1] != '/')
         return WEFT_EINVAL;
@@ -100,7 +103,7 @@ int weft__group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
 int weft_group_route(weft_group *g, const char *pattern, weft_handler_fn fn,
                      weft_handler_kind kind)
 {
-    return weft__group_route(g, pattern, fn, kind, NULL);
+    return weft_group_route_sized(g, pattern, fn, kind, NULL, 0);
 }
 
 /* ---- resolving -------------------------------------------------------------- */

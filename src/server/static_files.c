@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/opts.h"
 #include "server.h"
 
 typedef struct static_root {
@@ -344,8 +345,11 @@ static void static_root_free(void *arg)
     free(sr);
 }
 
-int weft_static(weft_app *app, const char *prefix, const char *root, const weft_static_opts *opts)
+int weft_static_sized(weft_app *app, const char *prefix, const char *root,
+                      const weft_static_opts *opts, size_t opts_size)
 {
+    weft_static_opts own;
+    opts = weft__opts_take(&own, sizeof own, opts, opts_size);
     size_t pl = strlen(prefix);
     if (pl == 0 || prefix[0] != '/' || (pl > 1 && prefix[pl - 1] == '/') || strpbrk(prefix, "{} ")) {
         weft_error("weft_static: the prefix is \"/\" or \"/name\" (no trailing slash): '%s'", prefix);
@@ -371,10 +375,10 @@ int weft_static(weft_app *app, const char *prefix, const char *root, const weft_
     snprintf(pattern, sizeof pattern, "GET %s/{path*}", pl > 1 ? prefix : "");
     weft_route_opts o = {.timeout_ms = WEFT_NO_TIMEOUT, .arg = sr};
     if (!rc)
-        rc = weft__route(app, pattern, serve, WEFT_ASYNC, &o);
+        rc = weft__route_add(app, NULL, pattern, serve, WEFT_ASYNC, &o);
     if (!rc && pl > 1) { /* "/assets": the directory itself, by its slash */
         snprintf(pattern, sizeof pattern, "GET %s", prefix);
-        rc = weft__route(app, pattern, serve, WEFT_ASYNC, &o);
+        rc = weft__route_add(app, NULL, pattern, serve, WEFT_ASYNC, &o);
     }
     return rc;
 }

@@ -1,0 +1,26 @@
+# uninstall.cmake - removes what the last `make install` installed, as
+# listed in its manifest, then the directories it made if they are empty:
+#   cmake -DMANIFEST=build/install_manifest.txt -P cmake/uninstall.cmake
+if(NOT EXISTS "${MANIFEST}")
+  message(FATAL_ERROR "no install manifest at ${MANIFEST}: nothing was installed from this build")
+endif()
+file(STRINGS "${MANIFEST}" files)
+set(dirs "")
+foreach(f ${files})
+  if(EXISTS "${f}" OR IS_SYMLINK "${f}")
+    message(STATUS "Removing ${f}")
+    file(REMOVE "${f}")
+  endif()
+  get_filename_component(d "${f}" DIRECTORY)
+  list(APPEND dirs "${d}")
+endforeach()
+# weft's own directories (include/weft, lib/cmake/weft), when emptied
+list(REMOVE_DUPLICATES dirs)
+foreach(d ${dirs})
+  if(d MATCHES "/weft$" AND IS_DIRECTORY "${d}")
+    file(GLOB left "${d}/*")
+    if(NOT left)
+      file(REMOVE_RECURSE "${d}")
+    endif()
+  endif()
+endforeach()
