@@ -1,4 +1,5 @@
-/* weft.h - everything public in weft. See docs/ for the guide. */
+/** @file weft.h
+ * @brief Everything public in weft: include this one header. */
 #ifndef WEFT_H
 #define WEFT_H
 

@@ -1,4 +1,5 @@
-/* weft/jansson.h - JSON request and response bodies, with jansson.
+/** @file weft/jansson.h
+ * @brief JSON request and response bodies, with jansson.
  *
  *   static void create(weft_ctx *c)
  *   {
@@ -25,17 +26,17 @@
 extern "C" {
 #endif
 
-/* The request body parsed as JSON, owned by the request: the same tree on
+/** The request body parsed as JSON, owned by the request: the same tree on
  * every call, freed as the request ends (json_incref it to keep it). NULL
  * when there is nothing to give, the answer already sent: 415 when the
  * Content-Type is not application/json (or a +json type), 400 naming the
  * line, column and reason when it does not parse - as problem+json to a
  * client that accepts JSON. The handler then just returns. */
 WEFT_EXTERN json_t *weft_body_json(weft_ctx *c);
-/* Answers status with value as application/json (compact); the caller
+/** Answers status with value as application/json (compact); the caller
  * keeps its reference. 500 when it cannot be encoded. */
 WEFT_EXTERN int weft_reply_json(weft_ctx *c, int status, const json_t *value);
-/* The same, taking the caller's reference, so a fresh json_pack() result
+/** The same, taking the caller's reference, so a fresh json_pack() result
  * can be passed straight in; NULL (json_pack failed) answers 500. */
 WEFT_EXTERN int weft_reply_json_new(weft_ctx *c, int status, json_t *value);
 
