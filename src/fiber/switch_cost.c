@@ -1,7 +1,7 @@
 /* switch_cost.c - measures the bare context switch, the floor under await.
  *
  * Benchmarks compare weft_await's round trip with this to tell the
- * scheduler's share from the hardware's (docs/benchmarks.md, S6). It uses
+ * scheduler's share from the hardware's (docs/bench-history.md, S6). It uses
  * the same switch the fibers use, on a stack of its own, on the calling
  * thread; nothing else of the scheduler is touched. */
 #include <stdlib.h>

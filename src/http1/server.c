@@ -423,7 +423,7 @@ static void h1_done(weft_ctx *x)
 /* A request parked in a fiber may wait for long. If the read buffer holds
  * nothing else, its bytes move to the arena and the buffer is freed: a
  * waiting request then costs its connection, its arena and one stack page
- * (S5 in docs/benchmarks.md). A buffer is allocated again when the socket
+ * (S5 in docs/bench-history.md). A buffer is allocated again when the socket
  * has something to read. The output buffers, empty while the request
  * waits, go too: a keep-alive connection kept the capacity of its last
  * answer (4 KiB for a 2 KiB page), which was a third of what a waiting

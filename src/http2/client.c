@@ -5,7 +5,7 @@
  * Why: over HTTP/1.1 every concurrent call needs a connection of its own;
  * S8's 4,000 clients with three calls each open and keep 12,000 of them,
  * and a burst of new requests pays a TCP handshake, an accept and the
- * epoll registrations per call (docs/benchmarks.md, "What the first wave
+ * epoll registrations per call (docs/bench-history.md, "What the first wave
  * costs"). Here calls are streams on a few connections per endpoint, and
  * the frames of all calls started in one loop iteration leave in one write
  * (weft__loop_flush_later). Debian 12's libcurl 7.88.1 fails multiplexed

@@ -8,7 +8,7 @@
  * (weft__loop_flush_later), so the answers that finish together - a batch
  * of timers, a batch of resumed fibers - go out in one write: that, and
  * thousands of requests sharing a connection, is what HTTP/2 to a backend
- * is for (S8 in docs/benchmarks.md). Loop thread only. */
+ * is for (S8 in docs/bench-history.md). Loop thread only. */
 #include <stdlib.h>
 
 #include "server_int.h"

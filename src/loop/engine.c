@@ -15,7 +15,7 @@
 enum { ENGINE_UNSET, ENGINE_EPOLL, ENGINE_URING };
 
 /* The default when nothing is asked for: io_uring, the faster of the two
- * on the machine measured (docs/benchmarks.md, round 17). */
+ * on the machine measured (docs/bench-history.md, round 17). */
 #define ENGINE_DEFAULT ENGINE_URING
 
 static _Atomic int engine = ENGINE_UNSET;

@@ -23,7 +23,7 @@
  * the timer starts, and the timerfd wakes the loop at that instant. A uv
  * timer counts in the loop's cached milliseconds and epoll waits whole
  * milliseconds, so a 500 ms delay used to end 500.8 ms after it started
- * on average (S2 in docs/benchmarks.md); now it ends within 0.1 ms (the
+ * on average (S2 in docs/bench-history.md); now it ends within 0.1 ms (the
  * window timers are batched in) of 500 ms, never before. */
 #include <stdlib.h>
 #include <string.h>
