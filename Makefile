@@ -29,13 +29,17 @@ test: build
 # The library as a system library would be: libweft.so.1 and libweft.a,
 # the headers, weft.pc and the CMake package (cmake/install.cmake). A
 # system prefix gets the linker cache refreshed; any other (a test's
-# temporary one) is left as it is.
+# temporary one) is left as it is. What went where is kept per prefix,
+# so `make uninstall PREFIX=...` removes exactly that install.
+INSTALLED = $(BUILD)/installed$(subst /,-,$(abspath $(PREFIX))).txt
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+	cp $(BUILD)/install_manifest.txt $(INSTALLED)
 	@if [ "$$(id -u)" = 0 ] && { [ "$(PREFIX)" = /usr/local ] || [ "$(PREFIX)" = /usr ]; }; then ldconfig; fi
 
 uninstall:
-	cmake -DMANIFEST=$(BUILD)/install_manifest.txt -P cmake/uninstall.cmake
+	cmake -DMANIFEST=$(INSTALLED) -P cmake/uninstall.cmake
+	rm -f $(INSTALLED)
 
 # The API reference from the headers' doc comments (Doxygen): every public
 # function, type, macro and field documented, or it fails.

@@ -1,6 +1,6 @@
-# uninstall.cmake - removes what the last `make install` installed, as
+# uninstall.cmake - removes what one `make install` installed, as
 # listed in its manifest, then the directories it made if they are empty:
-#   cmake -DMANIFEST=build/install_manifest.txt -P cmake/uninstall.cmake
+#   cmake -DMANIFEST=build/installed-usr-local.txt -P cmake/uninstall.cmake
 if(NOT EXISTS "${MANIFEST}")
   message(FATAL_ERROR "no install manifest at ${MANIFEST}: nothing was installed from this build")
 endif()

@@ -107,7 +107,7 @@ for b in pc cm; do
   echo "ok: $b/hello and $b/api answer HTTP"
 done
 
-make -s -C "$src" uninstall BUILD="$build" > /dev/null
+make -s -C "$src" uninstall BUILD="$build" PREFIX="$prefix" > /dev/null
 left=$(find "$prefix" -type f | head -5)
 [[ -z $left ]] || fail "uninstall left: $left"
 echo "ok: installed, built out of tree three ways, ran, uninstalled"
