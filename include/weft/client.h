@@ -45,13 +45,13 @@ typedef struct weft_http_opts {
     size_t body_len;                 /**< its length */
     uint64_t timeout_ms;             /**< 0 = only the scope's deadline; can only shorten it */
     size_t max_body;                 /**< 0 = the client default (8 MiB) */
-    /** https:// only. Unset, a call trusts what the client configuration
-     * trusts (weft_client_config.tls_ca_file, else the system's CAs) and
-     * checks that the certificate names the URL's host. Files named here
-     * are read once, on the first call that names them; name them in
-     * weft_client_config instead to have them read at start. */
-    const char *tls_ca_file;         /**< CA certificates (PEM) to trust instead */
-    const char *tls_cert_file;       /**< a client certificate chain (PEM) ... */
+    /** https:// only: CA certificates (PEM) to trust instead of what the
+     * client configuration trusts (weft_client_config.tls_ca_file, else
+     * the system's CAs); the certificate must name the URL's host either
+     * way. Files named here are read once, on the first call that names
+     * them; name them in weft_client_config to have them read at start. */
+    const char *tls_ca_file;
+    const char *tls_cert_file;       /**< https:// only: a client certificate chain (PEM) ... */
     const char *tls_key_file;        /**< ... and its key */
     int tls_insecure_skip_verify;    /**< accept ANY certificate for any name: tests only */
 } weft_http_opts;

@@ -168,31 +168,30 @@ typedef struct weft_route_opts {
 /** The route's opts.arg, for the handler it runs. */
 WEFT_EXTERN void *weft_route_arg(const weft_ctx *c);
 
-/* ---- static files -----------------------------------------------------------
- * weft_static(app, "/assets", "/srv/www", &opts) serves GET and HEAD
- * /assets/<path> from the files under /srv/www: sendfile over plain
- * HTTP/1.1, read in parts and written with back-pressure otherwise (TLS,
- * HTTP/2) - opening, reading and sendfile all on the worker pool, never
- * on the loop. ETag and Last-Modified with 304 for If-None-Match and
- * If-Modified-Since, one byte range (Range, If-Range) with 206 or 416,
- * Content-Type by extension. A path never leaves the root: "..",
- * symbolic links that point out, and encoded slashes, backslashes or
- * NULs are 404 (resolved by the kernel: openat2 RESOLVE_BENEATH). No
- * request timeout (a large file to a slow client takes what it takes);
- * a client that stops reading for --write-timeout is cut off. */
+/* ---- static files ----------------------------------------------------------- */
+
 /** How weft_static serves (all optional: zero is the default). */
 typedef struct weft_static_opts {
     const char *index;  /**< a directory's file ("index.html"); NULL: a directory is 404 */
     int max_age_s;      /**< Cache-Control: public, max-age=N; 0: no-cache (revalidate) */
 } weft_static_opts;
-/** weft_static() as a function, with the size of weft_static_opts as the caller was
- * compiled (see "The ABI" in docs/design.md); call weft_static(). */
+/** weft_static() as a function, with the size of weft_static_opts as the
+ * caller was compiled (see "The ABI" in docs/design.md); call weft_static(). */
 WEFT_EXTERN int weft_static_sized(weft_app *app, const char *prefix, const char *root,
                                   const weft_static_opts *opts, size_t opts_size);
-/** prefix "/" serves the whole path space. 0, WEFT_EINVAL (no such
- * directory: said in the log) or WEFT_ENOMEM. Before weft_app_run. */
-/** Serves the files under root at prefix (a const weft_static_opts *
- * last, may be NULL); see weft_static_opts' description above. */
+/** weft_static(app, "/assets", "/srv/www", &opts) serves GET and HEAD
+ * /assets/PATH from the files under /srv/www (opts may be NULL; prefix "/"
+ * serves the whole path space): sendfile over plain HTTP/1.1, read in
+ * parts and written with back-pressure otherwise (TLS, HTTP/2) - opening,
+ * reading and sendfile all on the worker pool, never on the loop. ETag
+ * and Last-Modified with 304 for If-None-Match and If-Modified-Since, one
+ * byte range (Range, If-Range) with 206 or 416, Content-Type by
+ * extension. A path never leaves the root: "..", symbolic links that
+ * point out, and encoded slashes, backslashes or NULs are 404 (resolved
+ * by the kernel: openat2 RESOLVE_BENEATH). No request timeout (a large
+ * file to a slow client takes what it takes); a client that stops reading
+ * for --write-timeout is cut off. 0, WEFT_EINVAL (no such directory: said
+ * in the log) or WEFT_ENOMEM. Before weft_app_run. */
 #define weft_static(...) weft_static_sized(__VA_ARGS__, sizeof(weft_static_opts))
 
 /** Adds a route. pattern is "METHOD /path/{param}/..."; a last segment
