@@ -3,6 +3,7 @@
 #   include/weft.h, include/weft/*.h
 #   lib/pkgconfig/weft.pc          pkg-config --cflags --libs weft
 #   lib/cmake/weft/                find_package(weft) -> weft::weft
+#   share/man/man7/weft.7          the shared server flags
 # Every path is relative to the prefix, which can be chosen at install
 # time (cmake --install --prefix): weft.pc finds its prefix from where it
 # lies (${pcfiledir}) and the CMake files from theirs.
@@ -34,3 +35,12 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/weftConfigVersion.cmake
                                  COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/weftConfig.cmake ${PROJECT_BINARY_DIR}/weftConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/weft)
+
+# weft(7): the shared server flags, from weft-hello's own --help
+# (scripts/gen-man.py), so the page lists exactly what the code parses.
+add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/weft.7
+                   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/gen-man.py $<TARGET_FILE:weft-hello>
+                           ${PROJECT_BINARY_DIR}/weft.7 ${PROJECT_VERSION}
+                   DEPENDS weft-hello ${PROJECT_SOURCE_DIR}/scripts/gen-man.py VERBATIM)
+add_custom_target(weft_man ALL DEPENDS ${PROJECT_BINARY_DIR}/weft.7)
+install(FILES ${PROJECT_BINARY_DIR}/weft.7 DESTINATION ${CMAKE_INSTALL_MANDIR}/man7)

@@ -23,6 +23,7 @@ prefix=$work/prefix
 make -s -C "$src" install BUILD="$build" PREFIX="$prefix" > "$work/install.log"
 [[ -L $prefix/lib/libweft.so.1 ]] || fail "no libweft.so.1 in $prefix/lib"
 [[ -f $prefix/lib/libweft.a && -f $prefix/include/weft/version.h ]] || fail "libweft.a or headers missing"
+grep -q 'max\\-body' "$prefix/share/man/man7/weft.7" || fail "weft(7) is missing or lists no flags"
 soname=$(objdump -p "$prefix/lib/libweft.so" | awk '/SONAME/ {print $2}')
 [[ $soname == libweft.so.1 ]] || fail "soname is '$soname'"
 
