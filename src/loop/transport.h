@@ -196,7 +196,7 @@ typedef struct weft_listener {
              * taken). */
             uv_tcp_t spare;
         };
-        struct { /* io_uring: a multishot accept; what it accepted waits here */
+        struct { /* io_uring: one accept at a time; what it accepted waits here */
             int fd;
             int accepted[64];
             unsigned acc_head, acc_len, inflight;

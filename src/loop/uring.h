@@ -10,7 +10,8 @@
  * Receives are multishot, into a ring of buffers the kernel picks from;
  * each lands in the owner's buffer (the transport's alloc) by one copy and
  * its ring buffer goes back at once, so a slow reader never holds the
- * shared buffers. Accepts are multishot too. Loop thread only. */
+ * shared buffers. Accepts are one at a time (uring_listen.c says why).
+ * Loop thread only. */
 #ifndef WEFT_SRC_URING_H
 #define WEFT_SRC_URING_H
 

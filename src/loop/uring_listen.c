@@ -1,6 +1,13 @@
-/* uring_listen.c - listeners on io_uring: one multishot accept per
- * listening socket, the connections it accepts offered to the owner one
- * by one (transport.h's listener contract, as tcp.c keeps it for epoll).
+/* uring_listen.c - listeners on io_uring: one accept in flight per
+ * listening socket, armed again after each completion, the connections
+ * offered to the owner one by one (transport.h's listener contract, as
+ * tcp.c keeps it for epoll).
+ *
+ * Not a multishot accept: the kernel wakes one io_uring accept per new
+ * connection, the first in the socket's wait queue, and a multishot one
+ * never leaves that place. On a socket shared by --processes workers one
+ * worker then took every connection, and SIGHUP's replacement under TSan
+ * lost requests; an accept armed again queues behind the other workers'.
  *
  * A paused listener cancels its accept: what the kernel already accepted
  * waits here, the rest in the kernel's backlog, until resumed. An accept
@@ -18,7 +25,7 @@
 static void arm_accept(weft_listener *l)
 {
     struct io_uring_sqe *sqe = weft__uring_sqe(l->ring, l, UOP_ACCEPT);
-    io_uring_prep_multishot_accept(sqe, l->u.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_prep_accept(sqe, l->u.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     l->u.accepting = 1;
     l->u.inflight++;
 }
@@ -59,8 +66,8 @@ static void finish_close(weft_listener *l)
 
 /* Offers each accepted connection: taken, refused (closed), or left
  * waiting while the owner has paused. Also once the owner has closed the
- * listener: the kernel accepted these for this process (a multishot
- * accept runs ahead of the owner), and with the socket shared by worker
+ * listener: the kernel accepted these for this process (the accept
+ * runs ahead of the owner), and with the socket shared by worker
  * processes nobody else will serve them; dropping them failed requests
  * while SIGHUP replaced the workers (test_processes under TSan). */
 static void offer_all(weft_listener *l)
