@@ -32,14 +32,16 @@ test: build
 # temporary one) is left as it is. What went where is kept per prefix,
 # so `make uninstall PREFIX=...` removes exactly that install.
 INSTALLED = $(BUILD)/installed$(subst /,-,$(abspath $(PREFIX))).txt
+LDCONFIG  = if [ "$$(id -u)" = 0 ] && { [ "$(PREFIX)" = /usr/local ] || [ "$(PREFIX)" = /usr ]; }; then ldconfig; fi
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 	cp $(BUILD)/install_manifest.txt $(INSTALLED)
-	@if [ "$$(id -u)" = 0 ] && { [ "$(PREFIX)" = /usr/local ] || [ "$(PREFIX)" = /usr ]; }; then ldconfig; fi
+	@$(LDCONFIG)
 
 uninstall:
 	cmake -DMANIFEST=$(INSTALLED) -P cmake/uninstall.cmake
 	rm -f $(INSTALLED)
+	@$(LDCONFIG)
 
 # The API reference from the headers' doc comments (Doxygen): every public
 # function, type, macro and field documented, or it fails.
