@@ -198,8 +198,8 @@ typedef struct weft_listener {
         };
         struct { /* io_uring: one accept at a time; what it accepted waits here */
             int fd;
-            int accepted[64];
-            unsigned acc_head, acc_len, inflight;
+            int waiting;       /* accepted and not yet taken, or -1 */
+            unsigned inflight; /* the accept and its cancel, until they complete */
             weft_timer retry; /* an accept that failed for want of fds tries again */
             uint8_t accepting, cancelling;
         } u;

@@ -221,7 +221,7 @@ static void dispatch(const struct io_uring_cqe *cqe)
     if (!owner)
         return;
     if (op == UOP_ACCEPT || op == UOP_LCANCEL)
-        weft__ulisten_complete(owner, op, cqe->res, cqe->flags);
+        weft__ulisten_complete(owner, op, cqe->res);
     else
         weft__utcp_complete(owner, op, cqe->res, cqe->flags);
 }

@@ -77,7 +77,7 @@ int weft__ulisten_start(weft_listener *l);
 int weft__ulisten_accept(weft_listener *l, weft_tcp *t);
 void weft__ulisten_resume(weft_listener *l);
 void weft__ulisten_close(weft_listener *l);
-void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned flags);
+void weft__ulisten_complete(weft_listener *l, unsigned op, int res);
 
 /* uring.c: the buffer a receive completion names, and giving it back. */
 char *weft__uring_buf(struct weft_uring *ur, unsigned bid);

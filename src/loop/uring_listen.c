@@ -9,10 +9,11 @@
  * worker then took every connection, and SIGHUP's replacement under TSan
  * lost requests; an accept armed again queues behind the other workers'.
  *
- * A paused listener cancels its accept: what the kernel already accepted
- * waits here, the rest in the kernel's backlog, until resumed. An accept
- * that fails for want of descriptors or memory is tried again after
- * RETRY_MS rather than at once, which would spin. Loop thread only. */
+ * One accept in flight means at most one connection waits here: the
+ * one a paused owner did not take (the rest wait in the kernel's backlog
+ * until it resumes). An accept that fails for want of descriptors or
+ * memory is tried again after RETRY_MS rather than at once, which would
+ * spin. Loop thread only. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +21,6 @@
 #include "uring.h"
 
 #define RETRY_MS 50
-#define WAITING_MAX (sizeof ((weft_listener *)0)->u.accepted / sizeof(int))
 
 static void arm_accept(weft_listener *l)
 {
@@ -30,33 +30,17 @@ static void arm_accept(weft_listener *l)
     l->u.inflight++;
 }
 
-static void cancel_accept(weft_listener *l)
-{
-    if (!l->u.accepting || l->u.cancelling)
-        return;
-    weft__uring_cancel(l->ring, l, UOP_LCANCEL, UOP_ACCEPT);
-    l->u.cancelling = 1;
-    l->u.inflight++;
-}
-
-static int take_fd(weft_listener *l)
-{
-    int fd = l->u.accepted[l->u.acc_head];
-    l->u.acc_head = (l->u.acc_head + 1) % WAITING_MAX;
-    l->u.acc_len--;
-    return fd;
-}
-
-/* The last of a closed listener: what a paused owner will never take
- * goes unanswered, and the socket closes once the kernel holds nothing of
- * ours. */
+/* The last of a closed listener: a connection a paused owner will never
+ * take goes unanswered, and the socket closes once the kernel holds
+ * nothing of ours. */
 static void finish_close(weft_listener *l)
 {
     if (l->open)
         return;
-    if (l->paused)
-        while (l->u.acc_len)
-            close(take_fd(l));
+    if (l->paused && l->u.waiting >= 0) {
+        close(l->u.waiting);
+        l->u.waiting = -1;
+    }
     if (l->u.inflight || l->u.fd < 0)
         return;
     close(l->u.fd);
@@ -64,24 +48,23 @@ static void finish_close(weft_listener *l)
     weft__uring_live(l->ring, -1);
 }
 
-/* Offers each accepted connection: taken, refused (closed), or left
+/* Offers the accepted connection: taken, refused (closed), or left
  * waiting while the owner has paused. Also once the owner has closed the
- * listener: the kernel accepted these for this process (the accept
- * runs ahead of the owner), and with the socket shared by worker
- * processes nobody else will serve them; dropping them failed requests
- * while SIGHUP replaced the workers (test_processes under TSan). */
-static void offer_all(weft_listener *l)
+ * listener: the kernel accepted it for this process (the accept runs
+ * ahead of the owner), and with the socket shared by worker processes
+ * nobody else will serve it; dropping it failed requests while SIGHUP
+ * replaced the workers (test_processes under TSan). */
+static void offer(weft_listener *l)
 {
-    while (l->u.acc_len && !l->paused) {
-        l->took = 0;
-        l->on_connection(l);
-        if (!l->took && !l->paused && l->u.acc_len) {
-            close(take_fd(l));
-            weft_warn("a connection was closed unanswered: no memory to serve it");
-        }
+    if (l->u.waiting < 0 || l->paused)
+        return;
+    l->took = 0;
+    l->on_connection(l);
+    if (!l->took && !l->paused && l->u.waiting >= 0) {
+        close(l->u.waiting);
+        l->u.waiting = -1;
+        weft_warn("a connection was closed unanswered: no memory to serve it");
     }
-    if (l->paused)
-        cancel_accept(l);
 }
 
 static void maybe_rearm(weft_listener *l)
@@ -97,35 +80,24 @@ static void on_retry(weft_timer *tm)
     maybe_rearm(l);
 }
 
-void weft__ulisten_complete(weft_listener *l, unsigned op, int res, unsigned flags)
+void weft__ulisten_complete(weft_listener *l, unsigned op, int res)
 {
+    l->u.inflight--;
     if (op == UOP_LCANCEL) {
-        l->u.inflight--;
         finish_close(l);
         return;
     }
-    if (!(flags & IORING_CQE_F_MORE)) {
-        l->u.accepting = 0;
-        l->u.cancelling = 0;
-        l->u.inflight--;
-    }
+    l->u.accepting = 0;
+    l->u.cancelling = 0;
     if (res >= 0) {
-        if (l->u.acc_len == WAITING_MAX) { /* a paused listener's overflow */
-            close(res);
-            weft_warn("a connection was closed unanswered: too many waiting");
-        } else {
-            l->u.accepted[(l->u.acc_head + l->u.acc_len) % WAITING_MAX] = res;
-            l->u.acc_len++;
-        }
+        l->u.waiting = res; /* the only accept in flight: nothing waits */
     } else if (res != -ECANCELED) {
         weft_warn("accept failed: %s", weft__io_strerror(res));
-        if (res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) {
-            cancel_accept(l);
-            if (l->open && !weft_timer_active(&l->u.retry))
-                weft_timer_start(l->ring->loop, &l->u.retry, RETRY_MS, on_retry);
-        }
+        if ((res == -EMFILE || res == -ENFILE || res == -ENOMEM || res == -ENOBUFS) && l->open &&
+            !weft_timer_active(&l->u.retry))
+            weft_timer_start(l->ring->loop, &l->u.retry, RETRY_MS, on_retry);
     }
-    offer_all(l);
+    offer(l);
     if (!l->open)
         finish_close(l);
     else
@@ -137,6 +109,7 @@ int weft__ulisten_adopt(struct weft_uring *ur, weft_listener *l, int fd)
     memset(&l->u, 0, sizeof l->u);
     l->ring = ur;
     l->u.fd = fd;
+    l->u.waiting = -1;
     l->open = 1;
     weft__uring_live(ur, 1);
     return 0;
@@ -151,22 +124,27 @@ int weft__ulisten_start(weft_listener *l)
 int weft__ulisten_accept(weft_listener *l, weft_tcp *t)
 {
     l->took = 1;
-    if (!l->u.acc_len)
+    if (l->u.waiting < 0)
         return -EAGAIN;
-    weft__utcp_adopt(t, take_fd(l));
+    weft__utcp_adopt(t, l->u.waiting);
+    l->u.waiting = -1;
     return 0;
 }
 
 void weft__ulisten_resume(weft_listener *l)
 {
-    offer_all(l);
+    offer(l);
     maybe_rearm(l);
 }
 
 void weft__ulisten_close(weft_listener *l)
 {
     weft_timer_stop(l->ring->loop, &l->u.retry);
-    cancel_accept(l);
-    offer_all(l); /* what was accepted is served (offer_all says why) */
+    if (l->u.accepting && !l->u.cancelling) {
+        weft__uring_cancel(l->ring, l, UOP_LCANCEL, UOP_ACCEPT);
+        l->u.cancelling = 1;
+        l->u.inflight++;
+    }
+    offer(l); /* what was accepted is served (offer says why) */
     finish_close(l);
 }

@@ -6,11 +6,14 @@
  * `closed` and no callback after it; a refused connect is told through
  * `connected`; a paused listener holds a connection until resumed. Real
  * sockets on loopback. */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -342,6 +345,52 @@ static void a_paused_listener_holds_the_connection(void **state)
     end_free(c);
 }
 
+/* io_uring: an accept that finds the process out of descriptors
+ * (EMFILE) leaves the connection in the kernel's backlog and is tried
+ * again (every 50 ms), so the connection is served once a descriptor is
+ * free - not lost, and the loop does not spin. (libuv's epoll listener
+ * instead accepts and closes such connections, its own EMFILE policy.) */
+static void an_accept_out_of_descriptors_is_tried_again(void **state)
+{
+    (void)state;
+    int port = listen_here();
+    end *c = connect_to(port); /* its socket is made while there is room */
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 512;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fds[512], n = 0;
+    while (n < 512 && (fds[n] = dup(0)) >= 0)
+        n++;
+    assert_true(n < 512); /* the table is full */
+    struct rusage r0, r1;
+    getrusage(RUSAGE_THREAD, &r0);
+    weft_loop_run_for(loop, 200); /* the accept fails, and again on each retry */
+    getrusage(RUSAGE_THREAD, &r1);
+    assert_int_equal(offers, 0);
+    /* retried on a timer, not at once: the loop mostly slept (a loop that
+     * re-armed at once would have spun for the whole 200 ms) */
+    long cpu_us = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000L +
+                  (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) +
+                  (r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000000L +
+                  (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+    assert_true(cpu_us < 100000);
+    while (n)
+        close(fds[--n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_true(run_until(&offers, 2000));
+    assert_int_equal(offers, 1);
+    assert_true(run_until(&c->connected, 2000));
+    assert_int_equal(c->conn_status, 0);
+    char b[3] = "abc";
+    assert_int_equal(weft__tr_write(&c->tcp.t, b, 3), 0);
+    assert_true(run_until_len(accepted, 3, 2000));
+    assert_memory_equal(accepted->in, "abc", 3);
+    close_both(c, accepted);
+    end_free(c);
+}
+
 #define BOTH(fn)                                                                    \
     cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)"epoll"), \
         cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)"uring")
@@ -354,6 +403,8 @@ int main(void)
         BOTH(close_with_a_write_stuck),
         BOTH(a_refused_connect_is_told),
         BOTH(a_paused_listener_holds_the_connection),
+        cmocka_unit_test_prestate_setup_teardown(an_accept_out_of_descriptors_is_tried_again, setup,
+                                                 teardown, (void *)"uring"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
