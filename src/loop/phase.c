@@ -59,27 +59,30 @@ static void on_busy(uv_idle_t *i)
     }
 }
 
-void weft__loop_flush_later(weft_loop *loop, weft_flush *f)
+/* Links f into the loop's flush list at *at, once per round. */
+static void queue_flush(weft_loop *loop, weft_flush *f, weft_flush **at)
 {
     if (f->queued)
         return;
     f->queued = 1;
-    f->next = loop->flush_head;
-    loop->flush_head = f;
+    f->next = *at;
+    *at = f;
     uv_prepare_start(&loop->before_poll, on_before_poll);
+}
+
+void weft__loop_flush_later(weft_loop *loop, weft_flush *f)
+{
+    queue_flush(loop, f, &loop->flush_head);
 }
 
 void weft__loop_flush_last(weft_loop *loop, weft_flush *f)
 {
-    if (f->queued)
+    if (f->queued) /* every sqe asks: the walk only for the first */
         return;
-    f->queued = 1;
-    f->next = NULL;
-    weft_flush **pp = &loop->flush_head;
-    while (*pp)
-        pp = &(*pp)->next;
-    *pp = f;
-    uv_prepare_start(&loop->before_poll, on_before_poll);
+    weft_flush **tail = &loop->flush_head;
+    while (*tail)
+        tail = &(*tail)->next;
+    queue_flush(loop, f, tail);
 }
 
 void weft__loop_flush_cancel(weft_loop *loop, weft_flush *f)
